@@ -1,0 +1,62 @@
+import { cors } from "@elysiajs/cors";
+import { Elysia } from "elysia";
+import { createDataPlane } from "./data-plane/index.ts";
+import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
+import { errorResponse } from "./errors/error-response.ts";
+import { GatewayError } from "./errors/gateway-error.ts";
+import { createOpsRoutes, type OpsDeps } from "./ops/index.ts";
+import { requestIdsFor } from "./plugins/request-id.ts";
+import { anthropicErrorResponse } from "./errors/anthropic-error-response.ts";
+
+export interface AppDeps extends GatewayDeps {
+	ops: OpsDeps;
+	/** Extra route groups (admin API) mounted as they are. */
+	plugins?: Elysia<any, any, any, any, any, any, any>[];
+}
+
+/** Elysia's own error codes → ours. */
+function fromElysiaError(code: string | number, error: unknown): GatewayError | unknown {
+	switch (code) {
+		case "NOT_FOUND":
+			return new GatewayError("PLATFORM_NOT_FOUND", "Unknown route");
+		case "PARSE":
+			return new GatewayError("PLATFORM_INVALID_JSON", "The request body could not be parsed");
+		case "VALIDATION":
+			return new GatewayError("PLATFORM_INVALID_REQUEST", (error as Error).message?.slice(0, 500) ?? "Invalid request");
+		default:
+			return error;
+	}
+}
+
+const isAnthropicPath = (path: string) => path.endsWith("/messages") || path.endsWith("/messages/count_tokens");
+
+/** Builds the whole HTTP app without listening; tests call `app.handle(new Request(…))`. */
+export function createApp(deps: AppDeps) {
+	const origins = deps.config.server.cors_origins;
+	let app = new Elysia({ name: "interchange" })
+		.use(
+			cors({
+				origin: origins.includes("*") ? true : origins,
+				exposeHeaders: ["x-request-id", "retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"],
+			}),
+		)
+		.derive({ as: "global" }, ({ request, set }) => {
+			const ids = requestIdsFor(request.headers);
+			set.headers["x-request-id"] = ids.visible;
+			return { ids, startedAt: performance.now() };
+		})
+		.onError({ as: "global" }, ({ code, error, request, path, ...ctx }) => {
+			const ids = (ctx as { ids?: { visible: string } }).ids ?? requestIdsFor(request.headers);
+			const mapped = fromElysiaError(code, error);
+			if (!(mapped instanceof GatewayError)) {
+				deps.logger.error({ err: mapped, request_id: ids.visible, path }, "unhandled error");
+			}
+			return isAnthropicPath(path) ? anthropicErrorResponse(mapped, ids.visible) : errorResponse(mapped, ids.visible);
+		})
+		.use(createOpsRoutes(deps.ops))
+		.use(createDataPlane(deps));
+	for (const p of deps.plugins ?? []) app = app.use(p);
+	return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,24 @@
+/** Limits a key (or its tenant) carries; absent fields mean unlimited. */
+export interface KeyLimits {
+	rpm?: number;
+	tpm?: number;
+	max_concurrency?: number;
+	quota_daily_requests?: number;
+	quota_daily_tokens?: number;
+	budget_usd?: number;
+}
+
+/** Who is calling, as the request path sees it after authentication. */
+export interface Principal {
+	/** Virtual key id; null for static dev keys. */
+	keyId: string | null;
+	tenantId: string | null;
+	/** Model allowlist (as the client names them); null = every model. */
+	models: ReadonlySet<string> | null;
+	limits: KeyLimits | null;
+}
+
+/** Turns a presented client key into a Principal, or throws a 401 GatewayError. */
+export interface Authenticator {
+	authenticate(token: string): Principal | Promise<Principal>;
+}

@@ -1,0 +1,30 @@
+import { GatewayError } from "../errors/gateway-error.ts";
+import type { Authenticator, Principal } from "./principal.ts";
+import { sha256Hex } from "./sha256.ts";
+
+const STATIC_PRINCIPAL: Principal = { keyId: null, tenantId: null, models: null, limits: null };
+
+/**
+ * Dev-convenience keys from GATEWAY_API_KEYS / auth.static_keys. The presented key is hashed
+ * and looked up by hash, so the time taken does not depend on how much of a key matched.
+ */
+export class StaticKeyAuthenticator implements Authenticator {
+	private readonly hashes: ReadonlySet<string>;
+
+	constructor(keys: readonly string[]) {
+		this.hashes = new Set(keys.map(sha256Hex));
+	}
+
+	get size(): number {
+		return this.hashes.size;
+	}
+
+	has(token: string): boolean {
+		return this.hashes.has(sha256Hex(token));
+	}
+
+	authenticate(token: string): Principal {
+		if (this.has(token)) return STATIC_PRINCIPAL;
+		throw new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
+	}
+}

@@ -1,0 +1,259 @@
+import { availableParallelism } from "node:os";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
+import { ConfigError } from "./config-error.ts";
+import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
+import {
+	expectObj,
+	int,
+	num,
+	type Obj,
+	optStr,
+	rejectUnknown,
+	resolveSecret,
+	str,
+	strList,
+	tableList,
+} from "./validate.ts";
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_ADMIN_TOKENS = new Set(["admin", "changeme", "change-me", "secret", "password"]);
+
+const TOP_KEYS = ["env", "log_level", "server", "database", "auth", "routing", "audit", "providers", "aliases", "prices"];
+
+function strategy(v: string | undefined, path: string): RoutingStrategy | undefined {
+	if (v === undefined) return undefined;
+	if (!(ROUTING_STRATEGIES as readonly string[]).includes(v)) {
+		throw new ConfigError(path, `unknown strategy "${v}" (one of ${ROUTING_STRATEGIES.join(", ")})`);
+	}
+	return v as RoutingStrategy;
+}
+
+function parseAccount(a: Obj, path: string, env: Env): AccountConfig {
+	rejectUnknown(a, ["name", "api_key", "base_url", "weight", "max_concurrency", "models"], path);
+	return {
+		name: str(a, "name", `${path}.`),
+		api_key: resolveSecret(optStr(a, "api_key", `${path}.`), `${path}.api_key`, env) ?? "",
+		base_url: optStr(a, "base_url", `${path}.`),
+		weight: int(a, "weight", `${path}.`, 1, 0, 1_000_000),
+		max_concurrency: int(a, "max_concurrency", `${path}.`, 0, 0, 1_000_000),
+		models: a.models === undefined ? undefined : strList(a, "models", `${path}.`),
+	};
+}
+
+function parseProvider(p: Obj, i: number, env: Env): ProviderConfig {
+	const path = `providers[${i}]`;
+	rejectUnknown(
+		p,
+		["name", "type", "base_url", "models", "strategy", "headers", "api_version", "api_key", "accounts"],
+		path,
+	);
+	const type = str(p, "type", `${path}.`, "openai");
+	const preset = PROVIDER_PRESETS[type];
+	if (!preset) throw new ConfigError(`${path}.type`, `unknown provider type "${type}" (one of ${PRESET_NAMES.join(", ")})`);
+	const name = str(p, "name", `${path}.`, type);
+	if (!/^[a-zA-Z0-9_.-]+$/.test(name)) throw new ConfigError(`${path}.name`, "must match [a-zA-Z0-9_.-]+");
+	const baseUrl = (optStr(p, "base_url", `${path}.`) ?? preset.baseUrl).replace(/\/+$/, "");
+	if (!/^https?:\/\//.test(baseUrl)) throw new ConfigError(`${path}.base_url`, "must be an http(s) URL");
+	const headers = expectObj(p.headers, `${path}.headers`);
+	for (const [k, v] of Object.entries(headers)) {
+		if (typeof v !== "string") throw new ConfigError(`${path}.headers.${k}`, "must be a string");
+	}
+	const accounts = tableList(p, "accounts", `${path}.`).map((a, j) =>
+		parseAccount(a, `${path}.accounts[${j}]`, env),
+	);
+	// shorthand: a provider-level api_key is one account named "default"
+	const shorthandKey = resolveSecret(optStr(p, "api_key", `${path}.`), `${path}.api_key`, env);
+	if (shorthandKey !== undefined) {
+		accounts.unshift({ name: "default", api_key: shorthandKey, weight: 1, max_concurrency: 0 });
+	}
+	const seen = new Set<string>();
+	for (const [j, a] of accounts.entries()) {
+		if (seen.has(a.name)) throw new ConfigError(`${path}.accounts[${j}].name`, `duplicate account "${a.name}"`);
+		seen.add(a.name);
+	}
+	return {
+		name,
+		type,
+		base_url: baseUrl,
+		models: strList(p, "models", `${path}.`),
+		strategy: strategy(optStr(p, "strategy", `${path}.`), `${path}.strategy`),
+		headers: headers as Record<string, string>,
+		api_version: optStr(p, "api_version", `${path}.`),
+		accounts,
+	};
+}
+
+const list = (v: string | undefined): string[] =>
+	(v ?? "")
+		.split(",")
+		.map((s) => s.trim())
+		.filter(Boolean);
+
+/**
+ * Builds the validated configuration from a TOML document (already parsed, or absent) and the
+ * environment. The env quick-start variables fill or override the file, as DESIGN.md says.
+ */
+export function buildConfig(raw: unknown, env: Env): GatewayConfig {
+	const root = expectObj(raw, "(root)");
+	rejectUnknown(root, TOP_KEYS, "");
+	const server = expectObj(root.server, "server");
+	rejectUnknown(
+		server,
+		["port", "host", "cors_origins", "http_workers", "max_body_bytes", "drain_timeout_ms", "keepalive_interval_ms"],
+		"server",
+	);
+	const database = expectObj(root.database, "database");
+	rejectUnknown(database, ["url", "data_dir"], "database");
+	const auth = expectObj(root.auth, "auth");
+	rejectUnknown(auth, ["mode", "static_keys", "admin_token", "introspection_url", "encryption_key"], "auth");
+	const routing = expectObj(root.routing, "routing");
+	rejectUnknown(routing, ["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"], "routing");
+	const audit = expectObj(root.audit, "audit");
+	rejectUnknown(audit, ["batch_size", "flush_interval_ms", "max_queue"], "audit");
+
+	const gatewayEnv = env.GATEWAY_ENV ?? str(root, "env", "", "dev");
+	if (gatewayEnv !== "dev" && gatewayEnv !== "production") {
+		throw new ConfigError("env", `must be "dev" or "production", got "${gatewayEnv}"`);
+	}
+
+	const providers = tableList(root, "providers", "").map((p, i) => parseProvider(p, i, env));
+	if (env.OPENAI_API_KEY !== undefined || env.OPENAI_BASE_URL !== undefined) {
+		const existing = providers.find((p) => p.name === "openai");
+		const models = list(env.OPENAI_MODELS);
+		if (existing) {
+			if (env.OPENAI_BASE_URL) existing.base_url = env.OPENAI_BASE_URL.replace(/\/+$/, "");
+			if (models.length) existing.models = models;
+			if (env.OPENAI_API_KEY && existing.accounts.length === 0) {
+				existing.accounts.push({ name: "default", api_key: env.OPENAI_API_KEY, weight: 1, max_concurrency: 0 });
+			}
+		} else {
+			providers.push({
+				name: "openai",
+				type: "openai",
+				base_url: (env.OPENAI_BASE_URL ?? PROVIDER_PRESETS.openai.baseUrl).replace(/\/+$/, ""),
+				models: models.length ? models : ["gpt-4o", "gpt-4o-mini"],
+				headers: {},
+				accounts: [{ name: "default", api_key: env.OPENAI_API_KEY ?? "", weight: 1, max_concurrency: 0 }],
+			});
+		}
+	}
+	const names = new Set<string>();
+	for (const [i, p] of providers.entries()) {
+		if (names.has(p.name)) throw new ConfigError(`providers[${i}].name`, `duplicate provider "${p.name}"`);
+		names.add(p.name);
+	}
+
+	const aliases = tableList(root, "aliases", "").map((a, i) => {
+		rejectUnknown(a, ["from", "to"], `aliases[${i}]`);
+		return { from: str(a, "from", `aliases[${i}].`), to: str(a, "to", `aliases[${i}].`) };
+	});
+	const prices = tableList(root, "prices", "").map((p, i) => {
+		const path = `prices[${i}].`;
+		rejectUnknown(p, ["model", "input", "output", "cached_input", "cache_write"], `prices[${i}]`);
+		return {
+			model: str(p, "model", path),
+			input: num(p, "input", path),
+			output: num(p, "output", path),
+			cached_input: p.cached_input === undefined ? undefined : num(p, "cached_input", path),
+			cache_write: p.cache_write === undefined ? undefined : num(p, "cache_write", path),
+		};
+	});
+
+	const staticKeys = [...strList(auth, "static_keys", "auth."), ...list(env.GATEWAY_API_KEYS)];
+	const mode = str(auth, "mode", "auth.", "local");
+	if (mode !== "local" && mode !== "remote_introspection") {
+		throw new ConfigError("auth.mode", `must be "local" or "remote_introspection", got "${mode}"`);
+	}
+	const introspectionUrl = optStr(auth, "introspection_url", "auth.");
+	if (mode === "remote_introspection" && !introspectionUrl) {
+		throw new ConfigError("auth.introspection_url", "is required when auth.mode is remote_introspection");
+	}
+	const workers = int(server, "http_workers", "server.", 0, 0, 256);
+	const envPort = env.PORT === undefined ? undefined : Number(env.PORT);
+	if (envPort !== undefined && (!Number.isInteger(envPort) || envPort < 0 || envPort > 65535)) {
+		throw new ConfigError("PORT", "must be an integer port");
+	}
+
+	const config: GatewayConfig = {
+		env: gatewayEnv,
+		log_level: env.LOG_LEVEL ?? str(root, "log_level", "", "info"),
+		server: {
+			port: envPort ?? int(server, "port", "server.", 8080, 0, 65535),
+			host: str(server, "host", "server.", "0.0.0.0"),
+			cors_origins: strList(server, "cors_origins", "server.", gatewayEnv === "dev" ? ["*"] : []),
+			http_workers: env.GATEWAY_HTTP_WORKERS
+				? Number(env.GATEWAY_HTTP_WORKERS)
+				: workers === 0
+					? availableParallelism()
+					: workers,
+			max_body_bytes: int(server, "max_body_bytes", "server.", 32 * 1024 * 1024, 1024),
+			drain_timeout_ms: int(server, "drain_timeout_ms", "server.", 30_000, 0),
+			keepalive_interval_ms: int(server, "keepalive_interval_ms", "server.", 15_000, 100),
+		},
+		database: {
+			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
+			data_dir: env.GATEWAY_DATA_DIR ?? str(database, "data_dir", "database.", "./data"),
+		},
+		auth: {
+			mode,
+			static_keys: staticKeys,
+			admin_token:
+				env.GATEWAY_ADMIN_TOKEN ?? resolveSecret(optStr(auth, "admin_token", "auth."), "auth.admin_token", env),
+			introspection_url: introspectionUrl,
+			encryption_key:
+				env.GATEWAY_ENCRYPTION_KEY ??
+				resolveSecret(optStr(auth, "encryption_key", "auth."), "auth.encryption_key", env),
+		},
+		routing: {
+			strategy: strategy(optStr(routing, "strategy", "routing."), "routing.strategy") ?? "weighted",
+			max_account_switches: int(routing, "max_account_switches", "routing.", 3, 0, 20),
+			first_byte_timeout_ms: int(routing, "first_byte_timeout_ms", "routing.", 30_000, 1),
+			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
+		},
+		audit: {
+			batch_size: int(audit, "batch_size", "audit.", 500, 1, 100_000),
+			flush_interval_ms: int(audit, "flush_interval_ms", "audit.", 50, 1, 60_000),
+			max_queue: int(audit, "max_queue", "audit.", 50_000, 100),
+		},
+		providers,
+		aliases,
+		prices,
+	};
+	if (config.env === "production") checkProduction(config);
+	return config;
+}
+
+/** Production refuses what is only safe on a developer's machine. */
+function checkProduction(c: GatewayConfig): void {
+	if (c.server.cors_origins.length === 0 || c.server.cors_origins.includes("*")) {
+		throw new ConfigError("server.cors_origins", "production needs an explicit CORS allowlist (no \"*\")");
+	}
+	const admin = c.auth.admin_token;
+	if (!admin || admin.length < 16 || DEFAULT_ADMIN_TOKENS.has(admin.toLowerCase())) {
+		throw new ConfigError("auth.admin_token", "production needs a non-default admin token of 16+ characters");
+	}
+	if (!c.auth.encryption_key) {
+		throw new ConfigError("auth.encryption_key", "production needs GATEWAY_ENCRYPTION_KEY for provider secrets");
+	}
+	if (c.auth.static_keys.length > 0) {
+		throw new ConfigError("auth.static_keys", "static client keys (GATEWAY_API_KEYS) are refused in production");
+	}
+}
+
+/** Reads GATEWAY_CONFIG (if set) and the environment. */
+export async function loadConfig(env: Env = process.env): Promise<GatewayConfig> {
+	let raw: unknown = {};
+	const path = env.GATEWAY_CONFIG;
+	if (path) {
+		const file = Bun.file(path);
+		if (!(await file.exists())) throw new ConfigError("GATEWAY_CONFIG", `file not found: ${path}`);
+		try {
+			raw = Bun.TOML.parse(await file.text());
+		} catch (e) {
+			throw new ConfigError("GATEWAY_CONFIG", `invalid TOML in ${path}: ${(e as Error).message}`);
+		}
+	}
+	return buildConfig(raw, env);
+}

@@ -1,0 +1,27 @@
+import type { Authenticator, Principal } from "../auth/principal.ts";
+import type { GatewayConfig } from "../config/types.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Operation } from "../providers/operations.ts";
+import type { ProviderSet } from "../providers/provider-registry.ts";
+import type { AccountSelector } from "../routing/account-selector.ts";
+import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
+
+/** A request let through the limits; settles its reservation to the real usage. */
+export interface Admission {
+	settle(tokens: number, usd: number): void;
+}
+
+/** Everything the data plane needs, injected so tests can build an app without listening. */
+export interface GatewayDeps {
+	config: GatewayConfig;
+	logger: Logger;
+	auth: Authenticator;
+	/** Current providers (swapped when admins change them). */
+	providers: () => ProviderSet;
+	selector: AccountSelector;
+	usage: UsageSink;
+	prices: PriceLookup;
+	recordListeners: RecordListener[];
+	/** Limits: throws a GatewayError (429/403) or admits. Absent = no limits. */
+	admit?: (principal: Principal, op: Operation, body: Record<string, unknown>, bodyBytes: number) => Admission;
+}

@@ -1,0 +1,52 @@
+import { Elysia } from "elysia";
+import type { Operation } from "../providers/operations.ts";
+import type { RequestIds } from "../plugins/request-id.ts";
+import { listModels } from "../routing/resolve-model.ts";
+import { extractToken } from "../auth/extract-token.ts";
+import type { GatewayDeps } from "./gateway-deps.ts";
+import { proxyRequest } from "./proxy-request.ts";
+
+const ROUTES: [string, Operation][] = [
+	["/chat/completions", "chat"],
+	["/completions", "completions"],
+	["/embeddings", "embeddings"],
+	["/responses", "responses"],
+	["/messages", "messages"],
+	["/messages/count_tokens", "count_tokens"],
+];
+
+type Ctx = { request: Request; ids: RequestIds; startedAt: number; server: import("bun").Server<unknown> | null };
+
+/** The OpenAI- and Anthropic-shaped endpoints, under /v1 and /api/v1. Thin: the work is in proxyRequest. */
+export function createDataPlane(deps: GatewayDeps) {
+	const app = new Elysia({ name: "data-plane" });
+	for (const prefix of ["/v1", "/api/v1"]) {
+		for (const [path, op] of ROUTES) {
+			const endpoint = `/v1${path}`;
+			app.post(
+				`${prefix}${path}`,
+				(c) => {
+					const { request, ids, startedAt, server } = c as unknown as Ctx;
+					return proxyRequest(deps, op, request, {
+						ids,
+						startedAt,
+						endpoint,
+						keepOpen: () => server?.timeout(request, 0),
+					});
+				},
+				{ parse: "none" },
+			);
+		}
+		app.get(`${prefix}/models`, async ({ request }) => {
+			await deps.auth.authenticate(extractToken(request.headers));
+			const data = listModels(deps.providers()).map((m) => ({
+				id: m.id,
+				object: "model",
+				created: 0,
+				owned_by: m.owned_by,
+			}));
+			return { object: "list", data };
+		});
+	}
+	return app;
+}

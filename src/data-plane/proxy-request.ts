@@ -1,0 +1,135 @@
+import { extractToken } from "../auth/extract-token.ts";
+import type { Principal } from "../auth/principal.ts";
+import { toGatewayError } from "../errors/error-response.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import type { Operation } from "../providers/operations.ts";
+import { callWithFailover } from "../routing/failover.ts";
+import { resolveModel } from "../routing/resolve-model.ts";
+import { relayStream } from "../streaming/relay-stream.ts";
+import type { RequestIds } from "../plugins/request-id.ts";
+import type { GatewayDeps } from "./gateway-deps.ts";
+import { choosePlan } from "./choose-plan.ts";
+import { readJsonBody } from "./read-json-body.ts";
+import { validateRequest } from "./request-schemas.ts";
+import { RequestRecord } from "../usage/request-record.ts";
+
+export interface ProxyContext {
+	ids: RequestIds;
+	/** performance.now() at arrival. */
+	startedAt: number;
+	/** Canonical endpoint path (without /api). */
+	endpoint: string;
+	/** Lets a long stream outlive the server's idle timeout. */
+	keepOpen?: () => void;
+}
+
+const SSE_HEADERS = {
+	"content-type": "text/event-stream; charset=utf-8",
+	"cache-control": "no-cache",
+	"x-accel-buffering": "no",
+};
+
+function checkAllowed(principal: Principal, requested: string, resolved: string, provider: string): void {
+	const allow = principal.models;
+	if (!allow) return;
+	if (allow.has(requested) || allow.has(resolved) || allow.has(`${provider}/${resolved}`)) return;
+	throw new GatewayError("PLATFORM_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${requested}'`, {
+		param: "model",
+	});
+}
+
+/**
+ * The data-plane request path, shared by every endpoint: authenticate → read and validate
+ * → resolve the model → admit (limits) → failover loop → relay or map the answer → one usage
+ * event. Errors are thrown as GatewayError and mapped once by the app's error handler.
+ */
+export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Request, ctx: ProxyContext): Promise<Response> {
+	const record = new RequestRecord(deps.usage, deps.prices, deps.recordListeners, {
+		requestId: ctx.ids.id,
+		clientRequestId: ctx.ids.clientId,
+		endpoint: ctx.endpoint,
+		userAgent: request.headers.get("user-agent"),
+		startedAt: ctx.startedAt,
+	});
+	const ev = record.event;
+	let admission: { settle(tokens: number, usd: number): void } | null = null;
+	try {
+		const principal = await deps.auth.authenticate(extractToken(request.headers));
+		ev.key_id = principal.keyId;
+		ev.tenant_id = principal.tenantId;
+		const { value, raw } = await readJsonBody(request, deps.config.server.max_body_bytes);
+		const body = validateRequest(op, value);
+		ev.requested_model = body.model;
+		ev.stream = body.stream === true;
+		const { provider, model } = resolveModel(body.model, deps.providers(), deps.config.aliases);
+		ev.provider = provider.name;
+		ev.model = model;
+		checkAllowed(principal, body.model, model, provider.name);
+		admission = deps.admit ? deps.admit(principal, op, body, raw.length) : null;
+		const plan = choosePlan({ op, provider, model, requestedModel: body.model, body, raw, clientHeaders: request.headers });
+
+		const up = await callWithFailover({
+			selector: deps.selector,
+			provider,
+			model,
+			sessionKey: request.headers.get("x-session-id") ?? body.user ?? undefined,
+			maxSwitches: deps.config.routing.max_account_switches,
+			deadlineAt: ctx.startedAt + deps.config.routing.request_timeout_ms,
+			firstByteTimeoutMs: deps.config.routing.first_byte_timeout_ms,
+			clientSignal: request.signal,
+			build: plan.build,
+		});
+		ev.account = up.account.name;
+		ev.attempts = up.attempts;
+
+		const isSse = (up.response.headers.get("content-type") ?? "").includes("text/event-stream");
+		if (ev.stream && isSse && up.response.body) {
+			ctx.keepOpen?.();
+			const settle = admission;
+			admission = null;
+			const stream = relayStream({
+				body: up.response.body,
+				transform: plan.streamTransform(),
+				keepaliveMs: deps.config.server.keepalive_interval_ms,
+				startedAt: ctx.startedAt,
+				abortUpstream: up.abort,
+				onEnd: (r) => {
+					up.release();
+					const incomplete = !r.completed;
+					record.finish(r.cancelled ? 499 : 200, r.errorCode, r.usage, {
+						ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
+						incomplete,
+					});
+					settle?.settle(ev.total_tokens, ev.cost_usd);
+				},
+			});
+			return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible } });
+		}
+
+		let text: string;
+		try {
+			text = await up.response.text();
+		} catch {
+			throw new GatewayError("UPSTREAM_BAD_RESPONSE", "The upstream connection broke while sending the answer");
+		} finally {
+			up.release();
+		}
+		const mapped = plan.mapBody(text);
+		record.finish(200, null, mapped.usage);
+		admission?.settle(ev.total_tokens, ev.cost_usd);
+		admission = null;
+		return new Response(mapped.body, {
+			status: 200,
+			headers: {
+				"content-type": up.response.headers.get("content-type") ?? "application/json",
+				"x-request-id": ctx.ids.visible,
+			},
+		});
+	} catch (err) {
+		const e = toGatewayError(err);
+		if (ev.attempts === 0) ev.attempts = e.attempts;
+		record.finish(e.status, e.code, null);
+		admission?.settle(0, 0);
+		throw e;
+	}
+}

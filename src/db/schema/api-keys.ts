@@ -1,0 +1,41 @@
+import {
+	bigint,
+	index,
+	integer,
+	numeric,
+	pgTable,
+	text,
+	timestamp,
+} from "drizzle-orm/pg-core";
+
+/** Client keys. Only the SHA-256 of the key is stored; `prefix` is what admins see. */
+export const apiKeys = pgTable(
+	"api_keys",
+	{
+		id: text("id").primaryKey(),
+		tenantId: text("tenant_id").notNull(),
+		name: text("name"),
+		prefix: text("prefix").notNull(),
+		/** sha-256 hex of the full key. */
+		keyHash: text("key_hash").notNull().unique(),
+		/** Allowlist; null = every model. */
+		models: text("models").array(),
+		rpm: integer("rpm"),
+		tpm: integer("tpm"),
+		maxConcurrency: integer("max_concurrency"),
+		quotaDailyRequests: integer("quota_daily_requests"),
+		quotaDailyTokens: bigint("quota_daily_tokens", { mode: "number" }),
+		budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
+		expiresAt: timestamp("expires_at", { withTimezone: true }),
+		revokedAt: timestamp("revoked_at", { withTimezone: true }),
+		createdAt: timestamp("created_at", { withTimezone: true })
+			.notNull()
+			.defaultNow(),
+		updatedAt: timestamp("updated_at", { withTimezone: true })
+			.notNull()
+			.defaultNow(),
+	},
+	(t) => [index("api_keys_tenant_idx").on(t.tenantId)],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,0 +1,53 @@
+/**
+ * Interchange entry point (`bun run start`): loads and validates the configuration, then
+ * runs the supervisor, which owns the database, the audit writer and the HTTP workers.
+ */
+import { ConfigError } from "./config/config-error.ts";
+import { loadConfig } from "./config/load-config.ts";
+import { createLogger } from "./logging/logger.ts";
+import { startSupervisor } from "./server/supervisor.ts";
+import pkg from "../package.json" with { type: "json" };
+
+async function main(): Promise<void> {
+	let config: Awaited<ReturnType<typeof loadConfig>>;
+	try {
+		config = await loadConfig();
+	} catch (e) {
+		if (e instanceof ConfigError) {
+			console.error(e.message);
+			process.exit(2);
+		}
+		throw e;
+	}
+	const logger = createLogger(config.log_level, { role: "supervisor" });
+	if (config.env === "dev" && config.auth.static_keys.length === 0) {
+		logger.warn("no client keys configured (GATEWAY_API_KEYS): every data-plane request will get 401");
+	}
+	const gateway = await startSupervisor(config, logger, pkg.version);
+	let stopping = false;
+	const onSignal = (sig: string) => {
+		// a second Ctrl-C means "now"; repeated SIGTERMs (process managers) just wait for the drain
+		if (stopping) {
+			if (sig === "SIGINT") {
+				logger.warn("second SIGINT: exiting without waiting for the drain");
+				process.exit(1);
+			}
+			return;
+		}
+		stopping = true;
+		gateway.shutdown(sig).then(
+			() => process.exit(0),
+			(err) => {
+				logger.error({ err }, "shutdown failed");
+				process.exit(1);
+			},
+		);
+	};
+	process.on("SIGTERM", () => onSignal("SIGTERM"));
+	process.on("SIGINT", () => onSignal("SIGINT"));
+}
+
+main().catch((err) => {
+	console.error("interchange failed to start:", err instanceof Error ? err.message : err);
+	process.exit(1);
+});

@@ -1,0 +1,294 @@
+import { type LimitTable, SlotField } from "./limit-table.ts";
+
+/**
+ * Daily request and token counts and the lifetime budget spent, per slot.
+ *
+ * Each daily counter is one 64-bit word `[ UTC day: 23 bits ][ count: 40 bits ]`, so the day
+ * stamp and the count change in the same CAS: a counter stamped with an older day reads as 0,
+ * and the first update of a new day replaces stamp and count together (the rollover is
+ * atomic without a separate reset step, and two workers crossing midnight cannot both reset or
+ * lose each other's increments). Spent budget is a plain 64-bit micro-USD count (lifetime).
+ *
+ * `reserve` checks-and-adds each counter with its own CAS loop (read, check, add), in the order
+ * requests → tokens → budget, and undoes the earlier ones if a later one refuses. No counter can
+ * pass its limit; a concurrent request may be refused by a reservation that is then undone,
+ * which errs on the safe side.
+ */
+
+const COUNT_BITS = 40n;
+const COUNT_MASK = (1n << COUNT_BITS) - 1n;
+const MAX_COUNT = 2 ** 40 - 1;
+const DAY_MS = 86_400_000;
+
+export type DailyFailure = "daily_requests" | "daily_tokens" | "budget";
+
+/** Limits as stored on a key or tenant; null / undefined = unlimited. */
+export interface DailyLimits {
+	quota_daily_requests?: number | null;
+	quota_daily_tokens?: number | null;
+	budget_usd?: number | null;
+}
+
+export interface DailyAmounts {
+	requests: number;
+	tokens: number;
+	usd: number;
+}
+
+/** What a successful `reserve` added, to be settled later. */
+export interface DailyReservation {
+	day: number;
+	requests: number;
+	tokens: number;
+	microUsd: number;
+}
+
+export type ReserveResult =
+	| { ok: true; reservation: DailyReservation }
+	| { ok: false; failed: DailyFailure; retryAfterMs: number };
+
+export interface DailySnapshot {
+	day: number;
+	requests: number;
+	tokens: number;
+	spentMicroUsd: number;
+}
+
+export function utcDay(now: number): number {
+	return Math.floor(now / DAY_MS);
+}
+
+export function usdToMicro(usd: number): number {
+	return usd > 0 ? Math.round(usd * 1_000_000) : 0;
+}
+
+export class DailyCounters {
+	private readonly words: BigInt64Array;
+	private readonly table: LimitTable;
+
+	constructor(table: LimitTable) {
+		this.table = table;
+		this.words = table.words;
+	}
+
+	/** Atomically checks and adds `amounts` against `limits`; names the limit that refused. */
+	reserve(
+		slot: number,
+		amounts: DailyAmounts,
+		limits: DailyLimits,
+		now: number = Date.now(),
+	): ReserveResult {
+		const day = utcDay(now);
+		const requests = Math.max(0, Math.ceil(amounts.requests));
+		const tokens = Math.max(0, Math.ceil(amounts.tokens));
+		const microUsd = usdToMicro(amounts.usd);
+		const reqIdx = this.table.wordIndex(slot, SlotField.dailyRequests);
+		const tokIdx = this.table.wordIndex(slot, SlotField.dailyTokens);
+		const untilMidnight = (day + 1) * DAY_MS - now;
+
+		const reqDay = this.addDaily(
+			reqIdx,
+			day,
+			requests,
+			limits.quota_daily_requests,
+		);
+		if (reqDay < 0) {
+			return {
+				ok: false,
+				failed: "daily_requests",
+				retryAfterMs: untilMidnight,
+			};
+		}
+		const tokDay = this.addDaily(
+			tokIdx,
+			day,
+			tokens,
+			limits.quota_daily_tokens,
+		);
+		if (tokDay < 0) {
+			this.addDaily(reqIdx, reqDay, -requests, null);
+			return { ok: false, failed: "daily_tokens", retryAfterMs: untilMidnight };
+		}
+		const budget = limits.budget_usd;
+		if (
+			!this.addSpent(slot, microUsd, budget == null ? null : usdToMicro(budget))
+		) {
+			this.addDaily(reqIdx, reqDay, -requests, null);
+			this.addDaily(tokIdx, tokDay, -tokens, null);
+			// A lifetime budget does not come back by waiting.
+			return { ok: false, failed: "budget", retryAfterMs: 0 };
+		}
+		return {
+			ok: true,
+			reservation: { day: tokDay, requests, tokens, microUsd },
+		};
+	}
+
+	/**
+	 * Moves a reservation to the real usage: tokens and cost go up without failing when the
+	 * estimate was low and come back when it was high. Daily deltas are dropped if the day has
+	 * turned since the reservation (yesterday's counters are gone). Idempotence is the
+	 * caller's job (the limiter's ticket settles once).
+	 */
+	settle(
+		slot: number,
+		reservation: DailyReservation,
+		actual: { tokens: number; usd: number; requests?: number },
+	): void {
+		const dt = Math.max(0, Math.ceil(actual.tokens)) - reservation.tokens;
+		if (dt !== 0) {
+			this.addDaily(
+				this.table.wordIndex(slot, SlotField.dailyTokens),
+				reservation.day,
+				dt,
+				null,
+				true,
+			);
+		}
+		if (actual.requests !== undefined) {
+			const dr = Math.max(0, Math.ceil(actual.requests)) - reservation.requests;
+			if (dr !== 0) {
+				this.addDaily(
+					this.table.wordIndex(slot, SlotField.dailyRequests),
+					reservation.day,
+					dr,
+					null,
+					true,
+				);
+			}
+		}
+		const du = usdToMicro(actual.usd) - reservation.microUsd;
+		if (du !== 0) this.addSpent(slot, du, null);
+	}
+
+	/**
+	 * Seeds counters at startup from the request log. Takes the max of what is there and what
+	 * is restored, so a late or repeated restore never double counts requests already served.
+	 * Daily values for a day other than `now`'s are ignored.
+	 */
+	restore(
+		slot: number,
+		snapshot: DailySnapshot,
+		now: number = Date.now(),
+	): void {
+		if (snapshot.day === utcDay(now)) {
+			this.maxDaily(
+				this.table.wordIndex(slot, SlotField.dailyRequests),
+				snapshot.day,
+				snapshot.requests,
+			);
+			this.maxDaily(
+				this.table.wordIndex(slot, SlotField.dailyTokens),
+				snapshot.day,
+				snapshot.tokens,
+			);
+		}
+		const i = this.table.wordIndex(slot, SlotField.spentMicroUsd);
+		const want = BigInt(Math.max(0, Math.round(snapshot.spentMicroUsd)));
+		for (;;) {
+			const cur = Atomics.load(this.words, i);
+			if (
+				cur >= want ||
+				Atomics.compareExchange(this.words, i, cur, want) === cur
+			)
+				return;
+		}
+	}
+
+	/** Today's counts and lifetime spend. */
+	read(slot: number, now: number = Date.now()): DailySnapshot {
+		const day = utcDay(now);
+		return {
+			day,
+			requests: this.countOn(
+				this.table.wordIndex(slot, SlotField.dailyRequests),
+				day,
+			),
+			tokens: this.countOn(
+				this.table.wordIndex(slot, SlotField.dailyTokens),
+				day,
+			),
+			spentMicroUsd: Number(
+				Atomics.load(
+					this.words,
+					this.table.wordIndex(slot, SlotField.spentMicroUsd),
+				),
+			),
+		};
+	}
+
+	/**
+	 * Adds `delta` to a daily counter for `day` and answers the day it counted on (-1 when
+	 * refused). With a limit, refuses if the
+	 * result would pass it or the limit is already reached. A counter stamped with an older day
+	 * starts from 0; with `sameDayOnly` (settling, undoing) a counter that has moved to another
+	 * day is left alone.
+	 */
+	private addDaily(
+		i: number,
+		day: number,
+		delta: number,
+		limit: number | null | undefined,
+		sameDayOnly = delta < 0,
+	): number {
+		for (;;) {
+			const word = Atomics.load(this.words, i);
+			const stamped = Number(word >> COUNT_BITS);
+			if (stamped !== day && sameDayOnly) return day;
+			// A worker whose clock already crossed midnight wins: count into its (later) day.
+			const on = Math.max(stamped, day);
+			const count = stamped === on ? Number(word & COUNT_MASK) : 0;
+			const next = count + delta;
+			if (limit != null && delta >= 0 && (next > limit || count >= limit))
+				return -1;
+			const clamped = next < 0 ? 0 : Math.min(next, MAX_COUNT);
+			const packed = (BigInt(on) << COUNT_BITS) | BigInt(clamped);
+			if (Atomics.compareExchange(this.words, i, word, packed) === word)
+				return on;
+		}
+	}
+
+	private maxDaily(i: number, day: number, value: number): void {
+		const want = Math.min(MAX_COUNT, Math.max(0, Math.round(value)));
+		for (;;) {
+			const word = Atomics.load(this.words, i);
+			const stamped = Number(word >> COUNT_BITS);
+			if (stamped > day) return;
+			if (stamped === day && Number(word & COUNT_MASK) >= want) return;
+			const packed = (BigInt(day) << COUNT_BITS) | BigInt(want);
+			if (Atomics.compareExchange(this.words, i, word, packed) === word) return;
+		}
+	}
+
+	private countOn(i: number, day: number): number {
+		const word = Atomics.load(this.words, i);
+		return Number(word >> COUNT_BITS) === day ? Number(word & COUNT_MASK) : 0;
+	}
+
+	/** Adds micro-USD to the lifetime spend; with a limit, refuses past it. Never below 0. */
+	private addSpent(
+		slot: number,
+		delta: number,
+		limitMicro: number | null,
+	): boolean {
+		const i = this.table.wordIndex(slot, SlotField.spentMicroUsd);
+		if (limitMicro === null) {
+			if (delta >= 0) {
+				Atomics.add(this.words, i, BigInt(delta));
+				return true;
+			}
+		}
+		const d = BigInt(delta);
+		for (;;) {
+			const cur = Atomics.load(this.words, i);
+			if (limitMicro !== null && delta >= 0) {
+				const spent = Number(cur);
+				if (spent >= limitMicro || spent + delta > limitMicro) return false;
+			}
+			let next = cur + d;
+			if (next < 0n) next = 0n;
+			if (Atomics.compareExchange(this.words, i, cur, next) === cur)
+				return true;
+		}
+	}
+}

@@ -1,0 +1,79 @@
+import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
+import type { AccountRef, RoutingStrategy } from "../routing/types.ts";
+import { PROVIDER_PRESETS, type ProviderPreset } from "./presets.ts";
+
+/** A configured provider as the request path sees it. */
+export interface ProviderRuntime {
+	name: string;
+	type: string;
+	preset: ProviderPreset;
+	baseUrl: string;
+	models: ReadonlySet<string>;
+	headers: Record<string, string>;
+	apiVersion: string | undefined;
+	strategy: RoutingStrategy;
+	accounts: AccountRef[];
+}
+
+export interface ProviderSet {
+	providers: ReadonlyMap<string, ProviderRuntime>;
+	/** Bare model id → providers that list it, in configuration order. */
+	byModel: ReadonlyMap<string, ProviderRuntime[]>;
+}
+
+/**
+ * Builds the provider set. `slotOf` gives each account a slot in the shared account-state
+ * table; it must return the same slot for the same provider/account in every worker.
+ */
+export function buildProviderSet(
+	providers: ProviderConfig[],
+	defaults: GatewayConfig["routing"],
+	slotOf: (provider: string, account: string) => number,
+): ProviderSet {
+	const map = new Map<string, ProviderRuntime>();
+	const byModel = new Map<string, ProviderRuntime[]>();
+	for (const p of providers) {
+		const preset = PROVIDER_PRESETS[p.type] ?? PROVIDER_PRESETS.custom;
+		const runtime: ProviderRuntime = {
+			name: p.name,
+			type: p.type,
+			preset,
+			baseUrl: p.base_url,
+			models: new Set(p.models),
+			headers: { ...preset.headers, ...p.headers },
+			apiVersion: p.api_version,
+			strategy: p.strategy ?? defaults.strategy,
+			accounts: p.accounts.map((a) => ({
+				slot: slotOf(p.name, a.name),
+				provider: p.name,
+				name: a.name,
+				apiKey: a.api_key,
+				baseUrl: (a.base_url ?? p.base_url).replace(/\/+$/, ""),
+				weight: a.weight,
+				maxConcurrency: a.max_concurrency,
+				models: a.models ? new Set(a.models) : null,
+			})),
+		};
+		map.set(p.name, runtime);
+		for (const m of p.models) {
+			const list = byModel.get(m);
+			if (list) list.push(runtime);
+			else byModel.set(m, [runtime]);
+		}
+	}
+	return { providers: map, byModel };
+}
+
+/** Sequential slots in configuration order: identical in every worker built from one config. */
+export function sequentialSlots(): (provider: string, account: string) => number {
+	const slots = new Map<string, number>();
+	return (provider, account) => {
+		const key = `${provider}\u0000${account}`;
+		let s = slots.get(key);
+		if (s === undefined) {
+			s = slots.size;
+			slots.set(key, s);
+		}
+		return s;
+	};
+}

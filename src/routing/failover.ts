@@ -1,0 +1,298 @@
+import type { ErrorCode } from "../errors/codes.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import type { ProviderRuntime } from "../providers/provider-registry.ts";
+import type { UpstreamRequest } from "../providers/upstream-request.ts";
+import type { AccountSelector } from "./account-selector.ts";
+import { retryAfterMs } from "./retry-after.ts";
+import type { AccountRef, AttemptOutcome } from "./types.ts";
+
+export interface FailoverRequest {
+	selector: AccountSelector;
+	provider: ProviderRuntime;
+	model: string;
+	sessionKey?: string;
+	maxSwitches: number;
+	/** performance.now() by which every attempt, and the body that follows, must be done. */
+	deadlineAt: number;
+	firstByteTimeoutMs: number;
+	clientSignal?: AbortSignal | null;
+	build: (account: AccountRef) => UpstreamRequest;
+}
+
+export interface FailoverSuccess {
+	/** A 2xx upstream response whose body the caller now owns. */
+	response: Response;
+	account: AccountRef;
+	attempts: number;
+	/** Aborts the upstream body (client left). */
+	abort: () => void;
+	/**
+	 * Ends the attempt: clears the overall deadline and frees the account's in-flight slot.
+	 * Call exactly once, when the body has been consumed or abandoned.
+	 */
+	release: () => void;
+}
+
+type Failure = {
+	code: ErrorCode;
+	message: string;
+	retryAfterMs: number | null;
+	status?: number;
+};
+
+const MAX_BACKOFF_MS = 1_000;
+
+/** Upstream status → what the attempt tells us about the account, and what the client would see. */
+function classify(
+	status: number,
+	retryMs: number | null,
+): { outcome: AttemptOutcome; failure: Failure } | null {
+	if (status === 429) {
+		return {
+			outcome: { kind: "rate_limited", retryAfterMs: retryMs },
+			failure: {
+				code: "UPSTREAM_RATE_LIMITED",
+				message: "The upstream is rate limiting",
+				retryAfterMs: retryMs,
+			},
+		};
+	}
+	if (status === 401 || status === 403) {
+		return {
+			outcome: { kind: "auth_error", status },
+			failure: {
+				code: "UPSTREAM_AUTH_FAILED",
+				message: "The upstream refused the gateway's credentials",
+				retryAfterMs: null,
+			},
+		};
+	}
+	if (status === 529 || status === 503) {
+		return {
+			outcome: { kind: "server_error" },
+			failure: {
+				code: status === 529 ? "UPSTREAM_OVERLOADED" : "UPSTREAM_SERVER_ERROR",
+				message: `The upstream answered ${status}`,
+				retryAfterMs: retryMs,
+			},
+		};
+	}
+	if (status === 408 || status >= 500) {
+		return {
+			outcome:
+				status === 408 || status === 504
+					? { kind: "timeout" }
+					: { kind: "server_error" },
+			failure: {
+				code: "UPSTREAM_SERVER_ERROR",
+				message: `The upstream answered ${status}`,
+				retryAfterMs: retryMs,
+			},
+		};
+	}
+	return null;
+}
+
+/** The human part of an upstream error body (OpenAI or Anthropic shaped), bounded. */
+export function upstreamErrorMessage(text: string): string {
+	try {
+		const o = JSON.parse(text);
+		const m = o?.error?.message ?? o?.message;
+		if (typeof m === "string") return m.slice(0, 1000);
+	} catch {
+		// not JSON
+	}
+	return text.slice(0, 300) || "The upstream rejected the request";
+}
+
+function failureToError(f: Failure, attempts: number): GatewayError {
+	const e = new GatewayError(f.code, f.message, {
+		status: f.status,
+		retryAfterSeconds:
+			f.retryAfterMs === null ? undefined : Math.ceil(f.retryAfterMs / 1000),
+	});
+	e.attempts = attempts;
+	return e;
+}
+
+/**
+ * The gateway's one retry/failover loop. Tries the best account, and on 429, 401/403, 5xx,
+ * 529, timeouts and connection errors moves to the next best, up to `maxSwitches` switches,
+ * all inside one deadline. Runs only before the first byte reaches the client: once it
+ * returns, the response is committed. A client-caused 4xx is returned as a GatewayError
+ * carrying the upstream's message and status, without failover and without blaming the account.
+ */
+export async function callWithFailover(
+	req: FailoverRequest,
+): Promise<FailoverSuccess> {
+	const tried = new Set<number>();
+	let last: Failure | null = null;
+	const maxAttempts = 1 + req.maxSwitches;
+
+	let attemptsMade = 0;
+	for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+		if (req.clientSignal?.aborted)
+			throw new GatewayError(
+				"CLIENT_CLOSED_REQUEST",
+				"The client closed the request",
+			);
+		let account = req.selector.pick(
+			req.provider,
+			req.model,
+			tried,
+			req.sessionKey,
+		);
+		if (
+			!account &&
+			last &&
+			tried.size > 0 &&
+			last.code !== "UPSTREAM_AUTH_FAILED"
+		) {
+			// every account was tried once: back off with jitter, then let a recovered one take it
+			const wait =
+				Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 2)) *
+				(0.75 + Math.random() * 0.25);
+			if (performance.now() + wait >= req.deadlineAt) break;
+			await Bun.sleep(wait);
+			account = req.selector.pick(
+				req.provider,
+				req.model,
+				new Set(),
+				req.sessionKey,
+			);
+		}
+		if (!account) break;
+		tried.add(account.slot);
+		attemptsMade = attempt;
+
+		const result = await attemptOnce(req, account);
+		if ("response" in result) return { ...result, attempts: attempt };
+		last = result.failure;
+		if (result.final) throw failureToError(result.failure, attempt);
+		if (performance.now() >= req.deadlineAt) break;
+	}
+
+	if (last) throw failureToError(last, attemptsMade);
+	const soonest = req.selector.soonestRetryMs(req.provider, req.model);
+	if (soonest !== null) {
+		throw failureToError(
+			{
+				code: "UPSTREAM_RATE_LIMITED",
+				message: "Every upstream account is cooling down",
+				retryAfterMs: soonest,
+			},
+			0,
+		);
+	}
+	throw new GatewayError(
+		"UPSTREAM_NO_ACCOUNT",
+		`No upstream account is available for provider '${req.provider.name}'`,
+	);
+}
+
+type AttemptResult =
+	| Omit<FailoverSuccess, "attempts">
+	| { failure: Failure; final: boolean };
+
+async function attemptOnce(
+	req: FailoverRequest,
+	account: AccountRef,
+): Promise<AttemptResult> {
+	const controller = new AbortController();
+	let timedOut = false;
+	const onClientAbort = () => controller.abort();
+	req.clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+	const started = performance.now();
+	const firstByteMs = Math.max(
+		1,
+		Math.min(req.firstByteTimeoutMs, req.deadlineAt - started),
+	);
+	const firstByteTimer = setTimeout(() => {
+		timedOut = true;
+		controller.abort();
+	}, firstByteMs);
+
+	const { url, headers, body } = req.build(account);
+	req.selector.acquire(account);
+	let released = false;
+	let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+	const release = () => {
+		if (released) return;
+		released = true;
+		clearTimeout(firstByteTimer);
+		if (deadlineTimer) clearTimeout(deadlineTimer);
+		req.clientSignal?.removeEventListener("abort", onClientAbort);
+		req.selector.release(account);
+	};
+
+	let res: Response;
+	try {
+		res = await fetch(url, {
+			method: "POST",
+			headers,
+			body,
+			signal: controller.signal,
+		});
+	} catch {
+		release();
+		if (req.clientSignal?.aborted) {
+			return {
+				failure: {
+					code: "CLIENT_CLOSED_REQUEST",
+					message: "The client closed the request",
+					retryAfterMs: null,
+				},
+				final: true,
+			};
+		}
+		const kind = timedOut ? "timeout" : "connection_error";
+		req.selector.report(account, { kind });
+		return {
+			failure: timedOut
+				? {
+						code: "UPSTREAM_TIMEOUT",
+						message: "The upstream did not answer in time",
+						retryAfterMs: null,
+					}
+				: {
+						code: "UPSTREAM_CONNECTION_FAILED",
+						message: "Could not connect to the upstream",
+						retryAfterMs: null,
+					},
+			final: false,
+		};
+	}
+	clearTimeout(firstByteTimer);
+
+	if (res.ok) {
+		req.selector.report(account, {
+			kind: "success",
+			ttftMs: performance.now() - started,
+		});
+		const remaining = req.deadlineAt - performance.now();
+		deadlineTimer = setTimeout(
+			() => controller.abort(),
+			Math.max(1, remaining),
+		);
+		return { response: res, account, abort: () => controller.abort(), release };
+	}
+
+	const text = await res.text().catch(() => "");
+	release();
+	const c = classify(res.status, retryAfterMs(res.headers));
+	if (c) {
+		req.selector.report(account, c.outcome);
+		return { failure: c.failure, final: false };
+	}
+	// the client's own mistake: pass the upstream's words on, keep the account's record clean
+	req.selector.report(account, { kind: "client_error" });
+	return {
+		failure: {
+			code: "UPSTREAM_INVALID_REQUEST",
+			message: upstreamErrorMessage(text),
+			retryAfterMs: null,
+			status: res.status >= 400 && res.status < 500 ? res.status : 502,
+		},
+		final: true,
+	};
+}

@@ -1,0 +1,164 @@
+import { mkdirSync } from "node:fs";
+import type { GatewayConfig } from "../config/types.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded.ts";
+import { runMigrations } from "../db/migrate.ts";
+import { type Logger, redactUrl } from "../logging/logger.ts";
+import { mergeSnapshots, type MetricsSnapshot, renderPrometheus } from "../metrics/registry.ts";
+import { AccountStateTable } from "../routing/account-state-table.ts";
+import { LimitTable } from "../limits/limit-table.ts";
+import { AuditWriterClient } from "../usage/audit-writer-client.ts";
+import { supervisorMetrics } from "./supervisor-metrics.ts";
+import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
+
+export interface RunningGateway {
+	port: number;
+	/** Graceful stop: drain HTTP workers, flush usage, close the database. */
+	shutdown(reason: string): Promise<void>;
+}
+
+const COLLECT_TIMEOUT_MS = 2_000;
+
+/**
+ * The main thread: database (embedded or real) and migrations, shared memory, the audit
+ * writer, N HTTP workers, metrics aggregation and graceful drain. It serves no HTTP itself.
+ */
+export async function startSupervisor(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
+	let embedded: EmbeddedPostgres | null = null;
+	let databaseUrl = config.database.url;
+	mkdirSync(config.database.data_dir, { recursive: true });
+	if (!databaseUrl) {
+		embedded = await startEmbeddedPostgres(config.database.data_dir);
+		databaseUrl = embedded.url;
+		logger.info({ data_dir: config.database.data_dir }, "embedded Postgres (PGlite) started");
+	} else {
+		logger.info({ database: redactUrl(databaseUrl) }, "using Postgres");
+	}
+	await runMigrations(databaseUrl);
+
+	const audit = new AuditWriterClient({
+		databaseUrl,
+		dataDir: config.database.data_dir,
+		batchSize: config.audit.batch_size,
+		flushIntervalMs: config.audit.flush_interval_ms,
+		maxQueue: config.audit.max_queue,
+	});
+	await audit.start();
+
+	const accountTable = AccountStateTable.create();
+	const limitTable = new LimitTable();
+	const reusePort = process.platform === "linux";
+	const count = reusePort ? Math.max(1, config.server.http_workers) : 1;
+	const workers: Worker[] = [];
+	const listening = new Set<number>();
+	let port = config.server.port;
+	let nextCollect = 1;
+	const collects = new Map<number, { snaps: MetricsSnapshot[]; done: () => void }>();
+	const drained = new Set<number>();
+	let onDrained: (() => void) | null = null;
+
+	const renderMetrics = async (): Promise<string> => {
+		const id = nextCollect++;
+		const snaps: MetricsSnapshot[] = [];
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, COLLECT_TIMEOUT_MS);
+			collects.set(id, {
+				snaps,
+				done: () => {
+					clearTimeout(timer);
+					resolve();
+				},
+			});
+			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
+		});
+		collects.delete(id);
+		snaps.push(supervisorMetrics(config, accountTable, audit.stats()));
+		return renderPrometheus(mergeSnapshots(snaps));
+	};
+
+	let readyResolve: () => void = () => {};
+	let readyReject: (e: Error) => void = () => {};
+	const allListening = new Promise<void>((res, rej) => {
+		readyResolve = res;
+		readyReject = rej;
+	});
+
+	for (let index = 0; index < count; index++) {
+		const worker = new Worker(new URL("./http-worker.ts", import.meta.url));
+		workers.push(worker);
+		worker.onmessage = (e: MessageEvent<FromHttpWorker>) => {
+			const msg = e.data;
+			switch (msg.type) {
+				case "usage":
+					for (const ev of msg.events) audit.write(ev);
+					break;
+				case "listening":
+					listening.add(msg.index);
+					port = msg.port;
+					if (listening.size === count) readyResolve();
+					break;
+				case "scrape":
+					void renderMetrics().then((text) =>
+						worker.postMessage({ type: "metrics-text", id: msg.id, text } satisfies ToHttpWorker),
+					);
+					break;
+				case "metrics-snapshot": {
+					const c = collects.get(msg.id);
+					if (c) {
+						c.snaps.push(msg.snapshot);
+						if (c.snaps.length === workers.length) c.done();
+					}
+					break;
+				}
+				case "drained":
+					if (msg.forced) logger.warn({ worker: msg.index }, "drain timeout: open requests were cut");
+					drained.add(msg.index);
+					if (drained.size === count) onDrained?.();
+					break;
+				case "fatal":
+					logger.fatal({ worker: msg.index, error: msg.message }, "HTTP worker failed to start");
+					readyReject(new Error(msg.message));
+					break;
+			}
+		};
+		worker.postMessage({
+			type: "init",
+			index,
+			config,
+			databaseUrl,
+			accountTable: accountTable.buffer,
+			limitTable: limitTable.buffer,
+			reusePort,
+			version,
+		} satisfies ToHttpWorker);
+	}
+
+	await allListening;
+	for (const w of workers) w.postMessage({ type: "ready" } satisfies ToHttpWorker);
+	logger.info({ port, http_workers: count, reuse_port: reusePort }, "interchange listening");
+
+	let shuttingDown: Promise<void> | null = null;
+	const shutdown = (reason: string): Promise<void> => {
+		if (shuttingDown) return shuttingDown;
+		shuttingDown = (async () => {
+			logger.info({ reason }, "draining");
+			const allDrained = new Promise<void>((resolve) => {
+				onDrained = resolve;
+				if (drained.size === count) resolve();
+			});
+			for (const w of workers) {
+				w.postMessage({ type: "drain", timeoutMs: config.server.drain_timeout_ms } satisfies ToHttpWorker);
+			}
+			// workers cut what is left at drain_timeout; the extra margin covers their flush
+			await Promise.race([allDrained, Bun.sleep(config.server.drain_timeout_ms + 5_000)]);
+			const flushed = await audit.flush(15_000);
+			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
+			await audit.stop();
+			for (const w of workers) w.terminate();
+			await embedded?.stop();
+			logger.info("stopped");
+		})();
+		return shuttingDown;
+	};
+
+	return { port, shutdown };
+}

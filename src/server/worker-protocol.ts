@@ -1,0 +1,30 @@
+import type { GatewayConfig } from "../config/types.ts";
+import type { MetricsSnapshot } from "../metrics/registry.ts";
+import type { UsageEvent } from "../usage/usage-event.ts";
+
+/** Supervisor → HTTP worker. */
+export type ToHttpWorker =
+	| {
+			type: "init";
+			index: number;
+			config: GatewayConfig;
+			databaseUrl: string;
+			accountTable: SharedArrayBuffer;
+			limitTable: SharedArrayBuffer;
+			reusePort: boolean;
+			version: string;
+	  }
+	/** Every worker is listening and the database is migrated. */
+	| { type: "ready" }
+	| { type: "drain"; timeoutMs: number }
+	| { type: "collect-metrics"; id: number }
+	| { type: "metrics-text"; id: number; text: string };
+
+/** HTTP worker → supervisor. */
+export type FromHttpWorker =
+	| { type: "listening"; index: number; port: number }
+	| { type: "usage"; events: UsageEvent[] }
+	| { type: "scrape"; id: number }
+	| { type: "metrics-snapshot"; id: number; snapshot: MetricsSnapshot }
+	| { type: "drained"; index: number; forced: boolean }
+	| { type: "fatal"; index: number; message: string };

@@ -1,0 +1,97 @@
+import { type TokenUsage, usageFromOpenAI } from "../usage/token-usage.ts";
+import { eventData, SseFramer } from "./sse-framer.ts";
+import type { StreamTransform } from "./stream-transform.ts";
+
+const enc = new TextEncoder();
+const USAGE_RE = /"usage"\s*:\s*\{/;
+const ERROR_RE = /"error"\s*:/;
+const RESPONSES_END = new Set(["response.completed", "response.incomplete", "response.failed"]);
+
+export interface OpenAITapOptions {
+	/**
+	 * The gateway added `stream_options.include_usage`: drop the usage-only chunk so the
+	 * client sees what it asked for. Otherwise bytes pass through untouched.
+	 */
+	stripUsageChunk: boolean;
+}
+
+/**
+ * Reads an OpenAI-style stream on the side: the usage chunk, the `[DONE]` sentinel (or the
+ * Responses API's terminal event), and in-band errors. When nothing must be removed, `push`
+ * hands back the very chunk it received, so the client gets the upstream's bytes.
+ */
+export class OpenAIStreamTap implements StreamTransform {
+	private readonly framer = new SseFramer();
+	usage: TokenUsage | null = null;
+	completed = false;
+	upstreamError: { message: string; type?: string } | null = null;
+	atBoundary = true;
+
+	constructor(private readonly opts: OpenAITapOptions) {}
+
+	push(chunk: Uint8Array): Uint8Array | Uint8Array[] | null {
+		const hadCarry = this.framer.pending;
+		const events = this.framer.push(chunk);
+		let drop = -1;
+		for (let i = 0; i < events.length; i++) {
+			if (this.inspect(events[i])) drop = i;
+		}
+		this.atBoundary = !this.framer.pending;
+		if (!this.opts.stripUsageChunk) return chunk;
+		// strip mode emits whole events only; a chunk that is exactly whole events and holds
+		// nothing to drop still goes out as the same bytes
+		if (drop === -1 && !hadCarry && !this.framer.pending) return chunk;
+		const kept = drop === -1 ? events : events.filter((_, i) => i !== drop);
+		return kept.length ? enc.encode(kept.join("")) : null;
+	}
+
+	finish(): Uint8Array[] {
+		const rest = this.framer.rest();
+		if (!rest.trim()) return [];
+		const usageOnly = this.inspect(rest);
+		return this.opts.stripUsageChunk && !usageOnly ? [enc.encode(rest)] : [];
+	}
+
+	errorEvent(message: string, code: string): Uint8Array {
+		return enc.encode(
+			`event: error\ndata: ${JSON.stringify({ error: { message, type: "api_error", code, param: null } })}\n\n`,
+		);
+	}
+
+	/** Looks at one whole event; returns true when it is a usage-only chunk. */
+	private inspect(event: string): boolean {
+		const data = eventData(event);
+		if (data === null) return false;
+		if (data === "[DONE]") {
+			this.completed = true;
+			return false;
+		}
+		const hasUsage = USAGE_RE.test(data);
+		const hasError = ERROR_RE.test(data);
+		const isResponses = data.includes('"type":"response.');
+		if (!hasUsage && !hasError && !isResponses) return false;
+		let obj: Record<string, any>;
+		try {
+			obj = JSON.parse(data);
+		} catch {
+			return false;
+		}
+		if (obj.error && typeof obj.error === "object") {
+			this.upstreamError = { message: String(obj.error.message ?? "upstream error"), type: obj.error.type };
+			return false;
+		}
+		if (typeof obj.type === "string" && obj.type.startsWith("response.")) {
+			if (obj.response?.usage) this.usage = usageFromOpenAI(obj.response.usage);
+			if (RESPONSES_END.has(obj.type)) this.completed = true;
+			if (obj.type === "response.failed" || obj.type === "error") {
+				this.upstreamError = { message: String(obj.response?.error?.message ?? "response failed") };
+			}
+			return false;
+		}
+		if (obj.usage) {
+			this.usage = usageFromOpenAI(obj.usage);
+			return Array.isArray(obj.choices) && obj.choices.length === 0;
+		}
+		return false;
+	}
+}

@@ -1,0 +1,46 @@
+import type { UsageEvent } from "./usage-event.ts";
+
+/** Messages between AuditWriterClient (main thread) and workers/audit-writer.ts. */
+
+export interface AuditInit {
+	type: "init";
+	databaseUrl: string;
+	dataDir: string;
+	batchSize: number;
+	flushIntervalMs: number;
+	maxQueue: number;
+	/** A write slower than this counts as failed (the pool is replaced); replays are idempotent. */
+	insertTimeoutMs?: number;
+	statsIntervalMs?: number;
+}
+
+export type ToAuditWriter =
+	| AuditInit
+	| { type: "events"; events: UsageEvent[] }
+	| { type: "flush"; id: number }
+	| { type: "stop" };
+
+export interface AuditWriterStats {
+	/** Rows in memory, not yet in Postgres nor in the spool. */
+	queueDepth: number;
+	batchesWritten: number;
+	rowsWritten: number;
+	/** Rows ever appended to the spool file. */
+	rowsSpooled: number;
+	/** Rows read back from the spool into Postgres. */
+	rowsReplayed: number;
+	/** Rows in spool files not replayed yet. */
+	spoolPending: number;
+	/** Rows lost (only a failing disk can cause it). */
+	rowsDropped: number;
+	spoolBytes: number;
+	/** True while Postgres is considered unreachable. */
+	down: boolean;
+	lastError: string | null;
+}
+
+export type FromAuditWriter =
+	| ({ type: "stats" } & AuditWriterStats)
+	| { type: "ready" }
+	| { type: "flushed"; id: number; ok: boolean; pending: number }
+	| { type: "stopped" };

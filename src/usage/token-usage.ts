@@ -1,0 +1,46 @@
+/** Token counts normalised across providers (OpenAI names; Anthropic mapped in). */
+export interface TokenUsage {
+	/** All input tokens, cached ones included (OpenAI semantics). */
+	prompt_tokens: number;
+	completion_tokens: number;
+	/** Input tokens read from cache (subset of prompt_tokens). */
+	cached_tokens: number;
+	/** Input tokens written to cache (Anthropic cache_creation_input_tokens; subset of prompt_tokens). */
+	cache_write_tokens: number;
+	/** Reasoning tokens (subset of completion_tokens). */
+	reasoning_tokens: number;
+	total_tokens: number;
+}
+
+export const emptyUsage = (): TokenUsage => ({
+	prompt_tokens: 0,
+	completion_tokens: 0,
+	cached_tokens: 0,
+	cache_write_tokens: 0,
+	reasoning_tokens: 0,
+	total_tokens: 0,
+});
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/** Reads an OpenAI `usage` object (chat, completions, embeddings or responses shape). */
+export function usageFromOpenAI(u: unknown): TokenUsage | null {
+	if (!u || typeof u !== "object") return null;
+	const o = u as Record<string, any>;
+	// responses API uses input_tokens/output_tokens
+	const prompt = num(o.prompt_tokens ?? o.input_tokens);
+	const completion = num(o.completion_tokens ?? o.output_tokens);
+	const cached = num(o.prompt_tokens_details?.cached_tokens ?? o.input_tokens_details?.cached_tokens);
+	const reasoning = num(
+		o.completion_tokens_details?.reasoning_tokens ?? o.output_tokens_details?.reasoning_tokens,
+	);
+	const total = num(o.total_tokens) || prompt + completion;
+	return {
+		prompt_tokens: prompt,
+		completion_tokens: completion,
+		cached_tokens: cached,
+		cache_write_tokens: 0,
+		reasoning_tokens: reasoning,
+		total_tokens: total,
+	};
+}

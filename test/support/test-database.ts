@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
+import { runMigrations } from "../../src/db/migrate.ts";
+
+export interface TestDatabase {
+	/** Migrated database URL (embedded ones carry the marker; open with createDb). */
+	url: string;
+	/** Set for the embedded database: its data dir root (for restart tests). */
+	dataDir?: string;
+	cleanup(): Promise<void>;
+}
+
+/**
+ * With DATABASE_URL: a fresh `ix_test_<random>` database on that server, dropped in
+ * cleanup. Without: embedded PGlite in a temp dir. Migrations applied either way.
+ */
+export async function getTestDatabase(): Promise<TestDatabase> {
+	const serverUrl = process.env.DATABASE_URL;
+	if (serverUrl) {
+		const name = `ix_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+		const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+		await admin.unsafe(`create database "${name}"`);
+		const u = new URL(serverUrl);
+		u.pathname = `/${name}`;
+		const url = u.toString();
+		await runMigrations(url);
+		return {
+			url,
+			async cleanup() {
+				await admin.unsafe(`drop database if exists "${name}" with (force)`);
+				await admin.end();
+			},
+		};
+	}
+	const dataDir = mkdtempSync(join(tmpdir(), "ix-pglite-"));
+	const pg = await startEmbeddedPostgres(dataDir);
+	await runMigrations(pg.url);
+	return {
+		url: pg.url,
+		dataDir,
+		async cleanup() {
+			await pg.stop();
+			rmSync(dataDir, { recursive: true, force: true });
+		},
+	};
+}

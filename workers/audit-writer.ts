@@ -1,0 +1,257 @@
+/**
+ * Audit writer (Bun Worker). Batches usage events into request_logs by size and by time,
+ * and never loses one: while Postgres is unreachable rows wait in a bounded queue, the
+ * overflow goes to an append-only spool file, and the spool is replayed (idempotently,
+ * ON CONFLICT DO NOTHING) once Postgres answers again. Protocol: src/usage/audit-protocol.ts.
+ */
+import { threadId } from "node:worker_threads";
+import { createDb, type Db } from "../src/db/client.ts";
+import { insertRequestLogs } from "../src/db/insert-request-logs.ts";
+import type {
+	AuditInit,
+	FromAuditWriter,
+	ToAuditWriter,
+} from "../src/usage/audit-protocol.ts";
+import { AuditSpool } from "../src/usage/audit-spool.ts";
+import type { UsageEvent } from "../src/usage/usage-event.ts";
+
+declare const self: Worker;
+
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 5_000;
+/** Rows per INSERT when replaying the spool: bigger than live batches, nothing waits on it. */
+const REPLAY_CHUNK = 2_000;
+
+let cfg: AuditInit;
+let db: Db;
+let spool: AuditSpool;
+let queue: UsageEvent[] = [];
+let draining: Promise<boolean> | null = null;
+let down = false;
+let stopping = false;
+let backoffMs = 0;
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+let statsTimer: ReturnType<typeof setInterval> | null = null;
+
+const stats = {
+	batchesWritten: 0,
+	rowsWritten: 0,
+	rowsSpooled: 0,
+	rowsReplayed: 0,
+	spoolPending: 0,
+	rowsDropped: 0,
+	spoolBytes: 0,
+	lastError: null as string | null,
+};
+
+const post = (msg: FromAuditWriter) => self.postMessage(msg);
+const postStats = () =>
+	post({ type: "stats", queueDepth: queue.length, down, ...stats });
+
+function openDb(): Db {
+	// Two connections: one live batch and one spool replay can overlap.
+	return createDb(cfg.databaseUrl, { max: 2, connectTimeout: 3 });
+}
+
+/** Insert with a deadline: a half-open socket must not stall the writer forever. */
+async function insert(rows: readonly UsageEvent[]): Promise<number> {
+	const timeoutMs = cfg.insertTimeoutMs ?? 10_000;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(
+			() => reject(new Error(`insert timed out after ${timeoutMs} ms`)),
+			timeoutMs,
+		);
+	});
+	try {
+		return await Promise.race([insertRequestLogs(db.sql, rows), timeout]);
+	} catch (err) {
+		if (String(err).includes("timed out")) {
+			// The stuck query may still commit; that is fine (idempotent), but its
+			// connection is useless: start a fresh pool.
+			const old = db;
+			db = openDb();
+			old.sql.end({ timeout: 0 }).catch(() => {});
+		}
+		throw err;
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+function spoolRows(rows: readonly UsageEvent[]): void {
+	if (rows.length === 0) return;
+	try {
+		stats.spoolBytes += spool.append(rows);
+		stats.rowsSpooled += rows.length;
+		stats.spoolPending += rows.length;
+	} catch (err) {
+		// Disk full or unwritable: the one case where rows are lost.
+		stats.rowsDropped += rows.length;
+		stats.lastError = `spool append failed: ${String(err)}`;
+	}
+}
+
+/** Keeps memory bounded: whatever exceeds maxQueue (newest rows) goes to disk. */
+function enforceBound(): void {
+	if (queue.length > cfg.maxQueue) spoolRows(queue.splice(cfg.maxQueue));
+}
+
+function markUp(): void {
+	down = false;
+	backoffMs = 0;
+}
+
+function markDown(err: unknown): void {
+	down = true;
+	stats.lastError = String((err as Error)?.message ?? err);
+	backoffMs = backoffMs
+		? Math.min(backoffMs * 2, BACKOFF_MAX_MS)
+		: BACKOFF_MIN_MS;
+	scheduleRetry();
+}
+
+function scheduleRetry(): void {
+	if (retryTimer || stopping) return;
+	// Jitter (50-100%) so writers of several instances do not reconnect in lockstep.
+	const delay = backoffMs / 2 + Math.random() * (backoffMs / 2);
+	retryTimer = setTimeout(() => {
+		retryTimer = null;
+		void drain();
+	}, delay);
+}
+
+function scheduleFlush(): void {
+	if (down || stopping) return; // the retry timer owns the next attempt
+	if (queue.length >= cfg.batchSize) {
+		void drain();
+	} else if (queue.length > 0 && !flushTimer) {
+		flushTimer = setTimeout(() => {
+			flushTimer = null;
+			void drain();
+		}, cfg.flushIntervalMs);
+	}
+}
+
+async function replaySpool(): Promise<boolean> {
+	const files = spool.replayable();
+	if (files.length === 0) return true;
+	spool.seal(); // new overflow goes to a fresh file while these are replayed
+	for (const path of files) {
+		const file = spool.read(path);
+		for (let i = 0; i < file.rows.length; i += REPLAY_CHUNK) {
+			const chunk = file.rows.slice(i, i + REPLAY_CHUNK);
+			await insert(chunk);
+			stats.batchesWritten++;
+		}
+		spool.remove(path);
+		stats.rowsReplayed += file.rows.length;
+		stats.rowsDropped += file.corrupt;
+		stats.spoolPending = Math.max(
+			0,
+			stats.spoolPending - file.rows.length - file.corrupt,
+		);
+	}
+	const left = spool.measure();
+	stats.spoolBytes = left.bytes;
+	stats.spoolPending = left.rows;
+	return true;
+}
+
+/** Writes the whole queue, then replays the spool. Single flight; false if Postgres failed. */
+function drain(): Promise<boolean> {
+	if (draining) return draining;
+	if (flushTimer) {
+		clearTimeout(flushTimer);
+		flushTimer = null;
+	}
+	draining = (async () => {
+		try {
+			while (queue.length > 0) {
+				const batch = queue.slice(0, cfg.batchSize);
+				const inserted = await insert(batch);
+				// Only now leave memory: a failed batch stays at the head of the queue.
+				queue.splice(0, batch.length);
+				stats.batchesWritten++;
+				stats.rowsWritten += inserted;
+				markUp();
+			}
+			await replaySpool();
+			markUp();
+			return true;
+		} catch (err) {
+			markDown(err);
+			enforceBound();
+			return false;
+		} finally {
+			draining = null;
+		}
+	})();
+	return draining.then((ok) => {
+		scheduleFlush();
+		return ok;
+	});
+}
+
+/** Shutdown/explicit flush: everything reaches Postgres, or else the spool file. */
+async function flush(): Promise<{ ok: boolean; pending: number }> {
+	if (retryTimer) {
+		clearTimeout(retryTimer);
+		retryTimer = null;
+	}
+	let ok = await drain();
+	// A drain already in flight may have started before the latest rows arrived.
+	if (ok && queue.length > 0) ok = await drain();
+	if (!ok) {
+		spoolRows(queue);
+		queue = [];
+		if (!stopping) scheduleRetry();
+	}
+	return { ok, pending: ok ? 0 : stats.spoolPending };
+}
+
+async function init(msg: AuditInit): Promise<void> {
+	cfg = msg;
+	if (cfg.maxQueue < cfg.batchSize) cfg.maxQueue = cfg.batchSize;
+	spool = new AuditSpool(cfg.dataDir, `w${threadId}`);
+	const left = spool.measure();
+	stats.spoolBytes = left.bytes;
+	stats.spoolPending = left.rows;
+	db = openDb();
+	statsTimer = setInterval(postStats, cfg.statsIntervalMs ?? 1_000);
+	post({ type: "ready" });
+	// Spool left by a previous run (or a crash): replay now, in the background.
+	if (left.rows > 0) void drain();
+}
+
+self.onmessage = async (ev: MessageEvent<ToAuditWriter>) => {
+	const msg = ev.data;
+	switch (msg.type) {
+		case "init":
+			await init(msg);
+			return;
+		case "events":
+			for (const e of msg.events) queue.push(e);
+			enforceBound();
+			scheduleFlush();
+			return;
+		case "flush": {
+			const res = await flush();
+			postStats();
+			post({ type: "flushed", id: msg.id, ...res });
+			return;
+		}
+		case "stop": {
+			stopping = true;
+			if (statsTimer) clearInterval(statsTimer);
+			await flush();
+			// Whatever could not be written waits for the next writer, in this process or the next.
+			spool.release();
+			postStats();
+			await db.sql.end({ timeout: 2 }).catch(() => {});
+			post({ type: "stopped" });
+			return;
+		}
+	}
+};
