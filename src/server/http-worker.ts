@@ -4,6 +4,7 @@
  * sends `init`; usage events go back to it (it feeds the audit writer); `drain` stops
  * accepting, waits for in-flight requests and streams, flushes usage, then says `drained`.
  */
+import { createAdminRoutes } from "../admin/index.ts";
 import { createApp } from "../app.ts";
 import { createDb, type Db } from "../db/client.ts";
 import { createLogger } from "../logging/logger.ts";
@@ -56,6 +57,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	});
 	const app = createApp({
 		...deps,
+		plugins: [createAdminRoutes({ adminToken: config.auth.admin_token, sql: db.sql })],
 		ops: {
 			version: init.version,
 			readiness: async () => {

@@ -48,9 +48,13 @@ describe("ConcurrencyCounters", () => {
 		const { cc, slot } = setup();
 		cc.tryAcquire(slot, 1);
 		expect(await cc.acquire(slot, 1, { waitMs: 0 })).toBe(false);
-		expect(await cc.acquire(slot, 1, { waitMs: 5000, signal: AbortSignal.abort() })).toBe(false);
+		expect(
+			await cc.acquire(slot, 1, { waitMs: 5000, signal: AbortSignal.abort() }),
+		).toBe(false);
 		const queued = cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 });
-		expect(await cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 })).toBe(false);
+		expect(await cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 })).toBe(
+			false,
+		);
 		cc.release(slot);
 		expect(await queued).toBe(true);
 	});
@@ -59,7 +63,10 @@ describe("ConcurrencyCounters", () => {
 		const { cc, slot } = setup();
 		cc.tryAcquire(slot, 1);
 		const controller = new AbortController();
-		const waiting = cc.acquire(slot, 1, { waitMs: 10_000, signal: controller.signal });
+		const waiting = cc.acquire(slot, 1, {
+			waitMs: 10_000,
+			signal: controller.signal,
+		});
 		controller.abort();
 		expect(await waiting).toBe(false);
 		expect(cc.waiting(slot)).toBe(0);

@@ -18,7 +18,12 @@ describe("DailyCounters", () => {
 		const r = daily.reserve(slot, one, {}, NOON);
 		expect(r).toEqual({
 			ok: true,
-			reservation: { day: utcDay(NOON), requests: 1, tokens: 100, microUsd: 10_000 },
+			reservation: {
+				day: utcDay(NOON),
+				requests: 1,
+				tokens: 100,
+				microUsd: 10_000,
+			},
 		});
 		expect(daily.read(slot, NOON)).toEqual({
 			day: utcDay(NOON),
@@ -31,7 +36,8 @@ describe("DailyCounters", () => {
 	test("refuses at the daily request quota and says when it resets", () => {
 		const { daily, slot } = setup();
 		const limits = { quota_daily_requests: 3 };
-		for (let i = 0; i < 3; i++) expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
+		for (let i = 0; i < 3; i++)
+			expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
 		expect(daily.reserve(slot, one, limits, NOON)).toEqual({
 			ok: false,
 			failed: "daily_requests",
@@ -44,7 +50,10 @@ describe("DailyCounters", () => {
 		const limits = { quota_daily_tokens: 250 };
 		expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
 		expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
-		expect(daily.reserve(slot, one, limits, NOON)).toMatchObject({ ok: false, failed: "daily_tokens" });
+		expect(daily.reserve(slot, one, limits, NOON)).toMatchObject({
+			ok: false,
+			failed: "daily_tokens",
+		});
 		expect(daily.read(slot, NOON)).toMatchObject({ requests: 2, tokens: 200 });
 	});
 
@@ -58,9 +67,15 @@ describe("DailyCounters", () => {
 			failed: "budget",
 			retryAfterMs: 0,
 		});
-		expect(daily.read(slot, NOON)).toMatchObject({ requests: 2, tokens: 200, spentMicroUsd: 20_000 });
+		expect(daily.read(slot, NOON)).toMatchObject({
+			requests: 2,
+			tokens: 200,
+			spentMicroUsd: 20_000,
+		});
 		// A new day resets requests and tokens but not the budget.
-		expect(daily.reserve(slot, one, limits, NOON + DAY)).toMatchObject({ failed: "budget" });
+		expect(daily.reserve(slot, one, limits, NOON + DAY)).toMatchObject({
+			failed: "budget",
+		});
 		expect(daily.read(slot, NOON + DAY)).toEqual({
 			day: utcDay(NOON) + 1,
 			requests: 0,
@@ -80,39 +95,72 @@ describe("DailyCounters", () => {
 			retryAfterMs: 1,
 		});
 		expect(daily.reserve(slot, one, limits, beforeMidnight + 1).ok).toBe(true);
-		expect(daily.read(slot, beforeMidnight + 1)).toMatchObject({ requests: 1, tokens: 100 });
+		expect(daily.read(slot, beforeMidnight + 1)).toMatchObject({
+			requests: 1,
+			tokens: 100,
+		});
 	});
 
 	test("settle moves tokens and spend to the real usage, both ways", () => {
 		const { daily, slot } = setup();
 		const limits = { quota_daily_tokens: 1000, budget_usd: 1 };
-		const a = daily.reserve(slot, { requests: 1, tokens: 500, usd: 0.5 }, limits, NOON);
+		const a = daily.reserve(
+			slot,
+			{ requests: 1, tokens: 500, usd: 0.5 },
+			limits,
+			NOON,
+		);
 		if (!a.ok) throw new Error("expected ok");
 		daily.settle(slot, a.reservation, { tokens: 120, usd: 0.1 });
-		expect(daily.read(slot, NOON)).toMatchObject({ tokens: 120, spentMicroUsd: 100_000 });
-		const b = daily.reserve(slot, { requests: 1, tokens: 100, usd: 0.1 }, limits, NOON);
+		expect(daily.read(slot, NOON)).toMatchObject({
+			tokens: 120,
+			spentMicroUsd: 100_000,
+		});
+		const b = daily.reserve(
+			slot,
+			{ requests: 1, tokens: 100, usd: 0.1 },
+			limits,
+			NOON,
+		);
 		if (!b.ok) throw new Error("expected ok");
 		// Real usage above the estimate is charged in full, even past the limit.
 		daily.settle(slot, b.reservation, { tokens: 1500, usd: 1.2 });
-		expect(daily.read(slot, NOON)).toMatchObject({ tokens: 1620, spentMicroUsd: 1_300_000 });
-		expect(daily.reserve(slot, { requests: 1, tokens: 0, usd: 0 }, limits, NOON)).toMatchObject({
+		expect(daily.read(slot, NOON)).toMatchObject({
+			tokens: 1620,
+			spentMicroUsd: 1_300_000,
+		});
+		expect(
+			daily.reserve(slot, { requests: 1, tokens: 0, usd: 0 }, limits, NOON),
+		).toMatchObject({
 			failed: "daily_tokens",
 		});
 	});
 
 	test("settling after midnight leaves the new day's counts alone", () => {
 		const { daily, slot } = setup();
-		const r = daily.reserve(slot, { requests: 1, tokens: 500, usd: 0 }, {}, NOON);
+		const r = daily.reserve(
+			slot,
+			{ requests: 1, tokens: 500, usd: 0 },
+			{},
+			NOON,
+		);
 		if (!r.ok) throw new Error("expected ok");
 		daily.reserve(slot, { requests: 1, tokens: 10, usd: 0 }, {}, NOON + DAY);
 		daily.settle(slot, r.reservation, { tokens: 5000, usd: 0 });
-		expect(daily.read(slot, NOON + DAY)).toMatchObject({ requests: 1, tokens: 10 });
+		expect(daily.read(slot, NOON + DAY)).toMatchObject({
+			requests: 1,
+			tokens: 10,
+		});
 	});
 
 	test("restore seeds today's counts and the lifetime spend, taking the max", () => {
 		const { daily, slot } = setup();
 		daily.reserve(slot, { requests: 1, tokens: 10, usd: 0 }, {}, NOON);
-		daily.restore(slot, { day: utcDay(NOON), requests: 40, tokens: 5, spentMicroUsd: 7_000_000 }, NOON);
+		daily.restore(
+			slot,
+			{ day: utcDay(NOON), requests: 40, tokens: 5, spentMicroUsd: 7_000_000 },
+			NOON,
+		);
 		expect(daily.read(slot, NOON)).toEqual({
 			day: utcDay(NOON),
 			requests: 40,
@@ -126,6 +174,10 @@ describe("DailyCounters", () => {
 			{ day: utcDay(NOON) - 1, requests: 40, tokens: 5, spentMicroUsd: 3 },
 			NOON,
 		);
-		expect(other.daily.read(other.slot, NOON)).toMatchObject({ requests: 0, tokens: 0, spentMicroUsd: 3 });
+		expect(other.daily.read(other.slot, NOON)).toMatchObject({
+			requests: 0,
+			tokens: 0,
+			spentMicroUsd: 3,
+		});
 	});
 });

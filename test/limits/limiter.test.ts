@@ -38,7 +38,12 @@ describe("Limiter", () => {
 		expect(limiter.check("k", limits, small, NOW).ok).toBe(true);
 		expect(limiter.check("k", limits, small, NOW).ok).toBe(true);
 		const r = limiter.check("k", limits, small, NOW);
-		expect(r).toMatchObject({ ok: false, reason: "rpm", retryAfterMs: 30_000, retryable: true });
+		expect(r).toMatchObject({
+			ok: false,
+			reason: "rpm",
+			retryAfterMs: 30_000,
+			retryable: true,
+		});
 		expect(r.headers["x-ratelimit-remaining-requests"]).toBe("0");
 		expect(r.headers["x-ratelimit-remaining-tokens"]).toBe("800");
 	});
@@ -50,14 +55,21 @@ describe("Limiter", () => {
 		const r = limiter.check("k", limits, small, NOW);
 		expect(r).toMatchObject({ ok: false, reason: "tpm", retryable: true });
 		expect(r.headers["x-ratelimit-remaining-requests"]).toBe("9");
-		expect(limiter.check("k", { rpm: 10 }, small, NOW).headers["x-ratelimit-remaining-requests"]).toBe(
-			"8",
-		);
+		expect(
+			limiter.check("k", { rpm: 10 }, small, NOW).headers[
+				"x-ratelimit-remaining-requests"
+			],
+		).toBe("8");
 	});
 
 	test("an estimate above the TPM window reserves the whole window, settle charges the rest", () => {
 		const { limiter } = setup();
-		const r = limiter.check("k", { tpm: 1000 }, { tokens: 50_000, usd: 0 }, NOW);
+		const r = limiter.check(
+			"k",
+			{ tpm: 1000 },
+			{ tokens: 50_000, usd: 0 },
+			NOW,
+		);
 		if (!r.ok) throw new Error("expected ok");
 		limiter.settle(r.ticket, { tokens: 1500, usd: 0 }, NOW);
 		const next = limiter.check("k", { tpm: 1000 }, { tokens: 1, usd: 0 }, NOW);
@@ -70,7 +82,9 @@ describe("Limiter", () => {
 		const limits = { tpm: 1000 };
 		const r = limiter.check("k", limits, { tokens: 900, usd: 0 }, NOW);
 		if (!r.ok) throw new Error("expected ok");
-		expect(limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW)).toMatchObject({ reason: "tpm" });
+		expect(
+			limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW),
+		).toMatchObject({ reason: "tpm" });
 		limiter.settle(r.ticket, { tokens: 100, usd: 0 }, NOW);
 		limiter.settle(r.ticket, { tokens: 0, usd: 0 }, NOW); // once only
 		const again = limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW);
@@ -84,7 +98,11 @@ describe("Limiter", () => {
 		const first = limiter.check("k", limits, small, NOW);
 		if (!first.ok) throw new Error("expected ok");
 		const second = limiter.check("k", limits, small, NOW);
-		expect(second).toMatchObject({ ok: false, reason: "concurrency", retryable: true });
+		expect(second).toMatchObject({
+			ok: false,
+			reason: "concurrency",
+			retryable: true,
+		});
 		expect(second.headers["x-ratelimit-remaining-requests"]).toBe("9");
 		expect(second.headers["x-ratelimit-remaining-tokens"]).toBe("900");
 		limiter.release(first.ticket);
@@ -103,31 +121,60 @@ describe("Limiter", () => {
 		const waiting = limiter.checkAsync("k", limits, small, { waitMs: 5000 });
 		queueMicrotask(() => limiter.release(first.ticket));
 		expect((await waiting).ok).toBe(true);
-		expect((await limiter.checkAsync("k", limits, small, { waitMs: 20 })).ok).toBe(false);
+		expect(
+			(await limiter.checkAsync("k", limits, small, { waitMs: 20 })).ok,
+		).toBe(false);
 	});
 
 	test("daily and budget refusals undo everything before them and are not retryable", () => {
 		const { table, limiter } = setup();
-		const limits = { rpm: 10, tpm: 1000, max_concurrency: 5, quota_daily_requests: 1 };
+		const limits = {
+			rpm: 10,
+			tpm: 1000,
+			max_concurrency: 5,
+			quota_daily_requests: 1,
+		};
 		const a = limiter.check("k", limits, small, NOW);
 		expect(a.ok).toBe(true);
 		const b = limiter.check("k", limits, small, NOW);
-		expect(b).toMatchObject({ ok: false, reason: "daily_requests", retryable: false });
+		expect(b).toMatchObject({
+			ok: false,
+			reason: "daily_requests",
+			retryable: false,
+		});
 		if (!b.ok) expect(b.retryAfterMs).toBe(12 * 3_600_000);
 		expect(b.headers["x-ratelimit-remaining-requests"]).toBe("9");
 		expect(b.headers["x-ratelimit-remaining-tokens"]).toBe("900");
-		const c = limiter.check("k", { ...limits, quota_daily_requests: null, budget_usd: 0.025 }, small, NOW);
+		const c = limiter.check(
+			"k",
+			{ ...limits, quota_daily_requests: null, budget_usd: 0.025 },
+			small,
+			NOW,
+		);
 		expect(c.ok).toBe(true);
 		const d = limiter.check("k", { budget_usd: 0.025 }, small, NOW);
-		expect(d).toMatchObject({ ok: false, reason: "budget", retryable: false, retryAfterMs: 0 });
+		expect(d).toMatchObject({
+			ok: false,
+			reason: "budget",
+			retryable: false,
+			retryAfterMs: 0,
+		});
 		const slot = table.find("k");
-		expect(new DailyCounters(table).read(slot, NOW)).toMatchObject({ requests: 2, spentMicroUsd: 20_000 });
+		expect(new DailyCounters(table).read(slot, NOW)).toMatchObject({
+			requests: 2,
+			spentMicroUsd: 20_000,
+		});
 	});
 
 	test("a zero limit refuses and is not retryable", () => {
 		const { limiter } = setup();
-		expect(limiter.check("k", { rpm: 0 }, small, NOW)).toMatchObject({ reason: "rpm", retryable: false });
-		expect(limiter.check("k", { max_concurrency: 0 }, small, NOW)).toMatchObject({
+		expect(limiter.check("k", { rpm: 0 }, small, NOW)).toMatchObject({
+			reason: "rpm",
+			retryable: false,
+		});
+		expect(
+			limiter.check("k", { max_concurrency: 0 }, small, NOW),
+		).toMatchObject({
 			reason: "concurrency",
 			retryable: false,
 		});
@@ -147,8 +194,14 @@ describe("Limiter", () => {
 
 	test("restore makes earlier spend count against a budget", () => {
 		const { limiter } = setup();
-		limiter.restore("k", { day: 0, requests: 0, tokens: 0, spentMicroUsd: 5_000_000 }, NOW);
-		expect(limiter.check("k", { budget_usd: 5 }, small, NOW)).toMatchObject({ reason: "budget" });
+		limiter.restore(
+			"k",
+			{ day: 0, requests: 0, tokens: 0, spentMicroUsd: 5_000_000 },
+			NOW,
+		);
+		expect(limiter.check("k", { budget_usd: 5 }, small, NOW)).toMatchObject({
+			reason: "budget",
+		});
 	});
 
 	test("a full table fails open", () => {

@@ -44,7 +44,11 @@ describe("rateLimitHeaders", () => {
 
 	test("omits windows that are not enforced and writes into a given record", () => {
 		const into = { "x-request-id": "r1" };
-		rateLimitHeaders(undefined, { limit: 10, remaining: -3, resetMs: 360_000 }, into);
+		rateLimitHeaders(
+			undefined,
+			{ limit: 10, remaining: -3, resetMs: 360_000 },
+			into,
+		);
 		expect(into).toEqual({
 			"x-request-id": "r1",
 			"x-ratelimit-limit-tokens": "10",
@@ -54,7 +58,10 @@ describe("rateLimitHeaders", () => {
 	});
 
 	test("retry-after headers", () => {
-		expect(retryAfterHeaders(1200.2)).toEqual({ "retry-after-ms": "1201", "retry-after": "2" });
+		expect(retryAfterHeaders(1200.2)).toEqual({
+			"retry-after-ms": "1201",
+			"retry-after": "2",
+		});
 		expect(retryAfterHeaders(0)).toEqual({});
 		expect(retryAfterHeaders(Number.POSITIVE_INFINITY)).toEqual({});
 	});

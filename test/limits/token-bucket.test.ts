@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { LimitTable } from "../../src/limits/limit-table.ts";
-import { MAX_BUCKET_UNITS, TokenBucket } from "../../src/limits/token-bucket.ts";
+import {
+	MAX_BUCKET_UNITS,
+	TokenBucket,
+} from "../../src/limits/token-bucket.ts";
 
 const EPOCH = 1_700_000_000_000;
 const perMinute = (n: number) => n / 60_000;
@@ -24,23 +27,39 @@ describe("TokenBucket", () => {
 	test("admits floor(capacity / cost) for capacities that do not divide the window", () => {
 		const { bucket, slot } = setup();
 		let admitted = 0;
-		for (let i = 0; i < 20; i++) if (bucket.tryTake(slot, 1, 7, perMinute(7), EPOCH).ok) admitted++;
+		for (let i = 0; i < 20; i++)
+			if (bucket.tryTake(slot, 1, 7, perMinute(7), EPOCH).ok) admitted++;
 		expect(admitted).toBe(7);
 	});
 
 	test("remaining, reset and retry-after follow the refill rate", () => {
 		const { bucket, slot } = setup();
 		const first = bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
-		expect(first).toEqual({ ok: true, remaining: 59, resetMs: 1000, retryAfterMs: 0 });
-		for (let i = 0; i < 59; i++) bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
+		expect(first).toEqual({
+			ok: true,
+			remaining: 59,
+			resetMs: 1000,
+			retryAfterMs: 0,
+		});
+		for (let i = 0; i < 59; i++)
+			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
 		const refused = bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
-		expect(refused).toEqual({ ok: false, remaining: 0, resetMs: 60_000, retryAfterMs: 1000 });
+		expect(refused).toEqual({
+			ok: false,
+			remaining: 0,
+			resetMs: 60_000,
+			retryAfterMs: 1000,
+		});
 		// 999 ms later still nothing; at 1000 ms one unit is back.
-		expect(bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 999)).toMatchObject({
+		expect(
+			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 999),
+		).toMatchObject({
 			ok: false,
 			retryAfterMs: 1,
 		});
-		expect(bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 1000)).toMatchObject({
+		expect(
+			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 1000),
+		).toMatchObject({
 			ok: true,
 			remaining: 0,
 		});
@@ -48,12 +67,14 @@ describe("TokenBucket", () => {
 
 	test("refills to capacity and never beyond", () => {
 		const { bucket, slot } = setup();
-		for (let i = 0; i < 10; i++) bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH);
+		for (let i = 0; i < 10; i++)
+			bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH);
 		const later = bucket.peek(slot, 10, perMinute(10), EPOCH + 3_600_000);
 		expect(later).toEqual({ remaining: 10, resetMs: 0 });
 		let admitted = 0;
 		for (let i = 0; i < 30; i++) {
-			if (bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 3_600_000).ok) admitted++;
+			if (bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 3_600_000).ok)
+				admitted++;
 		}
 		expect(admitted).toBe(10);
 	});
@@ -78,10 +99,13 @@ describe("TokenBucket", () => {
 		const rate = perMinute(cap);
 		let admitted = 0;
 		for (let ms = 0; ms <= 120_000; ms += 13) {
-			for (let k = 0; k < 3; k++) if (bucket.tryTake(slot, 1, cap, rate, EPOCH + ms).ok) admitted++;
+			for (let k = 0; k < 3; k++)
+				if (bucket.tryTake(slot, 1, cap, rate, EPOCH + ms).ok) admitted++;
 		}
 		expect(admitted).toBeLessThanOrEqual(cap + Math.floor(rate * 120_000));
-		expect(admitted).toBeGreaterThanOrEqual(cap + Math.floor(rate * 120_000) - 2);
+		expect(admitted).toBeGreaterThanOrEqual(
+			cap + Math.floor(rate * 120_000) - 2,
+		);
 	});
 
 	test("cost above capacity is never possible", () => {
@@ -99,8 +123,12 @@ describe("TokenBucket", () => {
 		bucket.giveBack(slot, 500);
 		expect(bucket.peek(slot, 10, perMinute(10), EPOCH).remaining).toBe(10);
 		// A full bucket does not bank the time it sat full.
-		expect(bucket.tryTake(slot, 10, 10, perMinute(10), EPOCH + 30_000).ok).toBe(true);
-		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 30_000).ok).toBe(false);
+		expect(bucket.tryTake(slot, 10, 10, perMinute(10), EPOCH + 30_000).ok).toBe(
+			true,
+		);
+		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 30_000).ok).toBe(
+			false,
+		);
 	});
 
 	test("forceTake puts the bucket into debt that later takes wait out", () => {
@@ -111,7 +139,9 @@ describe("TokenBucket", () => {
 		expect(r.ok).toBe(false);
 		expect(r.retryAfterMs).toBe(66_000);
 		expect(r.resetMs).toBe(120_000);
-		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 66_000).ok).toBe(true);
+		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 66_000).ok).toBe(
+			true,
+		);
 	});
 
 	test("capacities above the packed range are clamped", () => {

@@ -1,0 +1,31 @@
+/** What an endpoint builder returns; the server turns it into bytes. */
+
+/** One complete SSE frame (ending in a blank line); `content` frames count for break/midError. */
+export interface SseFrame {
+	text: string;
+	content: boolean;
+}
+
+export type Reply =
+	| { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
+	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string };
+
+/** Per-request values that make ids and timestamps. */
+export interface ReplyContext {
+	seq: number;
+	nowSeconds: number;
+	embeddingDims: number;
+	models: readonly string[];
+}
+
+export function dataFrame(payload: unknown, content = false): SseFrame {
+	return { text: `data: ${JSON.stringify(payload)}\n\n`, content };
+}
+
+export function namedFrame(event: string, payload: unknown, content = false): SseFrame {
+	return { text: `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`, content };
+}
+
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Reply {
+	return { kind: "json", status, body, headers };
+}
