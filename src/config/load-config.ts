@@ -105,7 +105,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		"server",
 	);
 	const database = expectObj(root.database, "database");
-	rejectUnknown(database, ["url", "data_dir"], "database");
+	rejectUnknown(database, ["url", "data_dir", "retention_days"], "database");
 	const auth = expectObj(root.auth, "auth");
 	rejectUnknown(auth, ["mode", "static_keys", "admin_token", "introspection_url", "encryption_key"], "auth");
 	const routing = expectObj(root.routing, "routing");
@@ -195,6 +195,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		database: {
 			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
 			data_dir: env.GATEWAY_DATA_DIR ?? str(database, "data_dir", "database.", "./data"),
+			retention_days: int(database, "retention_days", "database.", 0, 0, 36_500),
 		},
 		auth: {
 			mode,

@@ -55,6 +55,8 @@ export interface GatewayConfig {
 		/** Absent = embedded Postgres (PGlite) under data_dir. */
 		url?: string;
 		data_dir: string;
+		/** Days of request_logs kept (whole daily partitions are dropped); 0 = keep everything. */
+		retention_days: number;
 	};
 	auth: {
 		mode: "local" | "remote_introspection";

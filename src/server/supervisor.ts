@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import type { GatewayConfig } from "../config/types.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded.ts";
+import { createDb } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
+import { startPartitionMaintenance } from "../db/partitions.ts";
 import { type Logger, redactUrl } from "../logging/logger.ts";
 import { mergeSnapshots, type MetricsSnapshot, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
@@ -34,6 +36,12 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		logger.info({ database: redactUrl(databaseUrl) }, "using Postgres");
 	}
 	await runMigrations(databaseUrl);
+	// daily partitions ahead of time, and retention by dropping whole days (no bloat, no long locks)
+	const maintenanceDb = createDb(databaseUrl, { max: 1 });
+	const stopMaintenance = startPartitionMaintenance(maintenanceDb.sql, {
+		retentionDays: config.database.retention_days || undefined,
+		onError: (err) => logger.warn({ err }, "request_logs partition maintenance failed"),
+	});
 
 	const audit = new AuditWriterClient({
 		databaseUrl,
@@ -153,6 +161,8 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const flushed = await audit.flush(15_000);
 			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
 			await audit.stop();
+			stopMaintenance();
+			await maintenanceDb.close().catch(() => {});
 			for (const w of workers) w.terminate();
 			await embedded?.stop();
 			logger.info("stopped");

@@ -43,7 +43,7 @@ describe("rateLimitHeaders", () => {
 	});
 
 	test("omits windows that are not enforced and writes into a given record", () => {
-		const into = { "x-request-id": "r1" };
+		const into: Record<string, string> = { "x-request-id": "r1" };
 		rateLimitHeaders(
 			undefined,
 			{ limit: 10, remaining: -3, resetMs: 360_000 },
