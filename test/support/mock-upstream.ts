@@ -79,9 +79,10 @@ const CACHE_LIMIT = 1_000;
 const encoder = new TextEncoder();
 
 function apiKeyOf(req: Request): string {
+	const xKey = req.headers.get("x-api-key");
+	if (xKey) return xKey;
 	const auth = req.headers.get("authorization");
-	if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
-	return req.headers.get("x-api-key") ?? "";
+	return auth?.startsWith("Bearer ") ? auth.slice(7).trim() : "";
 }
 
 function isAnthropicPath(path: string): boolean {
@@ -178,7 +179,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 
 	function authError(path: string, req: Request, apiKey: string): Reply | null {
 		if (isAnthropicPath(path)) {
-			if (!req.headers.get("x-api-key")) return anthropicError(401, "x-api-key header is required");
+			// The installed @anthropic-ai/sdk sends the key as `Authorization: Bearer`, older ones as x-api-key.
+			if (apiKey === "") return anthropicError(401, "x-api-key header is required");
 			if (!req.headers.get("anthropic-version")) return anthropicError(401, "anthropic-version header is required");
 			return null;
 		}

@@ -48,9 +48,14 @@ export function playFrames(
 					if (done) return;
 				}
 				if (frame.content && b.breakAfter !== undefined && content >= b.breakAfter) {
-					// An abrupt reset: the client sees the connection die, no terminator, no [DONE].
+					// Let the frames already queued reach the client first, so it sees a 200 and
+					// some data; then reset abruptly: no chunked terminator, no [DONE].
+					await pause(10);
+					if (done) return;
 					finish(false);
-					controller.error(new Error("mock-upstream: break"));
+					// `undefined` rather than an Error: Bun resets the socket either way, but
+					// logs an Error with its stack on every break.
+					controller.error(undefined);
 					return;
 				}
 				if (frame.content && b.midError && content >= 2) {

@@ -1,0 +1,152 @@
+/** Child server processes for the benchmark: the gateway and the bare proxy. */
+import type { Subprocess } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../test/support/free-port.ts";
+
+export interface ServerProcess {
+	url: string;
+	pid: number;
+	stop(): Promise<void>;
+}
+
+const ROOT = join(import.meta.dir, "..");
+const children = new Set<Subprocess>();
+
+/** Kills every child still running; run.ts calls it on exit, errors and signals. */
+export function killAllChildren(): void {
+	for (const child of children) {
+		try {
+			child.kill("SIGKILL");
+		} catch {
+			// already gone
+		}
+	}
+	children.clear();
+}
+
+/** Keeps the last few KB of a child's output for the error message. */
+function tail(stream: ReadableStream<Uint8Array>, keep = 4_000): () => string {
+	let text = "";
+	const decoder = new TextDecoder();
+	(async () => {
+		for await (const chunk of stream) {
+			text = (text + decoder.decode(chunk, { stream: true })).slice(-keep);
+		}
+	})().catch(() => {});
+	return () => text;
+}
+
+async function stopChild(child: Subprocess, graceMs = 5_000): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) {
+		children.delete(child);
+		return;
+	}
+	child.kill("SIGTERM");
+	const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+	if (!exited) child.kill("SIGKILL");
+	await child.exited;
+	children.delete(child);
+}
+
+export interface SpawnServerOptions {
+	cmd: string[];
+	env: Record<string, string>;
+	port: number;
+	/** Polled until it answers 200. */
+	readyPath: string;
+	readyTimeoutMs: number;
+	name: string;
+	onStop?: () => void;
+}
+
+/** Spawns a server process and polls `readyPath` until 200, or throws with its output's tail. */
+export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess> {
+	const child = Bun.spawn(o.cmd, {
+		cwd: ROOT,
+		env: { ...o.env, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+		stdout: "pipe",
+		stderr: "pipe",
+	});
+	children.add(child);
+	const out = tail(child.stdout);
+	const err = tail(child.stderr);
+	const url = `http://127.0.0.1:${o.port}`;
+	const deadline = Date.now() + o.readyTimeoutMs;
+	const stop = async () => {
+		await stopChild(child);
+		o.onStop?.();
+	};
+	while (true) {
+		if (child.exitCode !== null || child.signalCode !== null) {
+			await stop();
+			throw new Error(`${o.name} exited (${child.exitCode ?? child.signalCode}) before ready:\n${err() || out()}`);
+		}
+		try {
+			const res = await fetch(`${url}${o.readyPath}`, { signal: AbortSignal.timeout(1_000) });
+			await res.arrayBuffer();
+			if (res.status === 200) break;
+		} catch {
+			// not listening yet
+		}
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`${o.name} not ready after ${o.readyTimeoutMs} ms:\n${err() || out()}`);
+		}
+		await Bun.sleep(100);
+	}
+	return { url, pid: child.pid, stop };
+}
+
+/**
+ * Starts `bun run src/index.ts` with the given env on a free port and a throwaway data dir,
+ * and waits until GET /readyz answers 200 (up to 60 s). `env` overrides the defaults.
+ */
+export async function startGateway(
+	env: Record<string, string>,
+	{ readyTimeoutMs = 60_000 }: { readyTimeoutMs?: number } = {},
+): Promise<ServerProcess> {
+	const port = await freePort();
+	const dataDir = mkdtempSync(join(tmpdir(), "interchange-bench-"));
+	const base: Record<string, string> = {
+		PORT: String(port),
+		LOG_LEVEL: "warn",
+		GATEWAY_DATA_DIR: dataDir,
+		HOME: process.env.HOME ?? "/tmp",
+	};
+	if (process.env.DATABASE_URL) base.DATABASE_URL = process.env.DATABASE_URL;
+	return spawnServer({
+		cmd: [process.execPath, "run", "src/index.ts"],
+		env: { ...base, ...env, PORT: String(port) },
+		port,
+		readyPath: "/readyz",
+		readyTimeoutMs,
+		name: "gateway",
+		onStop: () => rmSync(dataDir, { recursive: true, force: true }),
+	});
+}
+
+/** The default gateway for the benchmark: one OpenAI account pointing at the mock. */
+export function gatewayEnvFor(mockUrl: string): Record<string, string> {
+	return {
+		OPENAI_BASE_URL: `${mockUrl}/v1`,
+		OPENAI_API_KEY: "bench",
+		OPENAI_MODELS: "gpt-4o-mini",
+		GATEWAY_API_KEYS: "bench-key",
+	};
+}
+
+/** Starts bench/bare-proxy.ts in its own process, forwarding to `upstreamUrl`. */
+export async function startBareProxy(upstreamUrl: string): Promise<ServerProcess> {
+	const port = await freePort();
+	return spawnServer({
+		cmd: [process.execPath, "bench/bare-proxy.ts"],
+		env: { UPSTREAM_URL: upstreamUrl, PORT: String(port) },
+		port,
+		// Any HTTP answer means it is listening; 404 is fine, so probe a route that exists.
+		readyPath: "/__ready",
+		readyTimeoutMs: 15_000,
+		name: "bare-proxy",
+	});
+}
