@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 
 export function createBareProxy(upstreamUrl: string) {
 	const target = `${upstreamUrl}/v1/chat/completions`;
-	return new Elysia().post(
+	return new Elysia().get("/__ready", () => "ok").post(
 		"/v1/chat/completions",
 		async ({ request }) => {
 			const upstream = await fetch(target, {

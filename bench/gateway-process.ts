@@ -144,7 +144,6 @@ export async function startBareProxy(upstreamUrl: string): Promise<ServerProcess
 		cmd: [process.execPath, "bench/bare-proxy.ts"],
 		env: { UPSTREAM_URL: upstreamUrl, PORT: String(port) },
 		port,
-		// Any HTTP answer means it is listening; 404 is fine, so probe a route that exists.
 		readyPath: "/__ready",
 		readyTimeoutMs: 15_000,
 		name: "bare-proxy",

@@ -5,6 +5,7 @@ import type { StreamTransform } from "./stream-transform.ts";
 const enc = new TextEncoder();
 const USAGE_RE = /"usage"\s*:\s*\{/;
 const ERROR_RE = /"error"\s*:/;
+const RESPONSES_ERROR_RE = /"type"\s*:\s*"error"/;
 const RESPONSES_END = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 export interface OpenAITapOptions {
@@ -68,7 +69,7 @@ export class OpenAIStreamTap implements StreamTransform {
 		}
 		const hasUsage = USAGE_RE.test(data);
 		const hasError = ERROR_RE.test(data);
-		const isResponses = data.includes('"type":"response.');
+		const isResponses = data.includes('"type":"response.') || RESPONSES_ERROR_RE.test(data);
 		if (!hasUsage && !hasError && !isResponses) return false;
 		let obj: Record<string, any>;
 		try {
@@ -80,10 +81,18 @@ export class OpenAIStreamTap implements StreamTransform {
 			this.upstreamError = { message: String(obj.error.message ?? "upstream error"), type: obj.error.type };
 			return false;
 		}
+		// the Responses API's in-band error: {"type":"error","code","message"} at the top level
+		if (obj.type === "error") {
+			this.upstreamError = {
+				message: String(obj.message ?? "upstream error"),
+				type: typeof obj.code === "string" ? obj.code : undefined,
+			};
+			return false;
+		}
 		if (typeof obj.type === "string" && obj.type.startsWith("response.")) {
 			if (obj.response?.usage) this.usage = usageFromOpenAI(obj.response.usage);
 			if (RESPONSES_END.has(obj.type)) this.completed = true;
-			if (obj.type === "response.failed" || obj.type === "error") {
+			if (obj.type === "response.failed") {
 				this.upstreamError = { message: String(obj.response?.error?.message ?? "response failed") };
 			}
 			return false;

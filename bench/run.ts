@@ -1,0 +1,146 @@
+/**
+ * `bun run bench`: mock upstream (fast mode, in this process), bare Elysia pass-through and
+ * the gateway (child processes), driven by a load generator in a third process.
+ * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (64),
+ * BENCH_TARGETS (mock,bare,gateway), DATABASE_URL (passed to the gateway).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { gatewayEnvFor, killAllChildren, type ServerProcess, startBareProxy, startGateway } from "./gateway-process.ts";
+import { defaultSeconds, runLoad } from "./load.ts";
+import { type BenchRow, formatTable, type Ratio } from "./report.ts";
+import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** One request of each scenario, checked, so a broken target is skipped rather than measured. */
+async function sanityCheck(target: Target, scenarios: Scenario[]): Promise<string | null> {
+	for (const s of scenarios) {
+		try {
+			const res = await fetch(`${target.url}${s.path}`, {
+				method: "POST",
+				headers: { "content-type": "application/json", ...target.headers },
+				body: JSON.stringify(s.body),
+				signal: AbortSignal.timeout(10_000),
+			});
+			const text = await res.text();
+			if (res.status !== 200) return `${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`;
+			if (s.stream && !text.endsWith("data: [DONE]\n\n")) return `${s.name}: stream does not end with [DONE]`;
+			if (!text.includes('"completion_tokens":')) return `${s.name}: no usage in the reply`;
+		} catch (e) {
+			return `${s.name}: ${e instanceof Error ? e.message : String(e)}`;
+		}
+	}
+	return null;
+}
+
+function ratiosOf(rows: BenchRow[]): Ratio[] {
+	const out: Ratio[] = [];
+	for (const scenario of new Set(rows.map((r) => r.scenario))) {
+		const bare = rows.find((r) => r.scenario === scenario && r.target === "pass-through")?.result;
+		const gw = rows.find((r) => r.scenario === scenario && r.target === "gateway")?.result;
+		if (!bare || !gw || bare.rps === 0 || bare.p50 === 0 || bare.p99 === 0) continue;
+		const r2 = (n: number) => Math.round(n * 100) / 100;
+		out.push({ scenario, rps: r2(gw.rps / bare.rps), p50: r2(gw.p50 / bare.p50), p99: r2(gw.p99 / bare.p99) });
+	}
+	return out;
+}
+
+async function main(): Promise<number> {
+	const wanted = new Set((process.env.BENCH_TARGETS ?? "mock,bare,gateway").split(",").map((s) => s.trim()));
+	const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
+	const scenarios = defaultScenarios;
+	const mock = await startMockUpstream({ fast: true });
+	const servers: ServerProcess[] = [];
+	const notes: string[] = [];
+	const targets: Target[] = [];
+	try {
+		if (wanted.has("mock")) targets.push({ name: "mock direct", url: mock.url, headers: bearer("bench") });
+		if (wanted.has("bare")) {
+			const bare = await startBareProxy(mock.url);
+			servers.push(bare);
+			targets.push({ name: "pass-through", url: bare.url, headers: bearer("bench") });
+		}
+		if (wanted.has("gateway")) {
+			console.log("starting the gateway (bun run src/index.ts) …");
+			try {
+				const gw = await startGateway(gatewayEnvFor(mock.url));
+				servers.push(gw);
+				targets.push({ name: "gateway", url: gw.url, headers: bearer("bench-key") });
+			} catch (e) {
+				const msg = e instanceof Error ? e.message : String(e);
+				notes.push(`gateway skipped: it did not become ready.\n${msg.slice(0, 1500)}`);
+				console.log(`SKIP gateway: it did not become ready (${msg.split("\n")[0]})`);
+			}
+		}
+		for (const t of [...targets]) {
+			const problem = await sanityCheck(t, scenarios);
+			if (problem) {
+				notes.push(`${t.name} skipped: ${problem}`);
+				console.log(`SKIP ${t.name}: ${problem}`);
+				targets.splice(targets.indexOf(t), 1);
+			}
+		}
+
+		const seconds = defaultSeconds();
+		console.log(
+			`load: ${concurrency} connections, ${seconds} s per run after warm-up, targets: ${targets.map((t) => t.name).join(", ")}`,
+		);
+		const rows: BenchRow[] = [];
+		for (const s of scenarios) {
+			for (const t of targets) {
+				const result = await runLoad({
+					url: t.url,
+					path: s.path,
+					body: s.body,
+					headers: t.headers,
+					concurrency,
+					seconds,
+					stream: s.stream,
+				});
+				rows.push({ scenario: s.name, target: t.name, result });
+				console.log(`  ${s.name} / ${t.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, errors ${result.errors}`);
+			}
+		}
+		const ratios = ratiosOf(rows);
+		console.log(`\n${formatTable(rows, ratios)}`);
+		for (const n of notes) console.log(`\nnote: ${n}`);
+
+		const dir = join(import.meta.dir, "results");
+		mkdirSync(dir, { recursive: true });
+		const file = join(dir, "latest.json");
+		const report = {
+			at: new Date().toISOString(),
+			bun: Bun.version,
+			cpus: navigator.hardwareConcurrency,
+			concurrency,
+			seconds,
+			rows,
+			ratios,
+			notes,
+		};
+		writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+		console.log(`\nwrote ${file}`);
+		return rows.some((r) => r.result.requests === 0) ? 1 : 0;
+	} finally {
+		for (const s of servers) await s.stop().catch(() => {});
+		await mock.stop();
+	}
+}
+
+process.on("exit", killAllChildren);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+	process.on(sig, () => {
+		killAllChildren();
+		process.exit(130);
+	});
+}
+
+try {
+	process.exit(await main());
+} catch (e) {
+	console.error(e);
+	killAllChildren();
+	process.exit(1);
+}

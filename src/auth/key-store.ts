@@ -1,0 +1,109 @@
+import type { Sql } from "postgres";
+import type { KeyLimits, Principal } from "./principal.ts";
+
+/** A client key as the auth path needs it: identity, allowlist, limits and its tenant's limits. */
+export interface KeyRecord {
+	id: string;
+	tenantId: string;
+	models: string[] | null;
+	limits: KeyLimits;
+	/** Null when the tenant row is missing or sets no limit. */
+	tenantLimits: KeyLimits | null;
+	/** Epoch ms; null = never. */
+	expiresAt: number | null;
+	revokedAt: number | null;
+}
+
+/** A Principal that also carries its tenant's limits (admission checks both subjects). */
+export interface KeyPrincipal extends Principal {
+	tenantLimits: KeyLimits | null;
+}
+
+export function tenantLimitsOf(principal: Principal): KeyLimits | null {
+	return (principal as Partial<KeyPrincipal>).tenantLimits ?? null;
+}
+
+/** Looks keys up by the SHA-256 of the presented key; the only thing the database knows. */
+export interface KeyStore {
+	findByHash(hash: string): Promise<KeyRecord | null>;
+}
+
+type Num = number | string | null;
+
+interface KeyRow {
+	id: string;
+	tenant_id: string;
+	models: string[] | null;
+	rpm: Num;
+	tpm: Num;
+	max_concurrency: Num;
+	quota_daily_requests: Num;
+	quota_daily_tokens: Num;
+	budget_usd: Num;
+	expires_ms: Num;
+	revoked_ms: Num;
+	tenant_found: boolean | null;
+	t_rpm: Num;
+	t_tpm: Num;
+	t_quota_daily_requests: Num;
+	t_quota_daily_tokens: Num;
+	t_budget_usd: Num;
+}
+
+const n = (v: Num): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+
+/** Drops absent fields so `{}` means "no limits" and tests can compare shapes. */
+export function compactLimits(l: KeyLimits): KeyLimits {
+	const out: KeyLimits = {};
+	for (const [k, v] of Object.entries(l) as [keyof KeyLimits, number | undefined][]) {
+		if (v !== undefined && Number.isFinite(v)) out[k] = v;
+	}
+	return out;
+}
+
+export function recordFromRow(r: KeyRow): KeyRecord {
+	const tenant = compactLimits({
+		rpm: n(r.t_rpm),
+		tpm: n(r.t_tpm),
+		quota_daily_requests: n(r.t_quota_daily_requests),
+		quota_daily_tokens: n(r.t_quota_daily_tokens),
+		budget_usd: n(r.t_budget_usd),
+	});
+	return {
+		id: r.id,
+		tenantId: r.tenant_id,
+		models: r.models && r.models.length > 0 ? r.models : null,
+		limits: compactLimits({
+			rpm: n(r.rpm),
+			tpm: n(r.tpm),
+			max_concurrency: n(r.max_concurrency),
+			quota_daily_requests: n(r.quota_daily_requests),
+			quota_daily_tokens: n(r.quota_daily_tokens),
+			budget_usd: n(r.budget_usd),
+		}),
+		tenantLimits: Object.keys(tenant).length > 0 ? tenant : null,
+		expiresAt: n(r.expires_ms) ?? null,
+		revokedAt: n(r.revoked_ms) ?? null,
+	};
+}
+
+/** Key store over api_keys ⋈ tenants. Timestamps travel as epoch ms (driver-independent). */
+export function createDbKeyStore(sql: Sql): KeyStore {
+	return {
+		async findByHash(hash) {
+			const rows = await sql<KeyRow[]>`
+				select k.id, k.tenant_id, k.models, k.rpm, k.tpm, k.max_concurrency,
+					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd,
+					(extract(epoch from k.expires_at) * 1000)::float8 as expires_ms,
+					(extract(epoch from k.revoked_at) * 1000)::float8 as revoked_ms,
+					t.id is not null as tenant_found,
+					t.rpm as t_rpm, t.tpm as t_tpm, t.quota_daily_requests as t_quota_daily_requests,
+					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd
+				from api_keys k left join tenants t on t.id = k.tenant_id
+				where k.key_hash = ${hash}
+				limit 1`;
+			const row = rows[0];
+			return row ? recordFromRow(row) : null;
+		},
+	};
+}
