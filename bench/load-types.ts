@@ -18,6 +18,8 @@ export interface LoadSpec {
 	maxRequests?: number;
 	/** Per-request ceiling. */
 	timeoutMs?: number;
+	/** "fetch" (default) or "raw": HTTP/1.1 over Bun.connect, cheaper per request. */
+	client?: "fetch" | "raw";
 }
 
 export interface LoadResult {

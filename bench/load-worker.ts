@@ -4,6 +4,7 @@
  * and send the next; prints one LoadResult JSON line on stdout.
  */
 import type { LoadResult, LoadSpec } from "./load-types.ts";
+import { encodeRequest, RawHttpConnection } from "./raw-http-client.ts";
 
 function percentile(sorted: Float64Array, p: number): number {
 	if (sorted.length === 0) return 0;
@@ -50,6 +51,36 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 		if (errorSamples.size < 5) errorSamples.add(what);
 	};
 
+	const record = (t0: number, ttfb: number, size: number) => {
+		if (!measuring || stop) return;
+		latencies.push(performance.now() - t0);
+		ttfbs.push(ttfb);
+		bytes += size;
+		measured++;
+	};
+
+	const target = new URL(spec.url);
+	const rawRequest = encodeRequest(target, method, spec.headers ?? {}, spec.body);
+	const chunkedTail = tail ? new Uint8Array([...tail, 13, 10, 48, 13, 10, 13, 10]) : null;
+	const oneRaw = async (conn: RawHttpConnection): Promise<void> => {
+		const t0 = performance.now();
+		try {
+			const res = await conn.request(rawRequest, timeoutMs);
+			if (res.status !== 200) {
+				noteError(`HTTP ${res.status}: ${new TextDecoder().decode(res.body.subarray(0, 160))}`);
+				return;
+			}
+			const want = res.chunked ? chunkedTail : tail;
+			if (want && !endsWith(res.body, want)) {
+				noteError(`body does not end with ${JSON.stringify(spec.expectTail)}`);
+				return;
+			}
+			record(t0, res.ttfb, res.body.length);
+		} catch (e) {
+			noteError(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+		}
+	};
+
 	const one = async (): Promise<void> => {
 		const t0 = performance.now();
 		try {
@@ -61,7 +92,6 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 			});
 			const t1 = performance.now();
 			const buf = new Uint8Array(await res.arrayBuffer());
-			const t2 = performance.now();
 			if (res.status !== 200) {
 				noteError(`HTTP ${res.status}: ${new TextDecoder().decode(buf.subarray(0, 160))}`);
 				return;
@@ -70,18 +100,22 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 				noteError(`body does not end with ${JSON.stringify(spec.expectTail)}`);
 				return;
 			}
-			if (measuring && !stop) {
-				latencies.push(t2 - t0);
-				ttfbs.push(t1 - t0);
-				bytes += buf.length;
-				measured++;
-			}
+			record(t0, t1 - t0, buf.length);
 		} catch (e) {
 			noteError(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 		}
 	};
 
 	const loop = async () => {
+		if (spec.client === "raw") {
+			const conn = new RawHttpConnection(target.hostname, Number(target.port || 80));
+			try {
+				while (!stop && measured < maxRequests) await oneRaw(conn);
+			} finally {
+				conn.close();
+			}
+			return;
+		}
 		while (!stop && measured < maxRequests) await one();
 	};
 

@@ -23,6 +23,8 @@ export interface RunLoadOptions {
 	/** Overrides the tail check (e.g. Anthropic streams end with message_stop). */
 	expectTail?: string;
 	maxRequests?: number;
+	/** Load client; default BENCH_CLIENT or "fetch". */
+	client?: "fetch" | "raw";
 }
 
 const WORKER = join(import.meta.dir, "load-worker.ts");
@@ -48,6 +50,7 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadResult> {
 		warmupSeconds: o.warmupSeconds ?? defaultWarmup(),
 		expectTail: o.expectTail ?? (o.stream ? "data: [DONE]\n\n" : undefined),
 		maxRequests: o.maxRequests,
+		client: o.client ?? (process.env.BENCH_CLIENT === "raw" ? "raw" : "fetch"),
 	};
 	const child = Bun.spawn([process.execPath, WORKER, JSON.stringify(spec)], {
 		stdout: "pipe",

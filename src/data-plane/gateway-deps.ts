@@ -6,9 +6,24 @@ import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
 
-/** A request let through the limits; settles its reservation to the real usage. */
+/** A request let through the limits. */
 export interface Admission {
+	/** Rate-limit headers (`x-ratelimit-*`) for every response of this request. */
+	readonly headers?: Record<string, string>;
+	/**
+	 * Called exactly once per admitted request, on every path: settles the reservation to the
+	 * real usage and frees the concurrency place.
+	 */
 	settle(tokens: number, usd: number): void;
+}
+
+/** What admission knows about the request beyond its body. */
+export interface AdmitContext {
+	/** Resolved model and provider (prices for the budget estimate). */
+	model: string;
+	provider: string;
+	/** Aborts a wait for a concurrency place when the client goes away. */
+	signal?: AbortSignal;
 }
 
 /** Everything the data plane needs, injected so tests can build an app without listening. */
@@ -23,5 +38,11 @@ export interface GatewayDeps {
 	prices: PriceLookup;
 	recordListeners: RecordListener[];
 	/** Limits: throws a GatewayError (429/403) or admits. Absent = no limits. */
-	admit?: (principal: Principal, op: Operation, body: Record<string, unknown>, bodyBytes: number) => Admission;
+	admit?: (
+		principal: Principal,
+		op: Operation,
+		body: Record<string, unknown>,
+		bodyBytes: number,
+		ctx?: AdmitContext,
+	) => Promise<Admission> | Admission;
 }

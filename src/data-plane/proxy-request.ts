@@ -7,7 +7,7 @@ import { callWithFailover } from "../routing/failover.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
 import type { RequestIds } from "../plugins/request-id.ts";
-import type { GatewayDeps } from "./gateway-deps.ts";
+import type { Admission, GatewayDeps } from "./gateway-deps.ts";
 import { choosePlan } from "./choose-plan.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { validateRequest } from "./request-schemas.ts";
@@ -52,7 +52,9 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
-	let admission: { settle(tokens: number, usd: number): void } | null = null;
+	let admission: Admission | null = null;
+	// Rate-limit headers of a limited key go on every response after admission, errors too.
+	let limitHeaders: Record<string, string> | undefined;
 	try {
 		const principal = await deps.auth.authenticate(extractToken(request.headers));
 		ev.key_id = principal.keyId;
@@ -65,7 +67,15 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 		ev.provider = provider.name;
 		ev.model = model;
 		checkAllowed(principal, body.model, model, provider.name);
-		admission = deps.admit ? deps.admit(principal, op, body, raw.length) : null;
+		if (deps.admit) {
+			const pending = deps.admit(principal, op, body, raw.length, {
+				model,
+				provider: provider.name,
+				signal: request.signal,
+			});
+			admission = pending instanceof Promise ? await pending : pending;
+			limitHeaders = admission.headers;
+		}
 		const plan = choosePlan({ op, provider, model, requestedModel: body.model, body, raw, clientHeaders: request.headers });
 
 		const up = await callWithFailover({
@@ -103,7 +113,10 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 					settle?.settle(ev.total_tokens, ev.cost_usd);
 				},
 			});
-			return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible } });
+			return new Response(stream, {
+				status: 200,
+				headers: { ...SSE_HEADERS, ...limitHeaders, "x-request-id": ctx.ids.visible },
+			});
 		}
 
 		let text: string;
@@ -122,6 +135,7 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 			status: 200,
 			headers: {
 				"content-type": up.response.headers.get("content-type") ?? "application/json",
+				...limitHeaders,
 				"x-request-id": ctx.ids.visible,
 			},
 		});
@@ -130,6 +144,7 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 		if (ev.attempts === 0) ev.attempts = e.attempts;
 		record.finish(e.status, e.code, null);
 		admission?.settle(0, 0);
+		if (limitHeaders) Object.assign(e, { headers: { ...limitHeaders, ...e.headers } });
 		throw e;
 	}
 }

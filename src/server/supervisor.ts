@@ -8,6 +8,8 @@ import { type Logger, redactUrl } from "../logging/logger.ts";
 import { mergeSnapshots, type MetricsSnapshot, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { LimitTable } from "../limits/limit-table.ts";
+import { Limiter } from "../limits/limiter.ts";
+import { restoreUsage } from "../limits/restore-usage.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
 import { supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
@@ -53,7 +55,14 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	await audit.start();
 
 	const accountTable = AccountStateTable.create();
-	const limitTable = new LimitTable();
+	const limitTable = new LimitTable({
+		onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
+	});
+	// quotas and budgets survive a restart: seed them from request_logs before any worker serves
+	await restoreUsage(maintenanceDb.sql, new Limiter(limitTable)).then(
+		(r) => logger.info({ subjects: r.subjects }, "quota and budget counters restored"),
+		(err) => logger.error({ err }, "could not restore quota and budget counters from request_logs"),
+	);
 	const reusePort = process.platform === "linux";
 	const count = reusePort ? Math.max(1, config.server.http_workers) : 1;
 	const workers: Worker[] = [];

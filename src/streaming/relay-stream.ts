@@ -2,6 +2,7 @@ import type { TokenUsage } from "../usage/token-usage.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
 const KEEPALIVE = new TextEncoder().encode(": keepalive\n\n");
+const EVENT_END = new TextEncoder().encode("\n\n");
 
 export interface RelayResult {
 	/** The upstream reached its proper end and the client got all of it. */
@@ -89,7 +90,11 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	};
 
 	const breakOff = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
-		if (!transform.upstreamError) send(controller, transform.errorEvent(message, "UPSTREAM_STREAM_BROKEN"));
+		if (!transform.upstreamError) {
+			// a partial event went out: end it first, or the error's lines would join its data
+			if (!transform.atBoundary) send(controller, EVENT_END);
+			send(controller, transform.errorEvent(message, "UPSTREAM_STREAM_BROKEN"));
+		}
 		end(controller, { errorCode: "UPSTREAM_STREAM_BROKEN" });
 	};
 

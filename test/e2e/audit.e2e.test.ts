@@ -14,7 +14,7 @@ const ADMIN = "admin-token-audit-0123456789";
 let mock: MockUpstream;
 beforeAll(async () => {
 	mock = await startMockUpstream();
-});
+}, 60_000);
 afterAll(async () => {
 	await mock?.stop();
 });
@@ -84,7 +84,7 @@ describe("usage rows and the admin read API", () => {
 	let restarted: GatewayServer | null = null;
 	beforeAll(async () => {
 		gw = await startGatewayServer({ env: envFor(), workers: 2 });
-	});
+	}, 60_000);
 	afterAll(async () => {
 		await restarted?.cleanup();
 		await gw?.cleanup();

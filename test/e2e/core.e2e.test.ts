@@ -103,7 +103,7 @@ to = "openai/gpt-4o-mini"
 		env: { GATEWAY_CONFIG: config, UPSTREAM_KEY: "sk-upstream-secret", GATEWAY_ADMIN_TOKEN: ADMIN },
 	});
 	client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
-});
+}, 60_000);
 
 afterAll(async () => {
 	await gw?.cleanup();

@@ -1,0 +1,207 @@
+import { tenantLimitsOf } from "../auth/key-store.ts";
+import type { KeyLimits, Principal } from "../auth/principal.ts";
+import type { AdmitContext, Admission, GatewayDeps } from "../data-plane/gateway-deps.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import type { ErrorCode } from "../errors/codes.ts";
+import type { Operation } from "../providers/operations.ts";
+import type { PriceLookup } from "../usage/request-record.ts";
+import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
+import type { HeaderRecord } from "./rate-limit-headers.ts";
+import { TokenBucket } from "./token-bucket.ts";
+
+/**
+ * `deps.admit`: the per-key and per-tenant limits, checked after auth and the model allowlist
+ * and before any upstream call, in the order RPM → TPM → concurrency → daily requests → daily
+ * tokens → budget (the Limiter's order), first for the key (`key:<id>`), then its tenant
+ * (`tenant:<id>`). Whatever the key's check took is given back if the tenant refuses.
+ *
+ * TPM, daily tokens and budget reserve an estimate up front, so concurrent requests cannot
+ * overshoot, and settle to the real usage when the request ends:
+ *   tokens = ceil(body bytes / 4) + (max_tokens | max_completion_tokens | max_output_tokens,
+ *            else DEFAULT_COMPLETION_ESTIMATE; 0 for embeddings and token counting)
+ *   usd    = the model's price for that many prompt and completion tokens (0 without a price).
+ *
+ * Synchronous unless a subject has `max_concurrency` (then it may wait a little in the queue).
+ */
+
+export const DEFAULT_COMPLETION_ESTIMATE = 256;
+const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
+
+export interface AdmissionOptions {
+	limiter: Limiter;
+	prices: PriceLookup;
+	/** How long a request may wait for a concurrency place before its 429. Default 1 s. */
+	concurrencyWaitMs?: number;
+	/** Requests allowed to wait per subject (all workers). Default: the limiter's (32). */
+	maxQueue?: number;
+	now?: () => number;
+}
+
+export interface LimitAdmission extends Admission {
+	readonly headers: HeaderRecord;
+}
+
+export type AdmitFn = NonNullable<GatewayDeps["admit"]>;
+
+export function estimateUsage(
+	op: Operation,
+	body: Record<string, unknown>,
+	bodyBytes: number,
+): { prompt: number; completion: number } {
+	const prompt = Math.ceil(Math.max(0, bodyBytes) / 4);
+	let completion = NO_COMPLETION.has(op) ? 0 : DEFAULT_COMPLETION_ESTIMATE;
+	for (const f of ["max_tokens", "max_completion_tokens", "max_output_tokens"]) {
+		const v = body[f];
+		if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+			completion = Math.ceil(v);
+			break;
+		}
+	}
+	return { prompt, completion };
+}
+
+interface Subject {
+	key: string;
+	limits: KeyLimits;
+}
+
+interface Taken {
+	ticket: LimitTicket;
+	limits: KeyLimits;
+}
+
+const NO_LIMITS: LimitAdmission = { headers: {}, settle() {} };
+
+/** Undo of a reservation: `requests: 0` also gives back the daily request count. */
+const UNDO = { tokens: 0, usd: 0, requests: 0 };
+
+export function createAdmission(opts: AdmissionOptions): AdmitFn {
+	const { limiter, prices } = opts;
+	const now = opts.now ?? Date.now;
+	const waitMs = opts.concurrencyWaitMs ?? 1_000;
+	const rpmBucket = new TokenBucket(limiter.table, "rpm");
+
+	const undo = (taken: Taken[]) => {
+		for (const t of taken) {
+			limiter.settle(t.ticket, UNDO as CostEstimate);
+			limiter.release(t.ticket);
+			if (t.limits.rpm != null && t.ticket.slot >= 0) rpmBucket.giveBack(t.ticket.slot, 1);
+		}
+	};
+
+	const admitted = (taken: Taken[], headers: HeaderRecord): LimitAdmission => ({
+		headers,
+		settle(tokens, usd) {
+			for (const t of taken) {
+				limiter.settle(t.ticket, { tokens, usd });
+				limiter.release(t.ticket);
+			}
+		},
+	});
+
+	const onDecision = (d: LimitDecision, s: Subject, taken: Taken[], headers: HeaderRecord): void => {
+		mergeHeaders(headers, d.headers);
+		if (d.ok) {
+			taken.push({ ticket: d.ticket, limits: s.limits });
+			return;
+		}
+		undo(taken);
+		throw refusalError(d, s, headers);
+	};
+
+	return (principal: Principal, op: Operation, body: Record<string, unknown>, bodyBytes: number, ctx?: AdmitContext) => {
+		const subjects = subjectsOf(principal);
+		if (subjects.length === 0) return NO_LIMITS;
+		const usage = estimateUsage(op, body, bodyBytes);
+		const model = ctx?.model ?? (typeof body.model === "string" ? body.model : "");
+		const estimate: CostEstimate = {
+			tokens: usage.prompt + usage.completion,
+			usd: model
+				? prices.costUsd(
+						model,
+						{
+							prompt_tokens: usage.prompt,
+							completion_tokens: usage.completion,
+							cached_tokens: 0,
+							cache_write_tokens: 0,
+							reasoning_tokens: 0,
+							total_tokens: usage.prompt + usage.completion,
+						},
+						ctx?.provider,
+					)
+				: 0,
+		};
+		const taken: Taken[] = [];
+		const headers: HeaderRecord = {};
+		if (!subjects.some((s) => s.limits.max_concurrency != null)) {
+			for (const s of subjects) onDecision(limiter.check(s.key, s.limits, estimate, now()), s, taken, headers);
+			return admitted(taken, headers);
+		}
+		return (async () => {
+			for (const s of subjects) {
+				const d =
+					s.limits.max_concurrency != null
+						? await limiter.checkAsync(s.key, s.limits, estimate, {
+								waitMs,
+								signal: ctx?.signal,
+								maxQueue: opts.maxQueue,
+							})
+						: limiter.check(s.key, s.limits, estimate, now());
+				onDecision(d, s, taken, headers);
+			}
+			return admitted(taken, headers);
+		})();
+	};
+}
+
+function subjectsOf(p: Principal): Subject[] {
+	const out: Subject[] = [];
+	// Counters run even without limits, so a limit added later sees earlier usage.
+	if (p.keyId) out.push({ key: `key:${p.keyId}`, limits: p.limits ?? {} });
+	if (p.tenantId) out.push({ key: `tenant:${p.tenantId}`, limits: tenantLimitsOf(p) ?? {} });
+	return out;
+}
+
+/** Per window (requests / tokens), keep the subject with the least remaining. */
+function mergeHeaders(into: HeaderRecord, add: HeaderRecord): void {
+	for (const kind of ["requests", "tokens"]) {
+		const rem = `x-ratelimit-remaining-${kind}`;
+		if (add[rem] === undefined) continue;
+		if (into[rem] !== undefined && Number(into[rem]) <= Number(add[rem])) continue;
+		for (const h of [`x-ratelimit-limit-${kind}`, rem, `x-ratelimit-reset-${kind}`]) {
+			if (add[h] !== undefined) into[h] = add[h];
+		}
+	}
+}
+
+function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, headers: HeaderRecord): GatewayError {
+	const who = s.key.startsWith("tenant:") ? "this key's tenant" : "this key";
+	let code: ErrorCode;
+	let message: string;
+	switch (d.reason) {
+		case "rpm":
+		case "tpm":
+			code = d.retryable ? "PLATFORM_RATE_LIMITED" : "PLATFORM_QUOTA_EXCEEDED";
+			message = `Rate limit reached for ${d.reason === "rpm" ? "requests" : "tokens"} per minute on ${who} (${d.reason}: ${s.limits[d.reason]})`;
+			break;
+		case "concurrency":
+			code = d.retryable ? "PLATFORM_CONCURRENCY_LIMITED" : "PLATFORM_QUOTA_EXCEEDED";
+			message = `Too many concurrent requests on ${who} (max_concurrency: ${s.limits.max_concurrency})`;
+			break;
+		case "daily_requests":
+			code = "PLATFORM_QUOTA_EXCEEDED";
+			message = `Daily request quota exhausted on ${who} (quota_daily_requests: ${s.limits.quota_daily_requests})`;
+			break;
+		case "daily_tokens":
+			code = "PLATFORM_QUOTA_EXCEEDED";
+			message = `Daily token quota exhausted on ${who} (quota_daily_tokens: ${s.limits.quota_daily_tokens})`;
+			break;
+		default:
+			code = "PLATFORM_BUDGET_EXCEEDED";
+			message = `Budget exhausted on ${who} (budget_usd: ${s.limits.budget_usd})`;
+	}
+	return new GatewayError(code, message, {
+		headers: { ...headers },
+		retryAfterSeconds: d.retryAfterMs > 0 ? d.retryAfterMs / 1000 : undefined,
+	});
+}

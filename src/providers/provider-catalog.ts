@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import type { Sql } from "postgres";
+import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
+import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
+import type { Logger } from "../logging/logger.ts";
+import { accountKey, type AccountStateTable } from "../routing/account-state-table.ts";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
+import { buildProviderSet, type ProviderSet } from "./provider-registry.ts";
+
+/**
+ * The box that seals provider account keys at rest. In dev without GATEWAY_ENCRYPTION_KEY a
+ * fixed, publicly known key is used (so a dev database still never holds plaintext, and stays
+ * readable across restarts); callers log a loud warning. Production refuses to start without a
+ * key (config validation).
+ */
+export function secretBoxFor(config: GatewayConfig): { box: SecretBox; devKey: boolean } {
+	const key = config.auth.encryption_key;
+	if (key && key.trim() !== "") return { box: new SecretBox(parseEncryptionKey(key)), devKey: false };
+	return { box: new SecretBox(createHash("sha256").update("interchange-dev-only-encryption-key").digest()), devKey: true };
+}
+
+/** The AAD a sealed account key is bound to: a ciphertext copied to another row will not open. */
+export const accountSecretContext = (accountId: string) => `provider_account:${accountId}`;
+
+interface ProviderDbRow {
+	name: string;
+	type: string;
+	base_url: string;
+	models: string[];
+	strategy: string | null;
+	headers: Record<string, string> | null;
+}
+
+interface AccountDbRow {
+	id: string;
+	provider: string;
+	name: string;
+	api_key_enc: string;
+	base_url: string | null;
+	weight: number;
+	max_concurrency: number | null;
+	models: string[] | null;
+	enabled: boolean;
+}
+
+export interface ProviderCatalogOptions {
+	config: GatewayConfig;
+	accountTable: AccountStateTable;
+	sql: Sql | null;
+	box: SecretBox;
+	logger?: Logger;
+}
+
+/**
+ * The current ProviderSet: the config file's providers merged with those created through the
+ * admin API (DB accounts decrypted at load). Each reload builds a new set of new objects, so
+ * the account selector's per-provider pools (keyed by object) start fresh, while account slots
+ * come from the shared table and keep their live state. On a name clash the config file wins.
+ */
+export class ProviderCatalog {
+	private set: ProviderSet;
+	private readonly config: GatewayConfig;
+	private readonly table: AccountStateTable;
+	private readonly sql: Sql | null;
+	private readonly box: SecretBox;
+	private readonly logger: Logger | undefined;
+	private loads = 0;
+	private applied = 0;
+	readonly configNames: ReadonlySet<string>;
+
+	constructor(opts: ProviderCatalogOptions) {
+		this.config = opts.config;
+		this.table = opts.accountTable;
+		this.sql = opts.sql;
+		this.box = opts.box;
+		this.logger = opts.logger;
+		this.configNames = new Set(opts.config.providers.map((p) => p.name));
+		this.set = this.build([]);
+	}
+
+	current(): ProviderSet {
+		return this.set;
+	}
+
+	/** Re-reads the DB providers; a slower, older load never replaces a newer one. */
+	async reload(): Promise<void> {
+		if (!this.sql) return;
+		const seq = ++this.loads;
+		const fromDb = await this.loadDb(this.sql);
+		if (seq < this.applied) return;
+		this.applied = seq;
+		this.set = this.build(fromDb);
+	}
+
+	private build(fromDb: ProviderConfig[]): ProviderSet {
+		const all = [...this.config.providers];
+		for (const p of fromDb) {
+			if (this.configNames.has(p.name)) {
+				this.logger?.warn({ provider: p.name }, "database provider shadowed by the config file's provider of that name");
+				continue;
+			}
+			all.push(p);
+		}
+		return buildProviderSet(all, this.config.routing, (p, a) => this.table.allocate(accountKey(p, a)));
+	}
+
+	private async loadDb(sql: Sql): Promise<ProviderConfig[]> {
+		const providers = await sql<ProviderDbRow[]>`
+			select name, type, base_url, models, strategy, headers from providers order by created_at, name`;
+		const accounts = await sql<AccountDbRow[]>`
+			select id, provider, name, api_key_enc, base_url, weight, max_concurrency, models, enabled
+			from provider_accounts where enabled order by created_at, name`;
+		const byProvider = new Map<string, AccountDbRow[]>();
+		for (const a of accounts) {
+			const list = byProvider.get(a.provider);
+			if (list) list.push(a);
+			else byProvider.set(a.provider, [a]);
+		}
+		return providers.map((p) => ({
+			name: p.name,
+			type: p.type,
+			base_url: p.base_url.replace(/\/+$/, ""),
+			models: p.models ?? [],
+			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(p.strategy ?? "")
+				? (p.strategy as RoutingStrategy)
+				: undefined,
+			headers: p.headers ?? {},
+			accounts: (byProvider.get(p.name) ?? []).flatMap((a) => {
+				let apiKey: string;
+				try {
+					apiKey = this.box.decrypt(a.api_key_enc, accountSecretContext(a.id));
+				} catch (err) {
+					this.logger?.error(
+						{ provider: p.name, account: a.name, err: (err as Error).message },
+						"cannot decrypt provider account key (wrong GATEWAY_ENCRYPTION_KEY?): account left out",
+					);
+					return [];
+				}
+				return [
+					{
+						name: a.name,
+						api_key: apiKey,
+						base_url: a.base_url ?? undefined,
+						weight: a.weight,
+						max_concurrency: a.max_concurrency ?? 0,
+						models: a.models ?? undefined,
+					},
+				];
+			}),
+		}));
+	}
+}
