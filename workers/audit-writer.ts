@@ -93,9 +93,14 @@ function spoolRows(rows: readonly UsageEvent[]): void {
 	}
 }
 
-/** Keeps memory bounded: whatever exceeds maxQueue (newest rows) goes to disk. */
+/**
+ * Keeps memory bounded: whatever exceeds the bound (newest rows) goes to disk. While
+ * Postgres is down the bound shrinks to one batch, so a crash during an outage loses at
+ * most one batch of rows, not a whole queue.
+ */
 function enforceBound(): void {
-	if (queue.length > cfg.maxQueue) spoolRows(queue.splice(cfg.maxQueue));
+	const bound = down ? cfg.batchSize : cfg.maxQueue;
+	if (queue.length > bound) spoolRows(queue.splice(bound));
 }
 
 function markUp(): void {
@@ -105,6 +110,7 @@ function markUp(): void {
 
 function markDown(err: unknown): void {
 	down = true;
+	enforceBound();
 	stats.lastError = String((err as Error)?.message ?? err);
 	backoffMs = backoffMs
 		? Math.min(backoffMs * 2, BACKOFF_MAX_MS)

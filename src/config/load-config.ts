@@ -111,7 +111,10 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const routing = expectObj(root.routing, "routing");
 	rejectUnknown(routing, ["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"], "routing");
 	const audit = expectObj(root.audit, "audit");
-	rejectUnknown(audit, ["batch_size", "flush_interval_ms", "max_queue"], "audit");
+	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
+	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
+		throw new ConfigError("audit.enabled", "must be true or false");
+	}
 
 	const gatewayEnv = env.GATEWAY_ENV ?? str(root, "env", "", "dev");
 	if (gatewayEnv !== "dev" && gatewayEnv !== "production") {
@@ -214,6 +217,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
 		},
 		audit: {
+			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,
 			batch_size: int(audit, "batch_size", "audit.", 500, 1, 100_000),
 			flush_interval_ms: int(audit, "flush_interval_ms", "audit.", 50, 1, 60_000),
 			max_queue: int(audit, "max_queue", "audit.", 50_000, 100),
@@ -238,6 +242,7 @@ function checkProduction(c: GatewayConfig): void {
 	if (!c.auth.encryption_key) {
 		throw new ConfigError("auth.encryption_key", "production needs GATEWAY_ENCRYPTION_KEY for provider secrets");
 	}
+	if (!c.audit.enabled) throw new ConfigError("audit.enabled", "usage recording cannot be turned off in production");
 	if (c.auth.static_keys.length > 0) {
 		throw new ConfigError("auth.static_keys", "static client keys (GATEWAY_API_KEYS) are refused in production");
 	}

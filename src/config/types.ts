@@ -72,6 +72,8 @@ export interface GatewayConfig {
 		request_timeout_ms: number;
 	};
 	audit: {
+		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */
+		enabled: boolean;
 		batch_size: number;
 		flush_interval_ms: number;
 		/** Rows held in memory while Postgres is down before spilling to the spool file. */

@@ -262,9 +262,8 @@ async function attemptOnce(
 			final: false,
 		};
 	}
-	clearTimeout(firstByteTimer);
-
 	if (res.ok) {
+		clearTimeout(firstByteTimer);
 		req.selector.report(account, {
 			kind: "success",
 			ttftMs: performance.now() - started,
@@ -277,6 +276,7 @@ async function attemptOnce(
 		return { response: res, account, abort: () => controller.abort(), release };
 	}
 
+	// the first-byte timer stays armed while the error body is read: a stalled body aborts
 	const text = await res.text().catch(() => "");
 	release();
 	const c = classify(res.status, retryAfterMs(res.headers));

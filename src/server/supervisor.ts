@@ -106,7 +106,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const msg = e.data;
 			switch (msg.type) {
 				case "usage":
-					for (const ev of msg.events) audit.write(ev);
+					if (config.audit.enabled) for (const ev of msg.events) audit.write(ev);
 					break;
 				case "listening":
 					listening.add(msg.index);

@@ -3,7 +3,11 @@ import { readJsonBody } from "../../src/data-plane/read-json-body.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
-	new Request("http://gateway.test/v1/chat/completions", { method: "POST", body, headers });
+	new Request("http://gateway.test/v1/chat/completions", {
+		method: "POST",
+		body,
+		headers,
+	});
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 	try {
@@ -17,10 +21,14 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 
 describe("readJsonBody", () => {
 	test("a JSON object: parsed value and the raw text", async () => {
-		const raw = '{"model":"gpt-4o",  "messages":[{"role":"user","content":"héllo"}]}';
+		const raw =
+			'{"model":"gpt-4o",  "messages":[{"role":"user","content":"héllo"}]}';
 		const body = await readJsonBody(post(raw), 1024);
 		expect(body.raw).toBe(raw);
-		expect(body.value).toEqual({ model: "gpt-4o", messages: [{ role: "user", content: "héllo" }] });
+		expect(body.value).toEqual({
+			model: "gpt-4o",
+			messages: [{ role: "user", content: "héllo" }],
+		});
 	});
 
 	test("exactly at the limit is accepted", async () => {
@@ -31,13 +39,16 @@ describe("readJsonBody", () => {
 
 	test("413 when content-length declares more than the limit (the body is not read)", async () => {
 		let pulled = false;
-		const stream = new ReadableStream<Uint8Array>({
-			pull(c) {
-				pulled = true;
-				c.enqueue(new TextEncoder().encode("{}"));
-				c.close();
+		const stream = new ReadableStream<Uint8Array>(
+			{
+				pull(c) {
+					pulled = true;
+					c.enqueue(new TextEncoder().encode("{}"));
+					c.close();
+				},
 			},
-		}, { highWaterMark: 0 });
+			{ highWaterMark: 0 },
+		);
 		const req = new Request("http://gateway.test/", {
 			method: "POST",
 			body: stream,
@@ -58,7 +69,12 @@ describe("readJsonBody", () => {
 				c.close();
 			},
 		});
-		const e = await rejection(readJsonBody(new Request("http://gateway.test/", { method: "POST", body: chunked }), 1000));
+		const e = await rejection(
+			readJsonBody(
+				new Request("http://gateway.test/", { method: "POST", body: chunked }),
+				1000,
+			),
+		);
 		expect(e.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
 		expect(e.status).toBe(413);
 	});
@@ -86,7 +102,11 @@ describe("readJsonBody", () => {
 	});
 
 	test("400 for an empty body", async () => {
-		for (const req of [post(""), post(null), new Request("http://gateway.test/", { method: "POST" })]) {
+		for (const req of [
+			post(""),
+			post(null),
+			new Request("http://gateway.test/", { method: "POST" }),
+		]) {
 			const e = await rejection(readJsonBody(req, 1024));
 			expect(e.code).toBe("PLATFORM_INVALID_JSON");
 			expect(e.status).toBe(400);

@@ -1,8 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { anthropicErrorResponse } from "../../src/errors/anthropic-error-response.ts";
 import { ERROR_CODES, type ErrorCode } from "../../src/errors/codes.ts";
-import { errorBody, errorHeaders, errorResponse, toGatewayError } from "../../src/errors/error-response.ts";
-import { GatewayError, isGatewayError } from "../../src/errors/gateway-error.ts";
+import {
+	errorBody,
+	errorHeaders,
+	errorResponse,
+	toGatewayError,
+} from "../../src/errors/error-response.ts";
+import {
+	GatewayError,
+	isGatewayError,
+} from "../../src/errors/gateway-error.ts";
 
 const RID = "req_test_123";
 const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
@@ -10,7 +18,11 @@ const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 describe("errorResponse (OpenAI shape)", () => {
 	test("body is exactly {error:{message,type,param,code,request_id}}", async () => {
 		const res = errorResponse(
-			new GatewayError("PLATFORM_INVALID_REQUEST", "Invalid value for 'messages'", { param: "messages" }),
+			new GatewayError(
+				"PLATFORM_INVALID_REQUEST",
+				"Invalid value for 'messages'",
+				{ param: "messages" },
+			),
 			RID,
 		);
 		expect(res.status).toBe(400);
@@ -28,7 +40,10 @@ describe("errorResponse (OpenAI shape)", () => {
 	});
 
 	test("param defaults to null", () => {
-		expect(errorBody(new GatewayError("PLATFORM_NOT_FOUND", "nope"), RID).error.param).toBeNull();
+		expect(
+			errorBody(new GatewayError("PLATFORM_NOT_FOUND", "nope"), RID).error
+				.param,
+		).toBeNull();
 	});
 
 	test("every code answers with its table status and type; x-should-retry: false exactly when not retryable", async () => {
@@ -36,11 +51,15 @@ describe("errorResponse (OpenAI shape)", () => {
 			const spec = ERROR_CODES[code];
 			const res = errorResponse(new GatewayError(code, `msg ${code}`), RID);
 			expect(res.status).toBe(spec.status);
-			const body = (await res.json()) as { error: { type: string; code: string; message: string } };
+			const body = (await res.json()) as {
+				error: { type: string; code: string; message: string };
+			};
 			expect(body.error.type).toBe(spec.type);
 			expect(body.error.code).toBe(code);
 			expect(body.error.message).toBe(`msg ${code}`);
-			expect(res.headers.get("x-should-retry")).toBe(spec.retry ? null : "false");
+			expect(res.headers.get("x-should-retry")).toBe(
+				spec.retry ? null : "false",
+			);
 		}
 	});
 
@@ -52,14 +71,20 @@ describe("errorResponse (OpenAI shape)", () => {
 			"PLATFORM_INVALID_JSON",
 			"UPSTREAM_INVALID_REQUEST",
 		] as const) {
-			expect(errorHeaders(new GatewayError(code, "x"), RID)["x-should-retry"]).toBe("false");
+			expect(
+				errorHeaders(new GatewayError(code, "x"), RID)["x-should-retry"],
+			).toBe("false");
 		}
-		expect(errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID)["x-should-retry"]).toBeUndefined();
+		expect(
+			errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID)[
+				"x-should-retry"
+			],
+		).toBeUndefined();
 	});
 
 	test("deterministic errors are never 5xx or 409 (the SDK would retry them)", () => {
 		for (const code of ALL_CODES) {
-			const spec = ERROR_CODES[code];
+			const spec: { status: number; retry: boolean } = ERROR_CODES[code];
 			// UPSTREAM_STREAM_BROKEN is only ever sent in-band, after a 200
 			if (!spec.retry && code !== "UPSTREAM_STREAM_BROKEN") {
 				expect(spec.status < 500 && spec.status !== 409).toBe(true);
@@ -68,29 +93,42 @@ describe("errorResponse (OpenAI shape)", () => {
 	});
 
 	test("status override (upstream 4xx passed through) keeps the code's type", () => {
-		const e = new GatewayError("UPSTREAM_INVALID_REQUEST", "context too long", { status: 422 });
+		const e = new GatewayError("UPSTREAM_INVALID_REQUEST", "context too long", {
+			status: 422,
+		});
 		const res = errorResponse(e, RID);
 		expect(res.status).toBe(422);
 	});
 
 	test("retry-after and retry-after-ms when a retry hint is set", async () => {
-		const e = new GatewayError("PLATFORM_RATE_LIMITED", "slow down", { retryAfterSeconds: 1.5 });
+		const e = new GatewayError("PLATFORM_RATE_LIMITED", "slow down", {
+			retryAfterSeconds: 1.5,
+		});
 		const res = errorResponse(e, RID);
 		expect(res.headers.get("retry-after")).toBe("2");
 		expect(res.headers.get("retry-after-ms")).toBe("1500");
 		const body = (await res.json()) as { error: { retry_after?: number } };
 		expect(body.error.retry_after).toBe(1.5);
-		const none = errorResponse(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID);
+		const none = errorResponse(
+			new GatewayError("PLATFORM_RATE_LIMITED", "x"),
+			RID,
+		);
 		expect(none.headers.get("retry-after")).toBeNull();
 		expect(none.headers.get("retry-after-ms")).toBeNull();
-		const negative = errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x", { retryAfterSeconds: -3 }), RID);
+		const negative = errorHeaders(
+			new GatewayError("PLATFORM_RATE_LIMITED", "x", { retryAfterSeconds: -3 }),
+			RID,
+		);
 		expect(negative["retry-after"]).toBe("0");
 		expect(negative["retry-after-ms"]).toBe("0");
 	});
 
 	test("extra headers (rate-limit headers) are sent", () => {
 		const e = new GatewayError("PLATFORM_RATE_LIMITED", "x", {
-			headers: { "x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "0" },
+			headers: {
+				"x-ratelimit-limit-requests": "60",
+				"x-ratelimit-remaining-requests": "0",
+			},
 		});
 		const res = errorResponse(e, RID);
 		expect(res.headers.get("x-ratelimit-limit-requests")).toBe("60");
@@ -99,7 +137,14 @@ describe("errorResponse (OpenAI shape)", () => {
 
 	test("unknown errors become 500 PLATFORM_INTERNAL_ERROR without the original message or stack", async () => {
 		const secret = "db password is hunter2 at /srv/app.ts:12";
-		for (const thrown of [new Error(secret), new TypeError(secret), secret, { message: secret }, null, undefined]) {
+		for (const thrown of [
+			new Error(secret),
+			new TypeError(secret),
+			secret,
+			{ message: secret },
+			null,
+			undefined,
+		]) {
 			const res = errorResponse(thrown, RID);
 			expect(res.status).toBe(500);
 			const text = await res.text();
@@ -110,7 +155,13 @@ describe("errorResponse (OpenAI shape)", () => {
 			expect(body.error.code).toBe("PLATFORM_INTERNAL_ERROR");
 			expect(body.error.type).toBe("api_error");
 			expect(body.error.request_id).toBe(RID);
-			expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "request_id", "type"]);
+			expect(Object.keys(body.error).sort()).toEqual([
+				"code",
+				"message",
+				"param",
+				"request_id",
+				"type",
+			]);
 		}
 	});
 
@@ -137,7 +188,11 @@ describe("anthropicErrorResponse", () => {
 		expect(res.headers.get("x-should-retry")).toBe("false");
 		expect(await res.json()).toEqual({
 			type: "error",
-			error: { type: "authentication_error", message: "Invalid API key", code: "PLATFORM_AUTH_INVALID_API_KEY" },
+			error: {
+				type: "authentication_error",
+				message: "Invalid API key",
+				code: "PLATFORM_AUTH_INVALID_API_KEY",
+			},
 			request_id: RID,
 		});
 	});
@@ -168,7 +223,10 @@ describe("anthropicErrorResponse", () => {
 		);
 		expect(limited.headers.get("retry-after")).toBe("3");
 		expect(limited.headers.get("retry-after-ms")).toBe("3000");
-		const internal = anthropicErrorResponse(new Error("secret stack detail"), RID);
+		const internal = anthropicErrorResponse(
+			new Error("secret stack detail"),
+			RID,
+		);
 		expect(internal.status).toBe(500);
 		const text = await internal.text();
 		expect(text).not.toContain("secret stack detail");

@@ -1,13 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { AnthropicStreamTap, anthropicErrorEvent } from "../../src/streaming/anthropic-stream-tap.ts";
+import {
+	AnthropicStreamTap,
+	anthropicErrorEvent,
+} from "../../src/streaming/anthropic-stream-tap.ts";
 import { SseParser } from "../../src/streaming/sse-parser.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/anthropic");
-const fixture = async (name: string) => new Uint8Array(await Bun.file(join(FIXTURES, name)).arrayBuffer());
+const fixture = async (name: string) =>
+	new Uint8Array(await Bun.file(join(FIXTURES, name)).arrayBuffer());
 const enc = new TextEncoder();
 
-function feed(tap: AnthropicStreamTap, bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+function feed(
+	tap: AnthropicStreamTap,
+	bytes: Uint8Array,
+	cuts: number[],
+): Uint8Array[] {
 	const out: Uint8Array[] = [];
 	let prev = 0;
 	for (const c of [...cuts, bytes.length]) {
@@ -62,9 +70,21 @@ describe("AnthropicStreamTap", () => {
 		);
 		expect(tap.usage?.completion_tokens).toBe(0);
 		expect(tap.usage?.prompt_tokens).toBe(10);
-		tap.push(enc.encode('event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":4}}\n\n'));
-		tap.push(enc.encode('event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n'));
-		expect(tap.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 9, total_tokens: 19 });
+		tap.push(
+			enc.encode(
+				'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":4}}\n\n',
+			),
+		);
+		tap.push(
+			enc.encode(
+				'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n',
+			),
+		);
+		expect(tap.usage).toMatchObject({
+			prompt_tokens: 10,
+			completion_tokens: 9,
+			total_tokens: 19,
+		});
 		expect(tap.completed).toBe(false);
 	});
 
@@ -76,14 +96,22 @@ describe("AnthropicStreamTap", () => {
 					'event: message_delta\ndata: {"type":"message_delta","usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":7}}\n\n',
 			),
 		);
-		expect(tap.usage).toMatchObject({ prompt_tokens: 15, cached_tokens: 5, completion_tokens: 7, total_tokens: 22 });
+		expect(tap.usage).toMatchObject({
+			prompt_tokens: 15,
+			cached_tokens: 5,
+			completion_tokens: 7,
+			total_tokens: 22,
+		});
 	});
 
 	test("an error event mid-stream is an upstream error; the stream is not completed", async () => {
 		const bytes = await fixture("error-mid-stream.sse");
 		const tap = new AnthropicStreamTap();
 		feed(tap, bytes, [333]);
-		expect(tap.upstreamError).toEqual({ message: "Overloaded", type: "overloaded_error" });
+		expect(tap.upstreamError).toEqual({
+			message: "Overloaded",
+			type: "overloaded_error",
+		});
 		expect(tap.completed).toBe(false);
 		expect(tap.usage?.prompt_tokens).toBe(12 + 2048);
 	});
@@ -99,7 +127,11 @@ describe("AnthropicStreamTap", () => {
 
 	test("unknown events and pings are ignored", () => {
 		const tap = new AnthropicStreamTap();
-		tap.push(enc.encode('event: ping\ndata: {"type": "ping"}\n\nevent: future\ndata: {"type":"future_event"}\n\n'));
+		tap.push(
+			enc.encode(
+				'event: ping\ndata: {"type": "ping"}\n\nevent: future\ndata: {"type":"future_event"}\n\n',
+			),
+		);
 		expect(tap.usage).toBeNull();
 		expect(tap.upstreamError).toBeNull();
 		expect(tap.atBoundary).toBe(true);
@@ -107,10 +139,15 @@ describe("AnthropicStreamTap", () => {
 
 	test("errorEvent is an Anthropic error event", () => {
 		const tap = new AnthropicStreamTap();
-		const [ev] = new SseParser().push(tap.errorEvent("stream broke", "UPSTREAM_STREAM_BROKEN"));
+		const [ev] = new SseParser().push(tap.errorEvent("stream broke"));
 		expect(ev.event).toBe("error");
-		expect(JSON.parse(ev.data)).toEqual({ type: "error", error: { type: "api_error", message: "stream broke" } });
-		const [typed] = new SseParser().push(anthropicErrorEvent("busy", "overloaded_error"));
+		expect(JSON.parse(ev.data)).toEqual({
+			type: "error",
+			error: { type: "api_error", message: "stream broke" },
+		});
+		const [typed] = new SseParser().push(
+			anthropicErrorEvent("busy", "overloaded_error"),
+		);
 		expect(JSON.parse(typed.data).error.type).toBe("overloaded_error");
 	});
 });

@@ -1,11 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { SseParser } from "../../src/streaming/sse-parser.ts";
 import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
+import { SseParser } from "../../src/streaming/sse-parser.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1700000000, model: "gpt-4o" };
+const base = {
+	id: "chatcmpl-1",
+	object: "chat.completion.chunk",
+	created: 1700000000,
+	model: "gpt-4o",
+};
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
 	`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`;
 
@@ -38,7 +43,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Runs `bytes` through a tap cut at `cuts`; returns everything the tap emitted, finish() included. */
-function run(tap: OpenAIStreamTap, bytes: Uint8Array, cuts: number[]): Uint8Array {
+function run(
+	tap: OpenAIStreamTap,
+	bytes: Uint8Array,
+	cuts: number[],
+): Uint8Array {
 	const out: Uint8Array[] = [];
 	let prev = 0;
 	for (const c of [...cuts, bytes.length]) {
@@ -55,8 +64,8 @@ function run(tap: OpenAIStreamTap, bytes: Uint8Array, cuts: number[]): Uint8Arra
 describe("OpenAIStreamTap pass-through", () => {
 	test("every push returns the identical Uint8Array and the output is byte-identical", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
-		const pieces = [0, 5, 60, 61, 200, 333, STREAM_BYTES.length - 3].map((v, i, a) =>
-			STREAM_BYTES.subarray(v, a[i + 1] ?? STREAM_BYTES.length),
+		const pieces = [0, 5, 60, 61, 200, 333, STREAM_BYTES.length - 3].map(
+			(v, i, a) => STREAM_BYTES.subarray(v, a[i + 1] ?? STREAM_BYTES.length),
 		);
 		const out: Uint8Array[] = [];
 		for (const p of pieces) {
@@ -96,8 +105,15 @@ describe("OpenAIStreamTap pass-through", () => {
 	test("an upstream in-band error is detected", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
 		tap.push(enc.encode(chunk({ content: "hi" })));
-		tap.push(enc.encode('data: {"error":{"message":"The server is overloaded","type":"server_error"}}\n\n'));
-		expect(tap.upstreamError).toEqual({ message: "The server is overloaded", type: "server_error" });
+		tap.push(
+			enc.encode(
+				'data: {"error":{"message":"The server is overloaded","type":"server_error"}}\n\n',
+			),
+		);
+		expect(tap.upstreamError).toEqual({
+			message: "The server is overloaded",
+			type: "server_error",
+		});
 		expect(tap.completed).toBe(false);
 	});
 
@@ -120,11 +136,18 @@ describe("OpenAIStreamTap pass-through", () => {
 
 	test("errorEvent is an OpenAI-shaped event: error", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
-		const events = new SseParser().push(tap.errorEvent("broken", "UPSTREAM_STREAM_BROKEN"));
+		const events = new SseParser().push(
+			tap.errorEvent("broken", "UPSTREAM_STREAM_BROKEN"),
+		);
 		expect(events).toHaveLength(1);
 		expect(events[0].event).toBe("error");
 		expect(JSON.parse(events[0].data)).toEqual({
-			error: { message: "broken", type: "api_error", code: "UPSTREAM_STREAM_BROKEN", param: null },
+			error: {
+				message: "broken",
+				type: "api_error",
+				code: "UPSTREAM_STREAM_BROKEN",
+				param: null,
+			},
 		});
 	});
 });
@@ -149,7 +172,11 @@ describe("OpenAIStreamTap strip mode", () => {
 		const end = start + enc.encode(USAGE_EVENT).length;
 		for (let i = start - 3; i <= end + 3; i++) {
 			for (let j = i; j <= end + 5; j += 3) {
-				const out = run(new OpenAIStreamTap({ stripUsageChunk: true }), STREAM_BYTES, [i, j]);
+				const out = run(
+					new OpenAIStreamTap({ stripUsageChunk: true }),
+					STREAM_BYTES,
+					[i, j],
+				);
 				expect(out).toEqual(EXPECTED);
 			}
 		}
@@ -157,7 +184,10 @@ describe("OpenAIStreamTap strip mode", () => {
 
 	test("one byte at a time", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		const cuts = Array.from({ length: STREAM_BYTES.length - 1 }, (_, i) => i + 1);
+		const cuts = Array.from(
+			{ length: STREAM_BYTES.length - 1 },
+			(_, i) => i + 1,
+		);
 		expect(run(tap, STREAM_BYTES, cuts)).toEqual(EXPECTED);
 		expect(tap.usage?.prompt_tokens).toBe(12);
 	});
@@ -185,10 +215,14 @@ describe("OpenAIStreamTap strip mode", () => {
 	test("a trailing event without a blank line is emitted at finish() unless it is the usage chunk", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
 		const tail = 'data: {"partial":true}';
-		expect(dec.decode(run(tap, enc.encode(BEFORE_USAGE + tail), []))).toBe(BEFORE_USAGE + tail);
+		expect(dec.decode(run(tap, enc.encode(BEFORE_USAGE + tail), []))).toBe(
+			BEFORE_USAGE + tail,
+		);
 		const tap2 = new OpenAIStreamTap({ stripUsageChunk: true });
 		const usageTail = USAGE_EVENT.trimEnd();
-		expect(dec.decode(run(tap2, enc.encode(BEFORE_USAGE + usageTail), []))).toBe(BEFORE_USAGE);
+		expect(
+			dec.decode(run(tap2, enc.encode(BEFORE_USAGE + usageTail), [])),
+		).toBe(BEFORE_USAGE);
 		expect(tap2.usage?.total_tokens).toBe(17);
 	});
 });
@@ -197,7 +231,9 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	const ev = (type: string, extra: Record<string, unknown>) =>
 		`event: ${type}\ndata: ${JSON.stringify({ type, ...extra })}\n\n`;
 	const RESPONSES = [
-		ev("response.created", { response: { id: "resp_1", status: "in_progress", usage: null } }),
+		ev("response.created", {
+			response: { id: "resp_1", status: "in_progress", usage: null },
+		}),
 		ev("response.output_text.delta", { item_id: "msg_1", delta: "Hello" }),
 		ev("response.completed", {
 			response: {
@@ -232,28 +268,55 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 
 	test("not completed before the terminal event", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
-		tap.push(enc.encode(RESPONSES.slice(0, RESPONSES.indexOf("event: response.completed"))));
+		tap.push(
+			enc.encode(
+				RESPONSES.slice(0, RESPONSES.indexOf("event: response.completed")),
+			),
+		);
 		expect(tap.completed).toBe(false);
 		expect(tap.usage).toBeNull();
 	});
 
 	test("response.incomplete also ends the stream", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
-		tap.push(enc.encode(ev("response.incomplete", { response: { id: "r", status: "incomplete" } })));
+		tap.push(
+			enc.encode(
+				ev("response.incomplete", {
+					response: { id: "r", status: "incomplete" },
+				}),
+			),
+		);
 		expect(tap.completed).toBe(true);
 	});
 
 	test("response.failed is an upstream error", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
 		tap.push(
-			enc.encode(ev("response.failed", { response: { id: "r", status: "failed", error: { code: "server_error", message: "model crashed" } } })),
+			enc.encode(
+				ev("response.failed", {
+					response: {
+						id: "r",
+						status: "failed",
+						error: { code: "server_error", message: "model crashed" },
+					},
+				}),
+			),
 		);
 		expect(tap.upstreamError?.message).toBe("model crashed");
 	});
 
 	test("a Responses `error` event is an upstream error", () => {
 		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
-		tap.push(enc.encode(ev("error", { code: "server_error", message: "Something went wrong", param: null, sequence_number: 3 })));
+		tap.push(
+			enc.encode(
+				ev("error", {
+					code: "server_error",
+					message: "Something went wrong",
+					param: null,
+					sequence_number: 3,
+				}),
+			),
+		);
 		expect(tap.upstreamError?.message).toBe("Something went wrong");
 	});
 });

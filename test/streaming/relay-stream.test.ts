@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
-import { type RelayResult, relayStream } from "../../src/streaming/relay-stream.ts";
+import {
+	type RelayResult,
+	relayStream,
+} from "../../src/streaming/relay-stream.ts";
 import { type SseEvent, SseParser } from "../../src/streaming/sse-parser.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -43,7 +46,10 @@ function controlledSource() {
 	};
 }
 
-function startRelay(body: ReadableStream<Uint8Array>, opts: { keepaliveMs?: number; strip?: boolean } = {}) {
+function startRelay(
+	body: ReadableStream<Uint8Array>,
+	opts: { keepaliveMs?: number; strip?: boolean } = {},
+) {
 	const ends: RelayResult[] = [];
 	let aborts = 0;
 	const stream = relayStream({
@@ -61,7 +67,9 @@ function startRelay(body: ReadableStream<Uint8Array>, opts: { keepaliveMs?: numb
 	return { stream, ends, aborts: () => aborts };
 }
 
-async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array[]> {
+async function readAll(
+	reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<Uint8Array[]> {
 	const out: Uint8Array[] = [];
 	for (;;) {
 		const { done, value } = await reader.read();
@@ -70,7 +78,8 @@ async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
 	}
 }
 
-const text = (parts: Uint8Array[]) => parts.map((p) => dec.decode(p, { stream: true })).join("");
+const text = (parts: Uint8Array[]) =>
+	parts.map((p) => dec.decode(p, { stream: true })).join("");
 const events = (s: string): SseEvent[] => {
 	const p = new SseParser();
 	return [...p.push(s), ...p.end()];
@@ -78,7 +87,8 @@ const events = (s: string): SseEvent[] => {
 
 /** Lets every pending timer-free task run (no wall-clock wait). */
 async function settle(turns = 50): Promise<void> {
-	for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+	for (let i = 0; i < turns; i++)
+		await new Promise<void>((r) => setImmediate(r));
 }
 
 describe("relayStream", () => {
@@ -101,8 +111,16 @@ describe("relayStream", () => {
 		for (let i = 0; i < pushed.length; i++) expect(got[i]).toBe(pushed[i]);
 		expect(text(got)).toBe(sent.join(""));
 		expect(ends).toHaveLength(1);
-		expect(ends[0]).toMatchObject({ completed: true, cancelled: false, errorCode: null });
-		expect(ends[0].usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+		expect(ends[0]).toMatchObject({
+			completed: true,
+			cancelled: false,
+			errorCode: null,
+		});
+		expect(ends[0].usage).toMatchObject({
+			prompt_tokens: 3,
+			completion_tokens: 2,
+			total_tokens: 5,
+		});
 		expect(ends[0].ttftMs).toBeGreaterThanOrEqual(0);
 		// a late cancel changes nothing
 		await reader.cancel().catch(() => {});
@@ -134,9 +152,15 @@ describe("relayStream", () => {
 		expect(out).not.toContain("[DONE]");
 		const last = events(out).at(-1);
 		expect(last?.event).toBe("error");
-		expect(JSON.parse(last?.data ?? "{}").error.code).toBe("UPSTREAM_STREAM_BROKEN");
+		expect(JSON.parse(last?.data ?? "{}").error.code).toBe(
+			"UPSTREAM_STREAM_BROKEN",
+		);
 		expect(ends).toHaveLength(1);
-		expect(ends[0]).toMatchObject({ completed: false, cancelled: false, errorCode: "UPSTREAM_STREAM_BROKEN" });
+		expect(ends[0]).toMatchObject({
+			completed: false,
+			cancelled: false,
+			errorCode: "UPSTREAM_STREAM_BROKEN",
+		});
 	});
 
 	test("upstream that errors mid-read → the same in-band error", async () => {
@@ -170,7 +194,9 @@ describe("relayStream", () => {
 		const evs = events(text([first, partial, ...(await readAll(reader))]));
 		const last = evs.at(-1);
 		expect(last?.event).toBe("error");
-		expect(JSON.parse(last?.data ?? "{}").error.code).toBe("UPSTREAM_STREAM_BROKEN");
+		expect(JSON.parse(last?.data ?? "{}").error.code).toBe(
+			"UPSTREAM_STREAM_BROKEN",
+		);
 		expect(ends[0].errorCode).toBe("UPSTREAM_STREAM_BROKEN");
 	});
 
@@ -179,7 +205,9 @@ describe("relayStream", () => {
 		const { stream, ends } = startRelay(src.body);
 		const reading = readAll(stream.getReader());
 		src.push(chunkEvent("x"));
-		src.push('data: {"error":{"message":"overloaded","type":"server_error"}}\n\n');
+		src.push(
+			'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n',
+		);
 		src.close();
 		const evs = events(text(await reading));
 		expect(evs).toHaveLength(2);
@@ -199,10 +227,17 @@ describe("relayStream", () => {
 		await settle(5);
 		await reader.cancel();
 		await pending;
-		await waitFor(() => src.state.cancelled, { timeoutMs: 2_000, what: "upstream cancel" });
+		await waitFor(() => src.state.cancelled, {
+			timeoutMs: 2_000,
+			what: "upstream cancel",
+		});
 		expect(aborts()).toBe(1);
 		expect(ends).toHaveLength(1);
-		expect(ends[0]).toMatchObject({ cancelled: true, completed: false, errorCode: "CLIENT_CLOSED_REQUEST" });
+		expect(ends[0]).toMatchObject({
+			cancelled: true,
+			completed: false,
+			errorCode: "CLIENT_CLOSED_REQUEST",
+		});
 		// the upstream finishing afterwards does not end the relay twice
 		expect(() => src.close()).toThrow();
 		await settle(5);
@@ -237,30 +272,43 @@ describe("relayStream", () => {
 		})();
 
 		src.push(chunkEvent("a"));
-		await waitFor(() => received.includes(": keepalive\n\n"), { timeoutMs: 3_000, what: "a keepalive" });
+		await waitFor(() => received.includes(": keepalive\n\n"), {
+			timeoutMs: 3_000,
+			what: "a keepalive",
+		});
 		expect(received[0]).toBe(chunkEvent("a"));
 
 		// now stop mid-event: no keepalive may be inserted, however long the silence
 		src.push('data: {"id":"c1",');
-		await waitFor(() => received.at(-1) === 'data: {"id":"c1",', { what: "the partial event" });
+		await waitFor(() => received.at(-1) === 'data: {"id":"c1",', {
+			what: "the partial event",
+		});
 		const before = received.length;
 		const refBefore = refKeepalives;
-		await waitFor(() => refKeepalives >= refBefore + 3, { timeoutMs: 3_000, what: "three keepalive periods" });
+		await waitFor(() => refKeepalives >= refBefore + 3, {
+			timeoutMs: 3_000,
+			what: "three keepalive periods",
+		});
 		expect(received.length).toBe(before);
 
 		// the event completes: keepalives may resume
 		src.push('"choices":[]}\n\n');
-		await waitFor(() => received.slice(before + 1).includes(": keepalive\n\n"), {
-			timeoutMs: 3_000,
-			what: "a keepalive after the event",
-		});
+		await waitFor(
+			() => received.slice(before + 1).includes(": keepalive\n\n"),
+			{
+				timeoutMs: 3_000,
+				what: "a keepalive after the event",
+			},
+		);
 		src.push(DONE);
 		src.close();
 		await loop;
 		expect(ends[0].completed).toBe(true);
 		// every keepalive sits between whole events
 		const joined = received.join("");
-		expect(joined.replaceAll(": keepalive\n\n", "")).toBe(`${chunkEvent("a")}data: {"id":"c1","choices":[]}\n\n${DONE}`);
+		expect(joined.replaceAll(": keepalive\n\n", "")).toBe(
+			`${chunkEvent("a")}data: {"id":"c1","choices":[]}\n\n${DONE}`,
+		);
 
 		await refReader.cancel();
 		await refLoop;

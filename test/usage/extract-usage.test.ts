@@ -1,29 +1,53 @@
 import { describe, expect, test } from "bun:test";
-import { extractOpenAIUsage, extractUsageText } from "../../src/usage/extract-usage.ts";
+import {
+	extractOpenAIUsage,
+	extractUsageText,
+} from "../../src/usage/extract-usage.ts";
 
 const chat = (extra: Record<string, unknown>) =>
 	JSON.stringify({
 		id: "chatcmpl-1",
 		object: "chat.completion",
-		choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+		choices: [
+			{
+				index: 0,
+				message: { role: "assistant", content: "hi" },
+				finish_reason: "stop",
+			},
+		],
 		...extra,
 	});
 
 describe("extractUsageText", () => {
 	test("slices the usage object out of a chat completion", () => {
 		const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 };
-		expect(JSON.parse(extractUsageText(chat({ usage })) ?? "null")).toEqual(usage);
+		expect(JSON.parse(extractUsageText(chat({ usage })) ?? "null")).toEqual(
+			usage,
+		);
 	});
 
 	test("strings with braces and escaped quotes inside the usage object do not end it early", () => {
-		const usage = { prompt_tokens: 1, note: 'a } tricky "\\" {string}', nested: { x: "}" }, completion_tokens: 2 };
+		const usage = {
+			prompt_tokens: 1,
+			note: 'a } tricky "\\" {string}',
+			nested: { x: "}" },
+			completion_tokens: 2,
+		};
 		const text = JSON.stringify({ usage });
 		expect(JSON.parse(extractUsageText(text) ?? "null")).toEqual(usage);
 	});
 
-	test("the last \"usage\" key wins (content before it may mention usage)", () => {
+	test('the last "usage" key wins (content before it may mention usage)', () => {
 		const text = chat({
-			choices: [{ index: 0, message: { role: "assistant", content: 'my "usage": {"prompt_tokens": 999}' } }],
+			choices: [
+				{
+					index: 0,
+					message: {
+						role: "assistant",
+						content: 'my "usage": {"prompt_tokens": 999}',
+					},
+				},
+			],
 			usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 },
 		});
 		expect(JSON.parse(extractUsageText(text) ?? "null").prompt_tokens).toBe(4);
@@ -37,7 +61,9 @@ describe("extractUsageText", () => {
 	});
 
 	test("whitespace between the key, the colon and the object is allowed", () => {
-		expect(extractUsageText('{"usage" :\n {"prompt_tokens":2}}')).toBe('{"prompt_tokens":2}');
+		expect(extractUsageText('{"usage" :\n {"prompt_tokens":2}}')).toBe(
+			'{"prompt_tokens":2}',
+		);
 	});
 });
 
@@ -63,16 +89,34 @@ describe("extractOpenAIUsage", () => {
 	});
 
 	test("embeddings: a big body of floats before the usage", () => {
-		const data = Array.from({ length: 2000 }, (_, i) => ({ object: "embedding", index: i, embedding: [0.1, -0.2, 3e-5] }));
-		const text = JSON.stringify({ object: "list", data, model: "e", usage: { prompt_tokens: 8, total_tokens: 8 } });
-		expect(extractOpenAIUsage(text)).toMatchObject({ prompt_tokens: 8, completion_tokens: 0, total_tokens: 8 });
+		const data = Array.from({ length: 2000 }, (_, i) => ({
+			object: "embedding",
+			index: i,
+			embedding: [0.1, -0.2, 3e-5],
+		}));
+		const text = JSON.stringify({
+			object: "list",
+			data,
+			model: "e",
+			usage: { prompt_tokens: 8, total_tokens: 8 },
+		});
+		expect(extractOpenAIUsage(text)).toMatchObject({
+			prompt_tokens: 8,
+			completion_tokens: 0,
+			total_tokens: 8,
+		});
 	});
 
 	test("Responses API shape (input/output tokens)", () => {
 		const text = JSON.stringify({
 			id: "resp_1",
 			object: "response",
-			output: [{ type: "message", content: [{ type: "output_text", text: "{ not } usage" }] }],
+			output: [
+				{
+					type: "message",
+					content: [{ type: "output_text", text: "{ not } usage" }],
+				},
+			],
 			usage: {
 				input_tokens: 30,
 				input_tokens_details: { cached_tokens: 10 },
@@ -92,7 +136,10 @@ describe("extractOpenAIUsage", () => {
 	});
 
 	test("total is computed when the upstream leaves it out", () => {
-		expect(extractOpenAIUsage('{"usage":{"prompt_tokens":3,"completion_tokens":4}}')?.total_tokens).toBe(7);
+		expect(
+			extractOpenAIUsage('{"usage":{"prompt_tokens":3,"completion_tokens":4}}')
+				?.total_tokens,
+		).toBe(7);
 	});
 
 	test("usage absent → null", () => {

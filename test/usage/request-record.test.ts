@@ -7,7 +7,8 @@ import type { UsageEvent } from "../../src/usage/usage-event.ts";
 function harness(pricePerToken = 0.001) {
 	const written: UsageEvent[] = [];
 	const heard: UsageEvent[] = [];
-	const priceCalls: { model: string; usage: TokenUsage; provider?: string }[] = [];
+	const priceCalls: { model: string; usage: TokenUsage; provider?: string }[] =
+		[];
 	const sink: UsageSink = { write: (e) => written.push({ ...e }) };
 	const prices: PriceLookup = {
 		costUsd(model, usage, provider) {
@@ -15,7 +16,10 @@ function harness(pricePerToken = 0.001) {
 			return (usage.prompt_tokens + usage.completion_tokens) * pricePerToken;
 		},
 	};
-	const listeners = [(e: UsageEvent) => heard.push(e), (e: UsageEvent) => heard.push(e)];
+	const listeners = [
+		(e: UsageEvent) => heard.push(e),
+		(e: UsageEvent) => heard.push(e),
+	];
 	return { written, heard, priceCalls, sink, prices, listeners };
 }
 
@@ -74,7 +78,13 @@ describe("RequestRecord", () => {
 	test("usage and cost (through the PriceLookup, with model and provider)", () => {
 		const h = harness(0.5);
 		const r = record(h);
-		r.finish(200, null, USAGE, { model: "gpt-4o", provider: "openai", account: "a1", attempts: 2, stream: true });
+		r.finish(200, null, USAGE, {
+			model: "gpt-4o",
+			provider: "openai",
+			account: "a1",
+			attempts: 2,
+			stream: true,
+		});
 		const ev = h.written[0];
 		expect(ev).toMatchObject({
 			prompt_tokens: 100,
@@ -89,7 +99,9 @@ describe("RequestRecord", () => {
 			attempts: 2,
 			stream: true,
 		});
-		expect(h.priceCalls).toEqual([{ model: "gpt-4o", usage: USAGE, provider: "openai" }]);
+		expect(h.priceCalls).toEqual([
+			{ model: "gpt-4o", usage: USAGE, provider: "openai" },
+		]);
 		expect(ev.cost_usd).toBe(60);
 	});
 
@@ -108,7 +120,10 @@ describe("RequestRecord", () => {
 		expect(h.written[0].prompt_tokens).toBe(100);
 
 		const h2 = harness();
-		record(h2).finish(502, "UPSTREAM_SERVER_ERROR", null, { model: "m", incomplete: true });
+		record(h2).finish(502, "UPSTREAM_SERVER_ERROR", null, {
+			model: "m",
+			incomplete: true,
+		});
 		expect(h2.priceCalls).toEqual([]);
 		expect(h2.written[0]).toMatchObject({
 			status: 502,
@@ -131,7 +146,10 @@ describe("RequestRecord", () => {
 
 	test("status and error code given to finish win over extra", () => {
 		const h = harness();
-		record(h).finish(429, "PLATFORM_RATE_LIMITED", null, { status: 200, error_code: null });
+		record(h).finish(429, "PLATFORM_RATE_LIMITED", null, {
+			status: 200,
+			error_code: null,
+		});
 		expect(h.written[0].status).toBe(429);
 		expect(h.written[0].error_code).toBe("PLATFORM_RATE_LIMITED");
 	});

@@ -1,0 +1,228 @@
+import { type Static, t } from "elysia";
+import { Elysia } from "elysia";
+import type { Sql } from "postgres";
+import { generateApiKey } from "../auth/api-key-format.ts";
+import type { ChangeBus } from "../control/change-bus.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import { DailyCounters } from "../limits/daily-counters.ts";
+import type { Limiter } from "../limits/limiter.ts";
+
+const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
+const KeyFields = {
+	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+	models: t.Optional(t.Union([t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }), t.Null()])),
+	rpm: Limit,
+	tpm: Limit,
+	max_concurrency: Limit,
+	quota_daily_requests: Limit,
+	quota_daily_tokens: Limit,
+	budget_usd: t.Optional(t.Union([t.Number({ minimum: 0 }), t.Null()])),
+	/** ISO 8601; null = never. */
+	expires_at: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
+};
+
+export const CreateKeyBody = t.Object(
+	{ tenant_id: t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" }), ...KeyFields },
+	{ additionalProperties: false },
+);
+export const PatchKeyBody = t.Object(KeyFields, { additionalProperties: false });
+export type CreateKeyInput = Static<typeof CreateKeyBody>;
+export type PatchKeyInput = Static<typeof PatchKeyBody>;
+
+export interface KeyView {
+	id: string;
+	object: "api_key";
+	tenant_id: string;
+	name: string | null;
+	prefix: string;
+	models: string[] | null;
+	rpm: number | null;
+	tpm: number | null;
+	max_concurrency: number | null;
+	quota_daily_requests: number | null;
+	quota_daily_tokens: number | null;
+	budget_usd: number | null;
+	expires_at: string | null;
+	revoked_at: string | null;
+	created_at: string;
+	updated_at: string;
+	/** Live counters from the shared limit table (this instance). */
+	usage?: { requests_today: number; tokens_today: number; spent_usd: number };
+}
+
+type Num = number | string | null;
+interface KeyRow {
+	id: string;
+	tenant_id: string;
+	name: string | null;
+	prefix: string;
+	models: string[] | null;
+	rpm: Num;
+	tpm: Num;
+	max_concurrency: Num;
+	quota_daily_requests: Num;
+	quota_daily_tokens: Num;
+	budget_usd: Num;
+	expires_ms: Num;
+	revoked_ms: Num;
+	created_ms: Num;
+	updated_ms: Num;
+}
+
+const num = (v: Num): number | null => (v === null ? null : Number(v));
+const iso = (v: Num): string | null => (v === null ? null : new Date(Math.round(Number(v))).toISOString());
+
+/** Column → SQL type, for the PATCH-able and insertable fields. */
+const COLUMNS = {
+	name: "text",
+	models: "text[]",
+	rpm: "int",
+	tpm: "int",
+	max_concurrency: "int",
+	quota_daily_requests: "int",
+	quota_daily_tokens: "bigint",
+	budget_usd: "numeric",
+	expires_at: "timestamptz",
+} as const;
+
+const notFound = (id: string) => new GatewayError("PLATFORM_NOT_FOUND", `No API key with id '${id}'`, { param: "id" });
+
+/** Accepts ISO 8601 (or null); refuses anything Date cannot read. */
+export function parseIsoOrNull(v: string | null | undefined, param: string): string | null | undefined {
+	if (v === undefined || v === null) return v;
+	const ms = Date.parse(v);
+	if (Number.isNaN(ms)) throw new GatewayError("PLATFORM_INVALID_REQUEST", `${param} must be an ISO 8601 date`, { param });
+	return new Date(ms).toISOString();
+}
+
+export const randomId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+/** Virtual keys: the full key is returned once by `create`; the database holds its SHA-256. */
+export class KeyService {
+	constructor(
+		private readonly sql: Sql,
+		private readonly bus: ChangeBus | null,
+		private readonly limiter: Limiter | null = null,
+	) {}
+
+	async create(input: CreateKeyInput): Promise<KeyView & { key: string }> {
+		const expires = parseIsoOrNull(input.expires_at, "expires_at") ?? null;
+		const generated = generateApiKey();
+		const id = randomId("key");
+		const sql = this.sql;
+		// Tenants are a grouping: naming one creates it (limits can be set later).
+		await sql`insert into tenants (id, name) values (${input.tenant_id}, ${input.tenant_id}) on conflict (id) do nothing`;
+		await sql`
+			insert into api_keys (id, tenant_id, name, prefix, key_hash, models, rpm, tpm, max_concurrency,
+				quota_daily_requests, quota_daily_tokens, budget_usd, expires_at)
+			values (${id}, ${input.tenant_id}, ${input.name ?? null}, ${generated.prefix}, ${generated.hash},
+				${input.models ? sql.array(input.models) : null}::text[], ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
+				${input.max_concurrency ?? null}::int, ${input.quota_daily_requests ?? null}::int,
+				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${expires}::timestamptz)`;
+		await this.bus?.publish({ kind: "key-created" });
+		return { ...(await this.get(id)), key: generated.key };
+	}
+
+	async list(q: { tenant_id?: string; include_revoked?: string }): Promise<KeyView[]> {
+		const conds = [this.sql`true`];
+		if (q.tenant_id) conds.push(this.sql`tenant_id = ${q.tenant_id}`);
+		if (q.include_revoked !== "true") conds.push(this.sql`revoked_at is null`);
+		const where = conds.reduce((a, c) => this.sql`${a} and ${c}`);
+		const rows = await this.sql<KeyRow[]>`${this.select()} where ${where} order by created_at desc, id`;
+		return rows.map((r) => this.view(r));
+	}
+
+	async get(id: string): Promise<KeyView> {
+		const rows = await this.sql<KeyRow[]>`${this.select()} where id = ${id}`;
+		if (!rows[0]) throw notFound(id);
+		return this.view(rows[0]);
+	}
+
+	async update(id: string, patch: PatchKeyInput): Promise<KeyView> {
+		const sql = this.sql;
+		const values: Record<string, unknown> = { ...patch };
+		if ("expires_at" in values) values.expires_at = parseIsoOrNull(patch.expires_at, "expires_at");
+		const sets = Object.entries(COLUMNS)
+			.filter(([col]) => values[col] !== undefined)
+			.map(([col, type]) => {
+				const v = values[col];
+				const param = col === "models" && Array.isArray(v) ? sql.array(v as string[]) : v;
+				return sql`${sql(col)} = ${param as string}::${sql.unsafe(type)}`;
+			});
+		if (sets.length > 0) {
+			const set = sets.reduce((a, c) => sql`${a}, ${c}`);
+			const r = await sql`update api_keys set ${set}, updated_at = now() where id = ${id} returning id`;
+			if (r.length === 0) throw notFound(id);
+			await this.bus?.publish({ kind: "key", id });
+		}
+		return this.get(id);
+	}
+
+	/** DELETE: sets revoked_at (rows stay for the logs); every worker drops the key at once. */
+	async revoke(id: string): Promise<KeyView> {
+		const r = await this.sql`
+			update api_keys set revoked_at = coalesce(revoked_at, now()), updated_at = now() where id = ${id} returning id`;
+		if (r.length === 0) throw notFound(id);
+		await this.bus?.publish({ kind: "key", id });
+		return this.get(id);
+	}
+
+	private select() {
+		return this.sql`
+			select id, tenant_id, name, prefix, models, rpm, tpm, max_concurrency, quota_daily_requests,
+				quota_daily_tokens, budget_usd::float8 as budget_usd,
+				(extract(epoch from expires_at) * 1000)::float8 as expires_ms,
+				(extract(epoch from revoked_at) * 1000)::float8 as revoked_ms,
+				(extract(epoch from created_at) * 1000)::float8 as created_ms,
+				(extract(epoch from updated_at) * 1000)::float8 as updated_ms
+			from api_keys`;
+	}
+
+	private view(r: KeyRow): KeyView {
+		const v: KeyView = {
+			id: r.id,
+			object: "api_key",
+			tenant_id: r.tenant_id,
+			name: r.name,
+			prefix: r.prefix,
+			models: r.models,
+			rpm: num(r.rpm),
+			tpm: num(r.tpm),
+			max_concurrency: num(r.max_concurrency),
+			quota_daily_requests: num(r.quota_daily_requests),
+			quota_daily_tokens: num(r.quota_daily_tokens),
+			budget_usd: num(r.budget_usd),
+			expires_at: iso(r.expires_ms),
+			revoked_at: iso(r.revoked_ms),
+			created_at: iso(r.created_ms) as string,
+			updated_at: iso(r.updated_ms) as string,
+		};
+		if (this.limiter) {
+			const slot = this.limiter.table.find(`key:${r.id}`);
+			const s = slot >= 0 ? new DailyCounters(this.limiter.table).read(slot) : null;
+			v.usage = {
+				requests_today: s?.requests ?? 0,
+				tokens_today: s?.tokens ?? 0,
+				spent_usd: (s?.spentMicroUsd ?? 0) / 1_000_000,
+			};
+		}
+		return v;
+	}
+}
+
+/** /admin/keys: thin controller over KeyService. */
+export function keyRoutes(service: KeyService) {
+	return new Elysia()
+		.post(
+			"/keys",
+			async ({ body, set }) => {
+				set.status = 201;
+				return service.create(body);
+			},
+			{ body: CreateKeyBody },
+		)
+		.get("/keys", async ({ query }) => ({ object: "list", data: await service.list(query) }))
+		.get("/keys/:id", ({ params }) => service.get(params.id))
+		.patch("/keys/:id", ({ params, body }) => service.update(params.id, body), { body: PatchKeyBody })
+		.delete("/keys/:id", ({ params }) => service.revoke(params.id));
+}

@@ -1,0 +1,108 @@
+import { Elysia, type Static, t } from "elysia";
+import type { Sql } from "postgres";
+import type { PriceConfig } from "../config/types.ts";
+import type { ChangeBus } from "../control/change-bus.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import type { PriceBook } from "../usage/cost.ts";
+
+const Price = t.Number({ minimum: 0, maximum: 1_000_000 });
+/** USD per million tokens. */
+export const PutPriceBody = t.Object(
+	{
+		input: Price,
+		output: Price,
+		cached_input: t.Optional(t.Union([Price, t.Null()])),
+		cache_write: t.Optional(t.Union([Price, t.Null()])),
+	},
+	{ additionalProperties: false },
+);
+export type PutPriceInput = Static<typeof PutPriceBody>;
+
+export interface PriceView {
+	model: string;
+	object: "model_price";
+	input: number;
+	output: number;
+	cached_input: number | null;
+	cache_write: number | null;
+	/** A database row overrides the config file's price for the same model. */
+	source: "config" | "database";
+}
+
+interface PriceRow {
+	model: string;
+	input: number;
+	output: number;
+	cached_input: number | null;
+	cache_write: number | null;
+}
+
+/** Model prices: config-file prices, overridden by model_prices rows that the admin API writes. */
+export class PriceService {
+	constructor(
+		private readonly sql: Sql,
+		private readonly book: PriceBook,
+		private readonly fromConfig: readonly PriceConfig[],
+		private readonly bus: ChangeBus | null,
+	) {}
+
+	async list(): Promise<PriceView[]> {
+		const rows = await this.rows();
+		const out = new Map<string, PriceView>();
+		for (const p of this.fromConfig) {
+			out.set(p.model, {
+				model: p.model,
+				object: "model_price",
+				input: p.input,
+				output: p.output,
+				cached_input: p.cached_input ?? null,
+				cache_write: p.cache_write ?? null,
+				source: "config",
+			});
+		}
+		for (const r of rows) out.set(r.model, { ...r, object: "model_price", source: "database" });
+		return [...out.values()].sort((a, b) => a.model.localeCompare(b.model));
+	}
+
+	async put(model: string, p: PutPriceInput): Promise<PriceView> {
+		if (model.length === 0 || model.length > 200) {
+			throw new GatewayError("PLATFORM_INVALID_REQUEST", "model must be 1 to 200 characters", { param: "model" });
+		}
+		const price = { input: p.input, output: p.output, cached_input: p.cached_input ?? null, cache_write: p.cache_write ?? null };
+		await this.sql`
+			insert into model_prices (model, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok)
+			values (${model}, ${price.input}::float8, ${price.output}::float8, ${price.cached_input}::float8, ${price.cache_write}::float8)
+			on conflict (model) do update set input_per_mtok = excluded.input_per_mtok,
+				output_per_mtok = excluded.output_per_mtok, cached_input_per_mtok = excluded.cached_input_per_mtok,
+				cache_write_per_mtok = excluded.cache_write_per_mtok, updated_at = now()`;
+		// This worker prices with it at once; the others reload on the change event.
+		this.book.set(model, price);
+		await this.bus?.publish({ kind: "prices" });
+		return { model, object: "model_price", ...price, source: "database" };
+	}
+
+	async remove(model: string): Promise<{ model: string; object: "model_price"; deleted: true }> {
+		const r = await this.sql`delete from model_prices where model = ${model} returning model`;
+		if (r.length === 0) throw new GatewayError("PLATFORM_NOT_FOUND", `No database price for '${model}'`, { param: "model" });
+		if (this.bus) await this.bus.publish({ kind: "prices" });
+		else await this.book.reload(this.sql);
+		return { model, object: "model_price", deleted: true };
+	}
+
+	private rows(): Promise<PriceRow[]> {
+		return this.sql<PriceRow[]>`
+			select model, input_per_mtok as input, output_per_mtok as output,
+				cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
+			from model_prices order by model`;
+	}
+}
+
+/** /admin/prices: thin controller over PriceService. */
+export function priceRoutes(service: PriceService) {
+	return new Elysia()
+		.get("/prices", async () => ({ object: "list", data: await service.list() }))
+		.put("/prices/:model", ({ params, body }) => service.put(decodeURIComponent(params.model), body), {
+			body: PutPriceBody,
+		})
+		.delete("/prices/:model", ({ params }) => service.remove(decodeURIComponent(params.model)));
+}

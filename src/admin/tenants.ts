@@ -1,0 +1,170 @@
+import { Elysia, type Static, t } from "elysia";
+import type { Sql } from "postgres";
+import type { ChangeBus } from "../control/change-bus.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
+import { randomId } from "./keys.ts";
+
+const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
+const TenantFields = {
+	rpm: Limit,
+	tpm: Limit,
+	quota_daily_requests: Limit,
+	quota_daily_tokens: Limit,
+	budget_usd: t.Optional(t.Union([t.Number({ minimum: 0 }), t.Null()])),
+};
+export const CreateTenantBody = t.Object(
+	{
+		id: t.Optional(t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" })),
+		name: t.String({ minLength: 1, maxLength: 200 }),
+		...TenantFields,
+	},
+	{ additionalProperties: false },
+);
+export const PatchTenantBody = t.Object(
+	{ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...TenantFields },
+	{ additionalProperties: false },
+);
+export type CreateTenantInput = Static<typeof CreateTenantBody>;
+export type PatchTenantInput = Static<typeof PatchTenantBody>;
+
+type Num = number | string | null;
+interface TenantRow {
+	id: string;
+	name: string;
+	rpm: Num;
+	tpm: Num;
+	quota_daily_requests: Num;
+	quota_daily_tokens: Num;
+	budget_usd: Num;
+	created_ms: Num;
+	keys: Num;
+}
+
+export interface TenantView {
+	id: string;
+	object: "tenant";
+	name: string;
+	rpm: number | null;
+	tpm: number | null;
+	quota_daily_requests: number | null;
+	quota_daily_tokens: number | null;
+	budget_usd: number | null;
+	/** Keys not revoked. */
+	active_keys: number;
+	created_at: string;
+}
+
+const COLUMNS = {
+	name: "text",
+	rpm: "int",
+	tpm: "int",
+	quota_daily_requests: "int",
+	quota_daily_tokens: "bigint",
+	budget_usd: "numeric",
+} as const;
+
+const num = (v: Num): number | null => (v === null ? null : Number(v));
+const notFound = (id: string) => new GatewayError("PLATFORM_NOT_FOUND", `No tenant with id '${id}'`, { param: "id" });
+
+/** Tenants group keys; their optional limits apply to all their keys together. */
+export class TenantService {
+	constructor(
+		private readonly sql: Sql,
+		private readonly bus: ChangeBus | null,
+	) {}
+
+	async create(input: CreateTenantInput): Promise<TenantView> {
+		const id = input.id ?? randomId("ten");
+		const r = await this.sql`
+			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd)
+			values (${id}, ${input.name}, ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
+				${input.quota_daily_requests ?? null}::int, ${input.quota_daily_tokens ?? null}::bigint,
+				${input.budget_usd ?? null}::numeric)
+			on conflict (id) do nothing returning id`;
+		if (r.length === 0) {
+			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
+		}
+		await this.bus?.publish({ kind: "tenant", id });
+		return this.get(id);
+	}
+
+	async list(): Promise<TenantView[]> {
+		const rows = await this.sql<TenantRow[]>`${this.select()} order by t.created_at desc, t.id`;
+		return rows.map(view);
+	}
+
+	async get(id: string): Promise<TenantView> {
+		const rows = await this.sql<TenantRow[]>`${this.select()} where t.id = ${id}`;
+		if (!rows[0]) throw notFound(id);
+		return view(rows[0]);
+	}
+
+	async update(id: string, patch: PatchTenantInput): Promise<TenantView> {
+		const sql = this.sql;
+		const values = patch as Record<string, unknown>;
+		const sets = Object.entries(COLUMNS)
+			.filter(([col]) => values[col] !== undefined)
+			.map(([col, type]) => sql`${sql(col)} = ${values[col] as string}::${sql.unsafe(type)}`);
+		if (sets.length > 0) {
+			const r = await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
+			if (r.length === 0) throw notFound(id);
+			await this.bus?.publish({ kind: "tenant", id });
+		}
+		return this.get(id);
+	}
+
+	/** Refused while keys still belong to the tenant: their rows would point nowhere. */
+	async remove(id: string): Promise<{ id: string; object: "tenant"; deleted: true }> {
+		const [{ n }] = await this.sql<{ n: Num }[]>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
+		if (Number(n) > 0) {
+			throw new GatewayError("PLATFORM_CONFLICT", `Tenant '${id}' still has ${n} key(s); revoke and keep them, or keep the tenant`, {
+				param: "id",
+			});
+		}
+		const r = await this.sql`delete from tenants where id = ${id} returning id`;
+		if (r.length === 0) throw notFound(id);
+		await this.bus?.publish({ kind: "tenant", id });
+		return { id, object: "tenant", deleted: true };
+	}
+
+	private select() {
+		return this.sql`
+			select t.id, t.name, t.rpm, t.tpm, t.quota_daily_requests, t.quota_daily_tokens,
+				t.budget_usd::float8 as budget_usd,
+				(extract(epoch from t.created_at) * 1000)::float8 as created_ms,
+				(select count(*) from api_keys k where k.tenant_id = t.id and k.revoked_at is null)::int as keys
+			from tenants t`;
+	}
+}
+
+function view(r: TenantRow): TenantView {
+	return {
+		id: r.id,
+		object: "tenant",
+		name: r.name,
+		rpm: num(r.rpm),
+		tpm: num(r.tpm),
+		quota_daily_requests: num(r.quota_daily_requests),
+		quota_daily_tokens: num(r.quota_daily_tokens),
+		budget_usd: num(r.budget_usd),
+		active_keys: Number(r.keys ?? 0),
+		created_at: new Date(Math.round(Number(r.created_ms))).toISOString(),
+	};
+}
+
+/** /admin/tenants: thin controller over TenantService. */
+export function tenantRoutes(service: TenantService) {
+	return new Elysia()
+		.post(
+			"/tenants",
+			async ({ body, set }) => {
+				set.status = 201;
+				return service.create(body);
+			},
+			{ body: CreateTenantBody },
+		)
+		.get("/tenants", async () => ({ object: "list", data: await service.list() }))
+		.get("/tenants/:id", ({ params }) => service.get(params.id))
+		.patch("/tenants/:id", ({ params, body }) => service.update(params.id, body), { body: PatchTenantBody })
+		.delete("/tenants/:id", ({ params }) => service.remove(params.id));
+}
