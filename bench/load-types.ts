@@ -18,7 +18,7 @@ export interface LoadSpec {
 	maxRequests?: number;
 	/** Per-request ceiling. */
 	timeoutMs?: number;
-	/** "fetch" (default) or "raw": HTTP/1.1 over Bun.connect, cheaper per request. */
+	/** "raw" (HTTP/1.1 over Bun.connect, cheaper per request) or "fetch" (keep-alive pool). */
 	client?: "fetch" | "raw";
 }
 

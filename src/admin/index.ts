@@ -1,17 +1,44 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
+import type { ChangeBus } from "../control/change-bus.ts";
+import type { SecretBox } from "../crypto/secret-box.ts";
+import type { Limiter } from "../limits/limiter.ts";
+import type { ProviderCatalog } from "../providers/provider-catalog.ts";
+import type { AccountHealth } from "../routing/account-health.ts";
+import type { PriceBook } from "../usage/cost.ts";
+import type { PriceConfig } from "../config/types.ts";
 import { adminGuard } from "./admin-auth.ts";
+import { KeyService, keyRoutes } from "./keys.ts";
+import { PriceService, priceRoutes } from "./prices.ts";
+import { ProviderService, providerRoutes, type UpstreamUrlPolicy } from "./providers.ts";
+import { TenantService, tenantRoutes } from "./tenants.ts";
 import { queryLogs, queryUsage } from "./usage-queries.ts";
+
+/** What the write side of the admin API needs (keys, tenants, providers, prices). */
+export interface AdminControl {
+	/** Spreads changes to every worker and instance; null = this worker only. */
+	bus: ChangeBus | null;
+	box: SecretBox;
+	catalog: ProviderCatalog;
+	health: AccountHealth;
+	prices: PriceBook;
+	configPrices: readonly PriceConfig[];
+	upstreamPolicy: UpstreamUrlPolicy;
+	/** Shows live quota / budget counters on keys. */
+	limiter?: Limiter;
+}
 
 export interface AdminDeps {
 	adminToken: string | undefined;
 	sql: Sql;
+	/** Absent: only the read API (logs, usage) is mounted. */
+	control?: AdminControl;
 }
 
 /** /admin/*: every route behind the admin token; services hold the logic. */
 export function createAdminRoutes(deps: AdminDeps) {
 	const guard = adminGuard(deps.adminToken);
-	return new Elysia({ name: "admin", prefix: "/admin" })
+	const app = new Elysia({ name: "admin", prefix: "/admin" })
 		.onBeforeHandle(({ request }) => {
 			guard(request.headers);
 		})
@@ -35,4 +62,22 @@ export function createAdminRoutes(deps: AdminDeps) {
 				until: query.until,
 			}),
 		}));
+	const c = deps.control;
+	if (!c) return app;
+	return app
+		.use(keyRoutes(new KeyService(deps.sql, c.bus, c.limiter ?? null)))
+		.use(tenantRoutes(new TenantService(deps.sql, c.bus)))
+		.use(
+			providerRoutes(
+				new ProviderService({
+					sql: deps.sql,
+					box: c.box,
+					catalog: c.catalog,
+					health: c.health,
+					bus: c.bus,
+					policy: c.upstreamPolicy,
+				}),
+			),
+		)
+		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
 }

@@ -85,9 +85,9 @@ export class AuthCache<V> {
 		}
 		this.positive.set(hash, { value, storedAt: this.now(), id });
 		if (id !== null) {
-			let set = this.byId.get(id);
-			if (!set) this.byId.set(id, (set = new Set()));
-			set.add(hash);
+			const set = this.byId.get(id);
+			if (set) set.add(hash);
+			else this.byId.set(id, new Set([hash]));
 		}
 	}
 

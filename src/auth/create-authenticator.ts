@@ -12,8 +12,10 @@ export interface CreatedAuthenticator {
 	auth: Authenticator;
 	/** Drops what is cached for a key id (admin PATCH / DELETE). */
 	dropKey(id: string): void;
-	/** Drops everything (tenant limits changed, key created). */
+	/** Drops everything (tenant limits changed). */
 	dropAll(): void;
+	/** Drops the "no such key" entries (a key was created). */
+	dropNegative(): void;
 }
 
 export interface CreateAuthenticatorInput {
@@ -32,7 +34,12 @@ export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAut
 	const { config, logger } = input;
 	if (config.auth.mode === "remote_introspection") {
 		const auth = new IntrospectionAuthenticator({ url: config.auth.introspection_url as string, logger });
-		return { auth, dropKey: (id) => auth.cache.dropId(id), dropAll: () => auth.cache.clear() };
+		return {
+			auth,
+			dropKey: (id) => auth.cache.dropId(id),
+			dropAll: () => auth.cache.clear(),
+			dropNegative: () => auth.cache.clearNegative(),
+		};
 	}
 	const cache = new AuthCache<CachedKey>(input.cache);
 	const staticKeys =
@@ -40,5 +47,10 @@ export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAut
 			? new StaticKeyAuthenticator(config.auth.static_keys)
 			: null;
 	const auth = new DbKeyAuthenticator({ store: createDbKeyStore(input.sql), cache, staticKeys, logger });
-	return { auth, dropKey: (id) => cache.dropId(id), dropAll: () => cache.clear() };
+	return {
+		auth,
+		dropKey: (id) => cache.dropId(id),
+		dropAll: () => cache.clear(),
+		dropNegative: () => cache.clearNegative(),
+	};
 }

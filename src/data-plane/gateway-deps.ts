@@ -1,4 +1,5 @@
 import type { Authenticator, Principal } from "../auth/principal.ts";
+import type { DrainState } from "../server/drain-state.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Operation } from "../providers/operations.ts";
@@ -37,6 +38,8 @@ export interface GatewayDeps {
 	usage: UsageSink;
 	prices: PriceLookup;
 	recordListeners: RecordListener[];
+	/** In-flight accounting for graceful drain; absent in unit tests. */
+	drain?: DrainState;
 	/** Limits: throws a GatewayError (429/403) or admits. Absent = no limits. */
 	admit?: (
 		principal: Principal,

@@ -52,10 +52,16 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
+	const drain = deps.drain;
+	if (drain) {
+		drain.begin();
+		record.onFinish = () => drain.end();
+	}
 	let admission: Admission | null = null;
 	// Rate-limit headers of a limited key go on every response after admission, errors too.
 	let limitHeaders: Record<string, string> | undefined;
 	try {
+		if (drain?.draining) throw new GatewayError("PLATFORM_SHUTTING_DOWN", "The gateway is shutting down; retry");
 		const principal = await deps.auth.authenticate(extractToken(request.headers));
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;

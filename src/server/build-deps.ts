@@ -21,6 +21,11 @@ export interface DepsInput {
 	prices: PriceLookup;
 	metrics: MetricsRegistry;
 	auth?: Authenticator;
+	/** Current providers (the catalog: config merged with the database); default: config only. */
+	providers?: () => ProviderSet;
+	/** Limits (src/limits/admission.ts); absent = none. */
+	admit?: GatewayDeps["admit"];
+	health?: AccountHealth;
 }
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
@@ -55,16 +60,17 @@ function logLine(logger: Logger): RecordListener {
 /** The data plane's dependencies, as one HTTP worker (or a test) runs them. */
 export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const { config, logger } = input;
-	const providers = providerSetFor(config, input.accountTable);
-	const health = new AccountHealth(input.accountTable);
+	const fixed = input.providers ? null : providerSetFor(config, input.accountTable);
+	const health = input.health ?? new AccountHealth(input.accountTable);
 	return {
 		config,
 		logger,
 		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys),
-		providers: () => providers,
+		providers: input.providers ?? (() => fixed as ProviderSet),
 		selector: createPoolAccountSelector({ health, sticky: new StickySessions() }),
 		usage: input.usage,
 		prices: input.prices,
 		recordListeners: [requestMetricsListener(input.metrics), logLine(logger)],
+		admit: input.admit,
 	};
 }

@@ -6,12 +6,20 @@
  */
 import { createAdminRoutes } from "../admin/index.ts";
 import { createApp } from "../app.ts";
-import { createDb, type Db } from "../db/client.ts";
+import { createAuthenticator } from "../auth/create-authenticator.ts";
+import { ChangeBus } from "../control/change-bus.ts";
+import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
+import { createAdmission } from "../limits/admission.ts";
+import { LimitTable } from "../limits/limit-table.ts";
+import { Limiter } from "../limits/limiter.ts";
 import { createLogger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
+import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
+import { AccountHealth } from "../routing/account-health.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
+import { DrainState } from "./drain-state.ts";
 import { UsageRelay } from "./usage-relay.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
@@ -22,7 +30,8 @@ const post = (msg: FromHttpWorker) => self.postMessage(msg);
 let server: ReturnType<ReturnType<typeof createApp>["listen"]>["server"] = null;
 let relay: UsageRelay | null = null;
 let db: Db | null = null;
-let draining = false;
+let bus: ChangeBus | null = null;
+const drainState = new DrainState();
 let allReady = false;
 let index = -1;
 let nextScrape = 1;
@@ -47,17 +56,80 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	const prices = new PriceBook(config.prices);
 	await prices.reload(db.sql).catch((e) => logger.warn({ err: e }, "could not load model_prices"));
 	relay = new UsageRelay((events) => post({ type: "usage", events }));
+	const sql = db.sql;
+	const accountTable = AccountStateTable.fromBuffer(init.accountTable);
+	const health = new AccountHealth(accountTable);
+	const limiter = new Limiter(
+		LimitTable.fromBuffer(init.limitTable, {
+			onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
+		}),
+	);
+	const { box, devKey } = secretBoxFor(config);
+	if (devKey && index === 0) {
+		logger.warn(
+			"!!! GATEWAY_ENCRYPTION_KEY is not set: provider account keys are sealed with a fixed, PUBLIC dev key. Set GATEWAY_ENCRYPTION_KEY before storing real secrets !!!",
+		);
+	}
+	const catalog = new ProviderCatalog({ config, accountTable, sql, box, logger });
+	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
+	const authn = createAuthenticator({ config, sql, logger });
+	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.
+	bus = new ChangeBus({ sql: isEmbeddedUrl(init.databaseUrl) ? null : sql, logger });
+	bus.subscribe(async (ev) => {
+		switch (ev.kind) {
+			case "key":
+				authn.dropKey(ev.id);
+				break;
+			case "key-created":
+				authn.dropNegative();
+				break;
+			case "tenant":
+				authn.dropAll();
+				break;
+			case "providers":
+				await catalog.reload();
+				break;
+			case "prices":
+				await prices.reload(sql);
+				break;
+		}
+	});
+	await bus.start().catch((e) => logger.warn({ err: e }, "LISTEN failed: admin changes reach other instances only on their cache expiry"));
 	const deps = buildGatewayDeps({
 		config,
 		logger,
-		accountTable: AccountStateTable.fromBuffer(init.accountTable),
+		accountTable,
 		usage: relay,
 		prices,
 		metrics,
+		auth: authn.auth,
+		providers: () => catalog.current(),
+		admit: createAdmission({ limiter, prices }),
+		health,
 	});
+	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
+		.split(",")
+		.map((h) => h.trim())
+		.filter(Boolean);
 	const app = createApp({
 		...deps,
-		plugins: [createAdminRoutes({ adminToken: config.auth.admin_token, sql: db.sql })],
+		drain: drainState,
+		plugins: [
+			createAdminRoutes({
+				adminToken: config.auth.admin_token,
+				sql,
+				control: {
+					bus,
+					box,
+					catalog,
+					health,
+					prices,
+					configPrices: config.prices,
+					upstreamPolicy: { production: config.env === "production", allowlist },
+					limiter,
+				},
+			}),
+		],
 		ops: {
 			version: init.version,
 			readiness: async () => {
@@ -65,10 +137,10 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 				const checks = {
 					config: { ok: true },
 					workers: { ok: allReady },
-					draining: { ok: !draining },
+					draining: { ok: !drainState.draining },
 					database,
 				};
-				return { ready: allReady && !draining && database.ok, checks };
+				return { ready: allReady && !drainState.draining && database.ok, checks };
 			},
 			metrics: () =>
 				new Promise<string>((resolve) => {
@@ -92,22 +164,15 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 }
 
 async function drain(timeoutMs: number): Promise<void> {
-	draining = true;
-	let forced = false;
-	if (server) {
-		const stopping = server.stop(false);
-		const timedOut = await Promise.race([
-			stopping.then(() => false),
-			new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref()),
-		]);
-		if (timedOut) {
-			forced = true;
-			await server.stop(true);
-		}
-	}
+	// readiness turns 503 and new data-plane requests get a retryable 503 at once; open
+	// requests and streams run to their end (or to the timeout), then the listener closes
+	const finished = await drainState.drain(timeoutMs);
+	const forced = !finished;
+	await server?.stop(true);
 	// streams cut by a forced stop finish their records on cancel: let those callbacks run
 	await new Promise((r) => setTimeout(r, 0));
 	relay?.flushNow();
+	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });
 }

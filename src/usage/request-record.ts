@@ -20,6 +20,8 @@ export class RequestRecord {
 	readonly event: UsageEvent;
 	private readonly startedAt: number;
 	private finished = false;
+	/** Called once after the event was emitted (drain accounting). */
+	onFinish: (() => void) | null = null;
 
 	constructor(
 		private readonly sink: UsageSink,
@@ -86,5 +88,6 @@ export class RequestRecord {
 		}
 		this.sink.write(ev);
 		for (const l of this.listeners) l(ev);
+		this.onFinish?.();
 	}
 }

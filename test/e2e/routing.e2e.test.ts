@@ -5,6 +5,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /** Issue 5 end to end: failover across accounts, all-fail bounds, graceful drain. */
 
@@ -164,7 +165,15 @@ describe("graceful drain", () => {
 			await mock.waitFor(() => mock.activeStreams >= started + 10, 5_000, "10 open streams");
 			const t0 = performance.now();
 			gw.proc.kill("SIGTERM");
-			// readiness flips at once (drain started) while streams run on
+			// readiness flips at once while the streams run on; new work is refused with a retryable 503
+			await waitFor(async () => (await fetch(`${gw.url}/readyz`)).status === 503, { timeoutMs: 1_000, what: "/readyz 503" });
+			const late = await fetch(`${gw.url}/v1/chat/completions`, {
+				method: "POST",
+				headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+				body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "late" }] }),
+			});
+			expect(late.status).toBe(503);
+			expect(((await late.json()) as { error: { code: string } }).error.code).toBe("PLATFORM_SHUTTING_DOWN");
 			const bodies = await Promise.all(streams);
 			for (const b of bodies) expect(b.trimEnd().endsWith("data: [DONE]")).toBe(true);
 			expect(await gw.proc.exited).toBe(0);
