@@ -7,24 +7,29 @@ import { Elysia } from "elysia";
 
 export function createBareProxy(upstreamUrl: string) {
 	const target = `${upstreamUrl}/v1/chat/completions`;
-	return new Elysia().get("/__ready", () => "ok").post(
-		"/v1/chat/completions",
-		async ({ request }) => {
-			const upstream = await fetch(target, {
-				method: "POST",
-				headers: {
-					"content-type": "application/json",
-					authorization: request.headers.get("authorization") ?? "",
-				},
-				body: await request.text(),
-			});
-			return new Response(upstream.body, {
-				status: upstream.status,
-				headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" },
-			});
-		},
-		{ parse: "none" },
-	);
+	return new Elysia()
+		.get("/__ready", () => "ok")
+		.post(
+			"/v1/chat/completions",
+			async ({ request }) => {
+				const upstream = await fetch(target, {
+					method: "POST",
+					headers: {
+						"content-type": "application/json",
+						authorization: request.headers.get("authorization") ?? "",
+					},
+					body: await request.text(),
+				});
+				return new Response(upstream.body, {
+					status: upstream.status,
+					headers: {
+						"content-type":
+							upstream.headers.get("content-type") ?? "application/json",
+					},
+				});
+			},
+			{ parse: "none" },
+		);
 }
 
 if (import.meta.main) {

@@ -1,8 +1,9 @@
 /** Child server processes for the benchmark: the gateway and the bare proxy. */
-import type { Subprocess } from "bun";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { freePort } from "../test/support/free-port.ts";
 
 export interface ServerProcess {
@@ -44,7 +45,10 @@ async function stopChild(child: Subprocess, graceMs = 5_000): Promise<void> {
 		return;
 	}
 	child.kill("SIGTERM");
-	const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+	const exited = await Promise.race([
+		child.exited.then(() => true),
+		Bun.sleep(graceMs).then(() => false),
+	]);
 	if (!exited) child.kill("SIGKILL");
 	await child.exited;
 	children.delete(child);
@@ -62,7 +66,9 @@ export interface SpawnServerOptions {
 }
 
 /** Spawns a server process and polls `readyPath` until 200, or throws with its output's tail. */
-export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess> {
+export async function spawnServer(
+	o: SpawnServerOptions,
+): Promise<ServerProcess> {
 	const child = Bun.spawn(o.cmd, {
 		cwd: ROOT,
 		env: { ...o.env, PATH: process.env.PATH ?? "/usr/bin:/bin" },
@@ -81,10 +87,14 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
 	while (true) {
 		if (child.exitCode !== null || child.signalCode !== null) {
 			await stop();
-			throw new Error(`${o.name} exited (${child.exitCode ?? child.signalCode}) before ready:\n${err() || out()}`);
+			throw new Error(
+				`${o.name} exited (${child.exitCode ?? child.signalCode}) before ready:\n${err() || out()}`,
+			);
 		}
 		try {
-			const res = await fetch(`${url}${o.readyPath}`, { signal: AbortSignal.timeout(1_000) });
+			const res = await fetch(`${url}${o.readyPath}`, {
+				signal: AbortSignal.timeout(1_000),
+			});
 			await res.arrayBuffer();
 			if (res.status === 200) break;
 		} catch {
@@ -92,7 +102,9 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
 		}
 		if (Date.now() > deadline) {
 			await stop();
-			throw new Error(`${o.name} not ready after ${o.readyTimeoutMs} ms:\n${err() || out()}`);
+			throw new Error(
+				`${o.name} not ready after ${o.readyTimeoutMs} ms:\n${err() || out()}`,
+			);
 		}
 		await Bun.sleep(100);
 	}
@@ -138,7 +150,9 @@ export function gatewayEnvFor(mockUrl: string): Record<string, string> {
 }
 
 /** Starts bench/bare-proxy.ts in its own process, forwarding to `upstreamUrl`. */
-export async function startBareProxy(upstreamUrl: string): Promise<ServerProcess> {
+export async function startBareProxy(
+	upstreamUrl: string,
+): Promise<ServerProcess> {
 	const port = await freePort();
 	return spawnServer({
 		cmd: [process.execPath, "bench/bare-proxy.ts"],

@@ -21,9 +21,20 @@ function pad(s: string, n: number, right = false): string {
 }
 
 export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
-	const head = ["scenario", "target", "req/s", "p50 ms", "p90 ms", "p99 ms", "ttfb p50", "errors", "requests"];
+	const head = [
+		"scenario",
+		"target",
+		"req/s",
+		"p50 ms",
+		"p90 ms",
+		"p99 ms",
+		"ttfb p50",
+		"errors",
+		"requests",
+	];
 	const widths = [20, 12, 10, 8, 8, 8, 9, 7, 9];
-	const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 2)).join("  ");
+	const line = (cells: string[]) =>
+		cells.map((c, i) => pad(c, widths[i], i >= 2)).join("  ");
 	const out = [line(head), widths.map((w) => "-".repeat(w)).join("  ")];
 	for (const r of rows) {
 		const x = r.result;
@@ -44,13 +55,18 @@ export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
 	if (ratios.length > 0) {
 		out.push("", "gateway / pass-through:");
 		for (const r of ratios) {
-			out.push(`  ${pad(r.scenario, 20)}  req/s x${r.rps.toFixed(2)}   p50 x${r.p50.toFixed(2)}   p99 x${r.p99.toFixed(2)}`);
+			out.push(
+				`  ${pad(r.scenario, 20)}  req/s x${r.rps.toFixed(2)}   p50 x${r.p50.toFixed(2)}   p99 x${r.p99.toFixed(2)}`,
+			);
 		}
 	}
 	const samples = rows.filter((r) => r.result.errorSamples.length > 0);
 	if (samples.length > 0) {
 		out.push("", "error samples:");
-		for (const r of samples) out.push(`  ${r.scenario} / ${r.target}: ${r.result.errorSamples.join(" | ")}`);
+		for (const r of samples)
+			out.push(
+				`  ${r.scenario} / ${r.target}: ${r.result.errorSamples.join(" | ")}`,
+			);
 	}
 	return out.join("\n");
 }

@@ -7,7 +7,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import { gatewayEnvFor, killAllChildren, type ServerProcess, startBareProxy, startGateway } from "./gateway-process.ts";
+import {
+	gatewayEnvFor,
+	killAllChildren,
+	type ServerProcess,
+	startBareProxy,
+	startGateway,
+} from "./gateway-process.ts";
 import { defaultSeconds, runLoad } from "./load.ts";
 import { type BenchRow, formatTable, type Ratio } from "./report.ts";
 import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
@@ -15,7 +21,10 @@ import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** One request of each scenario, checked, so a broken target is skipped rather than measured. */
-async function sanityCheck(target: Target, scenarios: Scenario[]): Promise<string | null> {
+async function sanityCheck(
+	target: Target,
+	scenarios: Scenario[],
+): Promise<string | null> {
 	for (const s of scenarios) {
 		try {
 			const res = await fetch(`${target.url}${s.path}`, {
@@ -25,9 +34,12 @@ async function sanityCheck(target: Target, scenarios: Scenario[]): Promise<strin
 				signal: AbortSignal.timeout(10_000),
 			});
 			const text = await res.text();
-			if (res.status !== 200) return `${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`;
-			if (s.stream && !text.endsWith("data: [DONE]\n\n")) return `${s.name}: stream does not end with [DONE]`;
-			if (!text.includes('"completion_tokens":')) return `${s.name}: no usage in the reply`;
+			if (res.status !== 200)
+				return `${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`;
+			if (s.stream && !text.endsWith("data: [DONE]\n\n"))
+				return `${s.name}: stream does not end with [DONE]`;
+			if (!text.includes('"completion_tokens":'))
+				return `${s.name}: no usage in the reply`;
 		} catch (e) {
 			return `${s.name}: ${e instanceof Error ? e.message : String(e)}`;
 		}
@@ -38,17 +50,31 @@ async function sanityCheck(target: Target, scenarios: Scenario[]): Promise<strin
 function ratiosOf(rows: BenchRow[]): Ratio[] {
 	const out: Ratio[] = [];
 	for (const scenario of new Set(rows.map((r) => r.scenario))) {
-		const bare = rows.find((r) => r.scenario === scenario && r.target === "pass-through")?.result;
-		const gw = rows.find((r) => r.scenario === scenario && r.target === "gateway")?.result;
-		if (!bare || !gw || bare.rps === 0 || bare.p50 === 0 || bare.p99 === 0) continue;
+		const bare = rows.find(
+			(r) => r.scenario === scenario && r.target === "pass-through",
+		)?.result;
+		const gw = rows.find(
+			(r) => r.scenario === scenario && r.target === "gateway",
+		)?.result;
+		if (!bare || !gw || bare.rps === 0 || bare.p50 === 0 || bare.p99 === 0)
+			continue;
 		const r2 = (n: number) => Math.round(n * 100) / 100;
-		out.push({ scenario, rps: r2(gw.rps / bare.rps), p50: r2(gw.p50 / bare.p50), p99: r2(gw.p99 / bare.p99) });
+		out.push({
+			scenario,
+			rps: r2(gw.rps / bare.rps),
+			p50: r2(gw.p50 / bare.p50),
+			p99: r2(gw.p99 / bare.p99),
+		});
 	}
 	return out;
 }
 
 async function main(): Promise<number> {
-	const wanted = new Set((process.env.BENCH_TARGETS ?? "mock,bare,gateway").split(",").map((s) => s.trim()));
+	const wanted = new Set(
+		(process.env.BENCH_TARGETS ?? "mock,bare,gateway")
+			.split(",")
+			.map((s) => s.trim()),
+	);
 	const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 	const scenarios = defaultScenarios;
 	const mock = await startMockUpstream({ fast: true });
@@ -56,22 +82,39 @@ async function main(): Promise<number> {
 	const notes: string[] = [];
 	const targets: Target[] = [];
 	try {
-		if (wanted.has("mock")) targets.push({ name: "mock direct", url: mock.url, headers: bearer("bench") });
+		if (wanted.has("mock"))
+			targets.push({
+				name: "mock direct",
+				url: mock.url,
+				headers: bearer("bench"),
+			});
 		if (wanted.has("bare")) {
 			const bare = await startBareProxy(mock.url);
 			servers.push(bare);
-			targets.push({ name: "pass-through", url: bare.url, headers: bearer("bench") });
+			targets.push({
+				name: "pass-through",
+				url: bare.url,
+				headers: bearer("bench"),
+			});
 		}
 		if (wanted.has("gateway")) {
 			console.log("starting the gateway (bun run src/index.ts) …");
 			try {
 				const gw = await startGateway(gatewayEnvFor(mock.url));
 				servers.push(gw);
-				targets.push({ name: "gateway", url: gw.url, headers: bearer("bench-key") });
+				targets.push({
+					name: "gateway",
+					url: gw.url,
+					headers: bearer("bench-key"),
+				});
 			} catch (e) {
 				const msg = e instanceof Error ? e.message : String(e);
-				notes.push(`gateway skipped: it did not become ready.\n${msg.slice(0, 1500)}`);
-				console.log(`SKIP gateway: it did not become ready (${msg.split("\n")[0]})`);
+				notes.push(
+					`gateway skipped: it did not become ready.\n${msg.slice(0, 1500)}`,
+				);
+				console.log(
+					`SKIP gateway: it did not become ready (${msg.split("\n")[0]})`,
+				);
 			}
 		}
 		for (const t of [...targets]) {
@@ -100,7 +143,9 @@ async function main(): Promise<number> {
 					stream: s.stream,
 				});
 				rows.push({ scenario: s.name, target: t.name, result });
-				console.log(`  ${s.name} / ${t.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, errors ${result.errors}`);
+				console.log(
+					`  ${s.name} / ${t.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, errors ${result.errors}`,
+				);
 			}
 		}
 		const ratios = ratiosOf(rows);

@@ -7,7 +7,9 @@ export interface Scenario {
 	stream: boolean;
 }
 
-const messages = [{ role: "user", content: "Say hello to the benchmark in a few words" }];
+const messages = [
+	{ role: "user", content: "Say hello to the benchmark in a few words" },
+];
 
 export const plainChat: Scenario = {
 	name: "chat plain",
@@ -20,7 +22,13 @@ export const plainChat: Scenario = {
 export const streamedChat: Scenario = {
 	name: "chat stream+usage",
 	path: "/v1/chat/completions",
-	body: { model: "gpt-4o-mini", messages, max_tokens: 20, stream: true, stream_options: { include_usage: true } },
+	body: {
+		model: "gpt-4o-mini",
+		messages,
+		max_tokens: 20,
+		stream: true,
+		stream_options: { include_usage: true },
+	},
 	stream: true,
 };
 

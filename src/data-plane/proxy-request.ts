@@ -52,6 +52,9 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
+	// slow first tokens and long answers must not be cut by the server's idle timer; the
+	// request deadline (routing.request_timeout_ms) bounds them instead
+	ctx.keepOpen?.();
 	const drain = deps.drain;
 	if (drain) {
 		drain.begin();
@@ -100,7 +103,6 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 
 		const isSse = (up.response.headers.get("content-type") ?? "").includes("text/event-stream");
 		if (ev.stream && isSse && up.response.body) {
-			ctx.keepOpen?.();
 			const settle = admission;
 			admission = null;
 			const stream = relayStream({

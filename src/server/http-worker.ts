@@ -168,7 +168,18 @@ async function drain(timeoutMs: number): Promise<void> {
 	// requests and streams run to their end (or to the timeout), then the listener closes
 	const finished = await drainState.drain(timeoutMs);
 	const forced = !finished;
-	await server?.stop(true);
+	if (server) {
+		// records finish just before their last bytes are written: a graceful stop lets
+		// those writes complete; a forced drain (timeout) cuts what is left
+		if (forced) await server.stop(true);
+		else {
+			const graceful = await Promise.race([
+				server.stop(false).then(() => true),
+				Bun.sleep(2_000).then(() => false),
+			]);
+			if (!graceful) await server.stop(true);
+		}
+	}
 	// streams cut by a forced stop finish their records on cancel: let those callbacks run
 	await new Promise((r) => setTimeout(r, 0));
 	relay?.flushNow();

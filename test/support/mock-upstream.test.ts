@@ -9,31 +9,53 @@ const mock: MockUpstream = await startMockUpstream();
 afterAll(() => mock.stop());
 beforeEach(() => mock.reset());
 
-const openai = (apiKey = "sk-plain") => new OpenAI({ apiKey, baseURL: `${mock.url}/v1`, maxRetries: 0 });
-const anthropic = (apiKey = "sk-ant-plain") => new Anthropic({ apiKey, baseURL: mock.url, maxRetries: 0 });
+const openai = (apiKey = "sk-plain") =>
+	new OpenAI({ apiKey, baseURL: `${mock.url}/v1`, maxRetries: 0 });
+const anthropic = (apiKey = "sk-ant-plain") =>
+	new Anthropic({ apiKey, baseURL: mock.url, maxRetries: 0 });
 const user = (content: string) => ({ role: "user" as const, content });
 const weatherTool = {
 	type: "function" as const,
-	function: { name: "lookup", description: "search", parameters: { type: "object", properties: { q: { type: "string" } } } },
+	function: {
+		name: "lookup",
+		description: "search",
+		parameters: { type: "object", properties: { q: { type: "string" } } },
+	},
 };
 
 describe("OpenAI chat", () => {
 	test("plain answer echoes the last user message with deterministic usage", async () => {
 		const res = await openai().chat.completions.create({
 			model: "gpt-4o-mini",
-			messages: [{ role: "system", content: "be brief" }, user("hello there world")],
+			messages: [
+				{ role: "system", content: "be brief" },
+				user("hello there world"),
+			],
 		});
-		expect(res.choices[0].message.content).toStartWith("echo: hello there world");
+		expect(res.choices[0].message.content).toStartWith(
+			"echo: hello there world",
+		);
 		expect(res.choices[0].finish_reason).toBe("stop");
 		// 2 + 3 words + 3 overhead; the default answer has 12 words.
-		expect(res.usage).toMatchObject({ prompt_tokens: 8, completion_tokens: 12, total_tokens: 20 });
-		expect(mock.requests[0]).toMatchObject({ path: "/v1/chat/completions", apiKey: "sk-plain" });
+		expect(res.usage).toMatchObject({
+			prompt_tokens: 8,
+			completion_tokens: 12,
+			total_tokens: 20,
+		});
+		expect(mock.requests[0]).toMatchObject({
+			path: "/v1/chat/completions",
+			apiKey: "sk-plain",
+		});
 		expect(mock.requests[0].headers.authorization).toBe("Bearer sk-plain");
 		expect(mock.countByKey("sk-plain")).toBe(1);
 	});
 
 	test("max_tokens sets the answer length and truncation gives finish_reason length", async () => {
-		const res = await openai().chat.completions.create({ model: "m", messages: [user("a b c d e")], max_tokens: 3 });
+		const res = await openai().chat.completions.create({
+			model: "m",
+			messages: [user("a b c d e")],
+			max_tokens: 3,
+		});
 		expect(res.choices[0].message.content).toBe("echo: a b");
 		expect(res.choices[0].finish_reason).toBe("length");
 		expect(res.usage?.completion_tokens).toBe(3);
@@ -57,7 +79,11 @@ describe("OpenAI chat", () => {
 		expect(text).toStartWith("echo: stream me");
 		const last = chunks.at(-1);
 		expect(last?.choices).toEqual([]);
-		expect(last?.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 });
+		expect(last?.usage).toMatchObject({
+			prompt_tokens: 5,
+			completion_tokens: 20,
+			total_tokens: 25,
+		});
 		for (const c of chunks.slice(0, -1)) expect(c.usage).toBeNull();
 		expect(chunks.at(-2)?.choices[0].finish_reason).toBe("stop");
 		expect(chunks.length).toBe(1 + 20 + 1 + 1);
@@ -67,7 +93,10 @@ describe("OpenAI chat", () => {
 	test("raw stream ends with data: [DONE] and has no usage key without include_usage", async () => {
 		const res = await fetch(`${mock.url}/v1/chat/completions`, {
 			method: "POST",
-			headers: { authorization: "Bearer k", "content-type": "application/json" },
+			headers: {
+				authorization: "Bearer k",
+				"content-type": "application/json",
+			},
 			body: JSON.stringify({ model: "m", messages: [user("x")], stream: true }),
 		});
 		expect(res.headers.get("content-type")).toStartWith("text/event-stream");
@@ -88,7 +117,9 @@ describe("OpenAI chat", () => {
 		expect(call?.type).toBe("function");
 		if (call?.type !== "function") throw new Error("expected a function call");
 		expect(call.function.name).toBe("lookup");
-		expect(JSON.parse(call.function.arguments)).toEqual({ q: "weather in Paris" });
+		expect(JSON.parse(call.function.arguments)).toEqual({
+			q: "weather in Paris",
+		});
 
 		const second = await client.chat.completions.create({
 			model: "m",
@@ -115,10 +146,16 @@ describe("OpenAI chat", () => {
 			for (const t of c.choices[0]?.delta.tool_calls ?? []) deltas.push(t);
 			finish = c.choices[0]?.finish_reason ?? finish;
 		}
-		expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "lookup", arguments: "" } });
+		expect(deltas[0]).toMatchObject({
+			index: 0,
+			type: "function",
+			function: { name: "lookup", arguments: "" },
+		});
 		expect(deltas[0].id).toStartWith("call_");
 		expect(deltas.length).toBeGreaterThan(2);
-		expect(JSON.parse(deltas.map((d) => d.function?.arguments ?? "").join(""))).toEqual({ q: "weather in Rome" });
+		expect(
+			JSON.parse(deltas.map((d) => d.function?.arguments ?? "").join("")),
+		).toEqual({ q: "weather in Rome" });
 		expect(finish).toBe("tool_calls");
 	});
 });
@@ -126,7 +163,11 @@ describe("OpenAI chat", () => {
 describe("other OpenAI endpoints", () => {
 	test("completions, plain and streamed", async () => {
 		const client = openai();
-		const res = await client.completions.create({ model: "m", prompt: "say hi", max_tokens: 5 });
+		const res = await client.completions.create({
+			model: "m",
+			prompt: "say hi",
+			max_tokens: 5,
+		});
 		expect(res.object).toBe("text_completion");
 		expect(res.choices[0].text).toBe("echo: say hi alpha bravo");
 		expect(res.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 5 });
@@ -149,7 +190,10 @@ describe("other OpenAI endpoints", () => {
 
 	test("embeddings are deterministic, sized, and decode from the SDK's base64 default", async () => {
 		const client = openai();
-		const a = await client.embeddings.create({ model: "text-embedding-3-small", input: ["one two", "three"] });
+		const a = await client.embeddings.create({
+			model: "text-embedding-3-small",
+			input: ["one two", "three"],
+		});
 		const b = await client.embeddings.create({
 			model: "text-embedding-3-small",
 			input: "one two",
@@ -160,16 +204,32 @@ describe("other OpenAI endpoints", () => {
 		expect(a.data[0].embedding).toHaveLength(8);
 		expect(a.usage).toEqual({ prompt_tokens: 6, total_tokens: 6 });
 		expect(b.data[0].embedding).toHaveLength(16);
-		const again = await client.embeddings.create({ model: "e", input: ["one two"], encoding_format: "float" });
+		const again = await client.embeddings.create({
+			model: "e",
+			input: ["one two"],
+			encoding_format: "float",
+		});
 		expect(again.data[0].embedding).toEqual(a.data[0].embedding);
 	});
 
 	test("responses, plain and streamed", async () => {
 		const client = openai();
-		const res = await client.responses.create({ model: "gpt-4o-mini", input: "what is up", instructions: "be kind" });
+		const res = await client.responses.create({
+			model: "gpt-4o-mini",
+			input: "what is up",
+			instructions: "be kind",
+		});
 		expect(res.output_text).toStartWith("echo: what is up");
-		expect(res.usage).toMatchObject({ input_tokens: 8, output_tokens: 12, total_tokens: 20 });
-		const stream = await client.responses.create({ model: "gpt-4o-mini", input: "what is up", stream: true });
+		expect(res.usage).toMatchObject({
+			input_tokens: 8,
+			output_tokens: 12,
+			total_tokens: 20,
+		});
+		const stream = await client.responses.create({
+			model: "gpt-4o-mini",
+			input: "what is up",
+			stream: true,
+		});
 		const types: string[] = [];
 		let text = "";
 		let usage = null;
@@ -193,39 +253,80 @@ describe("other OpenAI endpoints", () => {
 describe("Anthropic messages", () => {
 	test("plain message with usage; cache_control reports a cache read", async () => {
 		const client = anthropic();
-		const res = await client.messages.create({ model: "claude", max_tokens: 64, messages: [user("hi there")] });
+		const res = await client.messages.create({
+			model: "claude",
+			max_tokens: 64,
+			messages: [user("hi there")],
+		});
 		expect(res.content[0]).toMatchObject({ type: "text" });
-		expect(res.content[0].type === "text" && res.content[0].text).toStartWith("echo: hi there");
+		expect(res.content[0].type === "text" && res.content[0].text).toStartWith(
+			"echo: hi there",
+		);
 		expect(res.stop_reason).toBe("end_turn");
-		expect(res.usage).toMatchObject({ input_tokens: 5, output_tokens: 64, cache_read_input_tokens: 0 });
+		expect(res.usage).toMatchObject({
+			input_tokens: 5,
+			output_tokens: 64,
+			cache_read_input_tokens: 0,
+		});
 		expect(mock.requests[0].headers["anthropic-version"]).toBeTruthy();
 
 		const cached = await client.messages.create({
 			model: "claude",
 			max_tokens: 8,
-			system: [{ type: "text", text: "long system prompt here", cache_control: { type: "ephemeral" } }],
+			system: [
+				{
+					type: "text",
+					text: "long system prompt here",
+					cache_control: { type: "ephemeral" },
+				},
+			],
 			messages: [user("hi there")],
 		});
 		// 4 + 2 words + 3 = 9 in total: 4 read from cache, 5 fresh.
-		expect(cached.usage).toMatchObject({ input_tokens: 5, cache_read_input_tokens: 4 });
+		expect(cached.usage).toMatchObject({
+			input_tokens: 5,
+			cache_read_input_tokens: 4,
+		});
 	});
 
 	test("stream in the real event order, accumulated by the SDK", async () => {
 		const events: string[] = [];
-		const stream = anthropic().messages.stream({ model: "claude", max_tokens: 10, messages: [user("ping me")] });
+		const stream = anthropic().messages.stream({
+			model: "claude",
+			max_tokens: 10,
+			messages: [user("ping me")],
+		});
 		stream.on("streamEvent", (e) => events.push(e.type));
 		const msg = await stream.finalMessage();
-		expect(msg.content[0].type === "text" && msg.content[0].text.split(" ")).toHaveLength(10);
+		expect(
+			msg.content[0].type === "text" && msg.content[0].text.split(" "),
+		).toHaveLength(10);
 		expect(msg.usage.output_tokens).toBe(10);
 		expect(msg.usage.input_tokens).toBe(5);
 		// The SDK swallows ping; the raw stream below shows it.
-		expect(events.slice(0, 2)).toEqual(["message_start", "content_block_start"]);
-		expect(events.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
+		expect(events.slice(0, 2)).toEqual([
+			"message_start",
+			"content_block_start",
+		]);
+		expect(events.slice(-3)).toEqual([
+			"content_block_stop",
+			"message_delta",
+			"message_stop",
+		]);
 
 		const raw = await fetch(`${mock.url}/v1/messages`, {
 			method: "POST",
-			headers: { "content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01" },
-			body: JSON.stringify({ model: "claude", max_tokens: 3, stream: true, messages: [user("x")] }),
+			headers: {
+				"content-type": "application/json",
+				"x-api-key": "k",
+				"anthropic-version": "2023-06-01",
+			},
+			body: JSON.stringify({
+				model: "claude",
+				max_tokens: 3,
+				stream: true,
+				messages: [user("x")],
+			}),
 		}).then((r) => r.text());
 		const names = [...raw.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
 		expect(names).toEqual([
@@ -243,13 +344,27 @@ describe("Anthropic messages", () => {
 
 	test("tools: tool_use streamed as input_json_delta pieces, then tool_result answered", async () => {
 		const client = anthropic();
-		const tools = [{ name: "lookup", input_schema: { type: "object" as const, properties: {} } }];
+		const tools = [
+			{
+				name: "lookup",
+				input_schema: { type: "object" as const, properties: {} },
+			},
+		];
 		const msg = await client.messages
-			.stream({ model: "claude", max_tokens: 100, tools, messages: [user("find cats")] })
+			.stream({
+				model: "claude",
+				max_tokens: 100,
+				tools,
+				messages: [user("find cats")],
+			})
 			.finalMessage();
 		const block = msg.content[0];
 		expect(msg.stop_reason).toBe("tool_use");
-		expect(block).toMatchObject({ type: "tool_use", name: "lookup", input: { q: "find cats" } });
+		expect(block).toMatchObject({
+			type: "tool_use",
+			name: "lookup",
+			input: { q: "find cats" },
+		});
 		if (block.type !== "tool_use") throw new Error("expected tool_use");
 		const next = await client.messages.create({
 			model: "claude",
@@ -258,30 +373,60 @@ describe("Anthropic messages", () => {
 			messages: [
 				user("find cats"),
 				{ role: "assistant", content: msg.content },
-				{ role: "user", content: [{ type: "tool_result", tool_use_id: block.id, content: "three cats" }] },
+				{
+					role: "user",
+					content: [
+						{
+							type: "tool_result",
+							tool_use_id: block.id,
+							content: "three cats",
+						},
+					],
+				},
 			],
 		});
-		expect(next.content[0].type === "text" && next.content[0].text).toContain("three cats");
+		expect(next.content[0].type === "text" && next.content[0].text).toContain(
+			"three cats",
+		);
 	});
 
 	test("count_tokens and the auth headers check", async () => {
-		const n = await anthropic().messages.countTokens({ model: "claude", messages: [user("a b c")] });
+		const n = await anthropic().messages.countTokens({
+			model: "claude",
+			messages: [user("a b c")],
+		});
 		expect(n.input_tokens).toBe(6);
 		const res = await fetch(`${mock.url}/v1/messages`, {
 			method: "POST",
 			headers: { "content-type": "application/json", "x-api-key": "k" },
-			body: JSON.stringify({ model: "claude", max_tokens: 5, messages: [user("x")] }),
+			body: JSON.stringify({
+				model: "claude",
+				max_tokens: 5,
+				messages: [user("x")],
+			}),
 		});
 		expect(res.status).toBe(401);
-		expect(await res.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+		expect(await res.json()).toMatchObject({
+			type: "error",
+			error: { type: "authentication_error" },
+		});
 	});
 });
 
 describe("behaviour keys", () => {
 	const chat = (key: string) =>
-		openai(key).chat.completions.create({ model: "m", messages: [user("x")], max_tokens: 8 });
+		openai(key).chat.completions.create({
+			model: "m",
+			messages: [user("x")],
+			max_tokens: 8,
+		});
 	const chatStream = (key: string) =>
-		openai(key).chat.completions.create({ model: "m", messages: [user("x")], stream: true, max_tokens: 8 });
+		openai(key).chat.completions.create({
+			model: "m",
+			messages: [user("x")],
+			stream: true,
+			max_tokens: 8,
+		});
 
 	test.each([
 		["acct-fail503", 503, OpenAI.InternalServerError],
@@ -292,7 +437,10 @@ describe("behaviour keys", () => {
 		const err = await chat(key).catch((e) => e);
 		expect(err).toBeInstanceOf(cls);
 		expect(err.status).toBe(status);
-		expect(err.error).toMatchObject({ type: expect.any(String), code: expect.any(String) });
+		expect(err.error).toMatchObject({
+			type: expect.any(String),
+			code: expect.any(String),
+		});
 		if (status === 429) {
 			expect(err.headers.get("retry-after")).toBe("2");
 			expect(err.headers.get("retry-after-ms")).toBe("2000");
@@ -304,7 +452,10 @@ describe("behaviour keys", () => {
 			.messages.create({ model: "c", max_tokens: 5, messages: [user("x")] })
 			.catch((e) => e);
 		expect(err).toBeInstanceOf(Anthropic.RateLimitError);
-		expect(err.error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+		expect(err.error).toMatchObject({
+			type: "error",
+			error: { type: "rate_limit_error" },
+		});
 	});
 
 	test("slow<ms> delays the headers", async () => {
@@ -328,15 +479,24 @@ describe("behaviour keys", () => {
 		const res = await fetch(`${mock.url}/v1/chat/completions`, {
 			method: "POST",
 			signal: ac.signal,
-			headers: { authorization: "Bearer k-stall", "content-type": "application/json" },
+			headers: {
+				authorization: "Bearer k-stall",
+				"content-type": "application/json",
+			},
 			body: JSON.stringify({ model: "m", messages: [user("x")], stream: true }),
 		});
 		const reader = res.body?.getReader();
 		const first = await reader?.read();
-		expect(new TextDecoder().decode(first?.value)).toContain('"role":"assistant"');
+		expect(new TextDecoder().decode(first?.value)).toContain(
+			'"role":"assistant"',
+		);
 		expect(mock.activeStreams).toBe(1);
 		ac.abort();
-		await mock.waitFor(() => mock.cancelledStreams === 1 && mock.activeStreams === 0, 2_000, "cancelled stall");
+		await mock.waitFor(
+			() => mock.cancelledStreams === 1 && mock.activeStreams === 0,
+			2_000,
+			"cancelled stall",
+		);
 	});
 
 	test("drip<ms> paces the chunks", async () => {
@@ -370,7 +530,9 @@ describe("behaviour keys", () => {
 		mock.setBehavior("fail503");
 		expect((await chat("plain").catch((e) => e)).status).toBe(503);
 		mock.reset();
-		expect((await chat("plain")).choices[0].message.content).toStartWith("echo: x");
+		expect((await chat("plain")).choices[0].message.content).toStartWith(
+			"echo: x",
+		);
 	});
 });
 
@@ -378,11 +540,21 @@ describe("fast mode and helpers", () => {
 	test("fast mode serves cached bytes and counts without recording", async () => {
 		const fast = await startMockUpstream({ fast: true });
 		try {
-			const client = new OpenAI({ apiKey: "bench", baseURL: `${fast.url}/v1`, maxRetries: 0 });
-			const body = { model: "m", messages: [user("x")], stream: true as const, stream_options: { include_usage: true } };
+			const client = new OpenAI({
+				apiKey: "bench",
+				baseURL: `${fast.url}/v1`,
+				maxRetries: 0,
+			});
+			const body = {
+				model: "m",
+				messages: [user("x")],
+				stream: true as const,
+				stream_options: { include_usage: true },
+			};
 			for (let i = 0; i < 3; i++) {
 				let usage = null;
-				for await (const c of await client.chat.completions.create(body)) usage = c.usage ?? usage;
+				for await (const c of await client.chat.completions.create(body))
+					usage = c.usage ?? usage;
 				expect(usage).toMatchObject({ completion_tokens: 12 });
 			}
 			expect(fast.countByKey("bench")).toBe(3);
@@ -395,7 +567,10 @@ describe("fast mode and helpers", () => {
 	test("freePort and waitFor", async () => {
 		const port = await freePort();
 		expect(port).toBeGreaterThan(0);
-		const err = await waitFor(() => false, { timeoutMs: 30, what: "nothing" }).catch((e) => e);
+		const err = await waitFor(() => false, {
+			timeoutMs: 30,
+			what: "nothing",
+		}).catch((e) => e);
 		expect(String(err.message)).toContain("nothing");
 	});
 });

@@ -5,16 +5,37 @@
  * `stall`, `drip<ms>`, `midError`; or globally with `setBehavior`.
  */
 import type { Server } from "bun";
-import { anthropicError, anthropicModelList, countTokens, messages } from "./mock-upstream/anthropic.ts";
-import { isPlain, type MockBehavior, mergeBehavior, parseBehavior } from "./mock-upstream/behavior.ts";
-import { chatCompletion, embeddings, modelList, openaiError, responses, textCompletion } from "./mock-upstream/openai.ts";
+import {
+	anthropicError,
+	anthropicModelList,
+	countTokens,
+	messages,
+} from "./mock-upstream/anthropic.ts";
+import {
+	isPlain,
+	type MockBehavior,
+	mergeBehavior,
+	parseBehavior,
+} from "./mock-upstream/behavior.ts";
+import {
+	chatCompletion,
+	embeddings,
+	modelList,
+	openaiError,
+	responses,
+	textCompletion,
+} from "./mock-upstream/openai.ts";
 import type { Reply, ReplyContext } from "./mock-upstream/reply.ts";
 import { playFrames } from "./mock-upstream/sse-stream.ts";
 import { type WaitForOptions, waitFor } from "./wait-for.ts";
 
 export type { MockBehavior } from "./mock-upstream/behavior.ts";
 export { parseBehavior } from "./mock-upstream/behavior.ts";
-export { buildAnswer, countWords, promptTokensFor } from "./mock-upstream/text.ts";
+export {
+	buildAnswer,
+	countWords,
+	promptTokensFor,
+} from "./mock-upstream/text.ts";
 
 export interface MockUpstreamOptions {
 	/** Default 0: a free port. */
@@ -64,7 +85,11 @@ export interface MockUpstream {
 	countByKey(apiKey: string): number;
 	countByPath(path: string): number;
 	setBehavior(b: MockBehavior | string | null): void;
-	waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+	waitFor(
+		predicate: () => boolean,
+		timeoutMs?: number,
+		what?: string,
+	): Promise<void>;
 	reset(): void;
 	stop(): Promise<void>;
 }
@@ -113,13 +138,21 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
 	});
 }
 
-export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
+export async function startMockUpstream(
+	opts: MockUpstreamOptions = {},
+): Promise<MockUpstream> {
 	const fast = opts.fast ?? false;
 	const record = opts.record ?? !fast;
 	const embeddingDims = opts.embeddingDims ?? 8;
-	const models = opts.models ?? ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "claude-3-5-haiku-latest"];
-	const toBehavior = (b: MockBehavior | string | null | undefined): MockBehavior =>
-		typeof b === "string" ? parseBehavior(b) : (b ?? {});
+	const models = opts.models ?? [
+		"gpt-4o-mini",
+		"gpt-4o",
+		"text-embedding-3-small",
+		"claude-3-5-haiku-latest",
+	];
+	const toBehavior = (
+		b: MockBehavior | string | null | undefined,
+	): MockBehavior => (typeof b === "string" ? parseBehavior(b) : (b ?? {}));
 
 	let globalBehavior = toBehavior(opts.behavior);
 	let requests: RecordedRequest[] = [];
@@ -153,12 +186,26 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		},
 	};
 
-	function route(method: string, path: string, body: Record<string, unknown>, raw: string, req: Request): Reply {
-		const ctx: ReplyContext = { seq: ++seq, nowSeconds: Math.floor(Date.now() / 1000), embeddingDims, models };
+	function route(
+		method: string,
+		path: string,
+		body: Record<string, unknown>,
+		raw: string,
+		req: Request,
+	): Reply {
+		const ctx: ReplyContext = {
+			seq: ++seq,
+			nowSeconds: Math.floor(Date.now() / 1000),
+			embeddingDims,
+			models,
+		};
 		if (method === "GET" && path === "/v1/models") {
-			return req.headers.has("anthropic-version") ? anthropicModelList(ctx) : modelList(ctx);
+			return req.headers.has("anthropic-version")
+				? anthropicModelList(ctx)
+				: modelList(ctx);
 		}
-		if (method !== "POST") return openaiError(404, `mock: no route ${method} ${path}`);
+		if (method !== "POST")
+			return openaiError(404, `mock: no route ${method} ${path}`);
 		switch (path) {
 			case "/v1/chat/completions":
 				return chatCompletion(body, ctx);
@@ -180,24 +227,45 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 	function authError(path: string, req: Request, apiKey: string): Reply | null {
 		if (isAnthropicPath(path)) {
 			// The installed @anthropic-ai/sdk sends the key as `Authorization: Bearer`, older ones as x-api-key.
-			if (apiKey === "") return anthropicError(401, "x-api-key header is required");
-			if (!req.headers.get("anthropic-version")) return anthropicError(401, "anthropic-version header is required");
+			if (apiKey === "")
+				return anthropicError(401, "x-api-key header is required");
+			if (!req.headers.get("anthropic-version"))
+				return anthropicError(401, "anthropic-version header is required");
 			return null;
 		}
 		if (apiKey === "") return openaiError(401, "mock: missing bearer token");
 		return null;
 	}
 
-	function toResponse(reply: Reply, b: MockBehavior, signal: AbortSignal, requestId: string): Response {
+	function toResponse(
+		reply: Reply,
+		b: MockBehavior,
+		signal: AbortSignal,
+		requestId: string,
+	): Response {
 		if (reply.kind === "json") {
 			return new Response(JSON.stringify(reply.body), {
 				status: reply.status,
-				headers: { "content-type": "application/json", "x-request-id": requestId, ...reply.headers },
+				headers: {
+					"content-type": "application/json",
+					"x-request-id": requestId,
+					...reply.headers,
+				},
 			});
 		}
-		const stream = playFrames(reply.frames, reply.midErrorFrame, b, signal, hooks);
+		const stream = playFrames(
+			reply.frames,
+			reply.midErrorFrame,
+			b,
+			signal,
+			hooks,
+		);
 		return new Response(stream, {
-			headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": requestId },
+			headers: {
+				"content-type": "text/event-stream; charset=utf-8",
+				"cache-control": "no-cache",
+				"x-request-id": requestId,
+			},
 		});
 	}
 
@@ -205,13 +273,21 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		if (reply.kind === "json") {
 			return {
 				status: reply.status,
-				headers: { "content-type": "application/json", "x-request-id": requestId, ...reply.headers },
+				headers: {
+					"content-type": "application/json",
+					"x-request-id": requestId,
+					...reply.headers,
+				},
 				bytes: encoder.encode(JSON.stringify(reply.body)),
 			};
 		}
 		return {
 			status: 200,
-			headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": requestId },
+			headers: {
+				"content-type": "text/event-stream; charset=utf-8",
+				"cache-control": "no-cache",
+				"x-request-id": requestId,
+			},
 			bytes: encoder.encode(reply.frames.map((f) => f.text).join("")),
 		};
 	}
@@ -226,10 +302,15 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		byPath.set(path, (byPath.get(path) ?? 0) + 1);
 		const b = behaviorFor(apiKey);
 
-		const cacheKey = fast && isPlain(b) ? `${req.method} ${path}\n${apiKey}\n${raw}` : null;
+		const cacheKey =
+			fast && isPlain(b) ? `${req.method} ${path}\n${apiKey}\n${raw}` : null;
 		if (cacheKey !== null && !record) {
 			const hit = cache.get(cacheKey);
-			if (hit) return new Response(hit.bytes, { status: hit.status, headers: hit.headers });
+			if (hit)
+				return new Response(hit.bytes, {
+					status: hit.status,
+					headers: hit.headers,
+				});
 		}
 
 		const body = parseJson(raw);
@@ -238,7 +319,15 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			req.headers.forEach((v, k) => {
 				headers[k.toLowerCase()] = v;
 			});
-			requests.push({ method: req.method, path, headers, body, rawBody: raw, apiKey, at: Date.now() });
+			requests.push({
+				method: req.method,
+				path,
+				headers,
+				body,
+				rawBody: raw,
+				apiKey,
+				at: Date.now(),
+			});
 		}
 		const requestId = `req_mock_${seq + 1}`;
 		const anthropic = isAnthropicPath(path);
@@ -248,11 +337,15 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		if (b.slowMs) await sleepUnlessAborted(b.slowMs, req.signal);
 		if (b.failStatus !== undefined) {
 			const message = `mock: forced ${b.failStatus} for key ${apiKey}`;
-			const reply = anthropic ? anthropicError(b.failStatus, message) : openaiError(b.failStatus, message);
+			const reply = anthropic
+				? anthropicError(b.failStatus, message)
+				: openaiError(b.failStatus, message);
 			return toResponse(reply, b, req.signal, requestId);
 		}
 		if (req.method === "POST" && body === null) {
-			const reply = anthropic ? anthropicError(400, "body must be a JSON object") : openaiError(400, "body must be a JSON object");
+			const reply = anthropic
+				? anthropicError(400, "body must be a JSON object")
+				: openaiError(400, "body must be a JSON object");
 			return toResponse(reply, b, req.signal, requestId);
 		}
 
@@ -261,7 +354,10 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			const encoded = encodeOnce(reply, requestId);
 			if (cache.size >= CACHE_LIMIT) cache.clear();
 			cache.set(cacheKey, encoded);
-			return new Response(encoded.bytes, { status: encoded.status, headers: encoded.headers });
+			return new Response(encoded.bytes, {
+				status: encoded.status,
+				headers: encoded.headers,
+			});
 		}
 		return toResponse(reply, b, req.signal, requestId);
 	}
@@ -273,10 +369,15 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		idleTimeout: 0,
 		fetch: handle,
 		error(err) {
-			return new Response(JSON.stringify({ error: { message: `mock: ${err.message}`, type: "server_error" } }), {
-				status: 500,
-				headers: { "content-type": "application/json" },
-			});
+			return new Response(
+				JSON.stringify({
+					error: { message: `mock: ${err.message}`, type: "server_error" },
+				}),
+				{
+					status: 500,
+					headers: { "content-type": "application/json" },
+				},
+			);
 		},
 	});
 	const url = `http://127.0.0.1:${server.port}`;

@@ -1,6 +1,19 @@
 /** Anthropic Messages-shaped bodies, stream events and errors. */
-import { buildAnswer, contentText, countWords, promptTokensFor, splitPieces } from "./text.ts";
-import { json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
+
+import {
+	json,
+	namedFrame,
+	type Reply,
+	type ReplyContext,
+	type SseFrame,
+} from "./reply.ts";
+import {
+	buildAnswer,
+	contentText,
+	countWords,
+	promptTokensFor,
+	splitPieces,
+} from "./text.ts";
 
 type Body = Record<string, unknown>;
 
@@ -16,7 +29,9 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 export function anthropicError(status: number, message: string): Reply {
-	const type = ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+	const type =
+		ERROR_TYPES[status] ??
+		(status >= 500 ? "api_error" : "invalid_request_error");
 	const headers: Record<string, string> = {};
 	if (status === 429) {
 		headers["retry-after"] = "2";
@@ -41,7 +56,9 @@ interface AnthropicMessage {
 function messageTexts(body: Body): string[] {
 	const texts: string[] = [];
 	if (body.system !== undefined) texts.push(contentText(body.system));
-	if (Array.isArray(body.messages)) for (const m of body.messages as AnthropicMessage[]) texts.push(contentText(m.content));
+	if (Array.isArray(body.messages))
+		for (const m of body.messages as AnthropicMessage[])
+			texts.push(contentText(m.content));
 	return texts;
 }
 
@@ -51,8 +68,14 @@ function messageTexts(body: Body): string[] {
  */
 export function inputUsage(body: Body, rawBody: string) {
 	const total = promptTokensFor(messageTexts(body));
-	const cacheRead = rawBody.includes('"cache_control"') ? Math.floor(total / 2) : 0;
-	return { input_tokens: total - cacheRead, cache_creation_input_tokens: 0, cache_read_input_tokens: cacheRead };
+	const cacheRead = rawBody.includes('"cache_control"')
+		? Math.floor(total / 2)
+		: 0;
+	return {
+		input_tokens: total - cacheRead,
+		cache_creation_input_tokens: 0,
+		cache_read_input_tokens: cacheRead,
+	};
 }
 
 export function countTokens(body: Body): Reply {
@@ -60,16 +83,28 @@ export function countTokens(body: Body): Reply {
 }
 
 function hasToolResult(content: unknown): boolean {
-	return Array.isArray(content) && (content as Block[]).some((b) => b?.type === "tool_result");
+	return (
+		Array.isArray(content) &&
+		(content as Block[]).some((b) => b?.type === "tool_result")
+	);
 }
 
-export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply {
-	if (typeof body.model !== "string") return anthropicError(400, "model: Field required");
-	if (typeof body.max_tokens !== "number") return anthropicError(400, "max_tokens: Field required");
-	if (!Array.isArray(body.messages)) return anthropicError(400, "messages: Field required");
+export function messages(
+	body: Body,
+	rawBody: string,
+	ctx: ReplyContext,
+): Reply {
+	if (typeof body.model !== "string")
+		return anthropicError(400, "model: Field required");
+	if (typeof body.max_tokens !== "number")
+		return anthropicError(400, "max_tokens: Field required");
+	if (!Array.isArray(body.messages))
+		return anthropicError(400, "messages: Field required");
 	const msgs = body.messages as AnthropicMessage[];
 	const last = msgs.at(-1);
-	const tools = Array.isArray(body.tools) ? (body.tools as { name?: string }[]) : [];
+	const tools = Array.isArray(body.tools)
+		? (body.tools as { name?: string }[])
+		: [];
 	const toolChoice = (body.tool_choice as { type?: string } | undefined)?.type;
 	const id = `msg_mock_${ctx.seq}`;
 	const input = inputUsage(body, rawBody);
@@ -79,28 +114,54 @@ export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply 
 	let outputTokens: number;
 	let stopReason: string;
 	if (last?.role === "user" && hasToolResult(last.content)) {
-		const answer = buildAnswer(contentText(last.content), body.max_tokens, "tool result:");
+		const answer = buildAnswer(
+			contentText(last.content),
+			body.max_tokens,
+			"tool result:",
+		);
 		block = { type: "text", text: answer.text };
-		deltas = answer.words.map((w, i) => ({ type: "text_delta", text: i === 0 ? w : ` ${w}` }));
+		deltas = answer.words.map((w, i) => ({
+			type: "text_delta",
+			text: i === 0 ? w : ` ${w}`,
+		}));
 		outputTokens = answer.words.length;
 		stopReason = answer.truncated ? "max_tokens" : "end_turn";
-	} else if (tools.length > 0 && toolChoice !== "none" && last?.role === "user") {
+	} else if (
+		tools.length > 0 &&
+		toolChoice !== "none" &&
+		last?.role === "user"
+	) {
 		const q = contentText(last.content);
 		const args = JSON.stringify({ q });
-		block = { type: "tool_use", id: `toolu_mock_${ctx.seq}`, name: tools[0].name ?? "tool", input: { q } };
-		deltas = splitPieces(args, 4).map((partial_json) => ({ type: "input_json_delta", partial_json }));
+		block = {
+			type: "tool_use",
+			id: `toolu_mock_${ctx.seq}`,
+			name: tools[0].name ?? "tool",
+			input: { q },
+		};
+		deltas = splitPieces(args, 4).map((partial_json) => ({
+			type: "input_json_delta",
+			partial_json,
+		}));
 		outputTokens = countWords(args);
 		stopReason = "tool_use";
 	} else {
 		const lastUser = msgs.findLast((m) => m.role === "user");
 		const answer = buildAnswer(contentText(lastUser?.content), body.max_tokens);
 		block = { type: "text", text: answer.text };
-		deltas = answer.words.map((w, i) => ({ type: "text_delta", text: i === 0 ? w : ` ${w}` }));
+		deltas = answer.words.map((w, i) => ({
+			type: "text_delta",
+			text: i === 0 ? w : ` ${w}`,
+		}));
 		outputTokens = answer.words.length;
 		stopReason = answer.truncated ? "max_tokens" : "end_turn";
 	}
 
-	const message = (content: unknown[], stop: string | null, output: number) => ({
+	const message = (
+		content: unknown[],
+		stop: string | null,
+		output: number,
+	) => ({
 		id,
 		type: "message",
 		role: "assistant",
@@ -110,14 +171,31 @@ export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply 
 		stop_sequence: null,
 		usage: { ...input, output_tokens: output, service_tier: "standard" },
 	});
-	if (body.stream !== true) return json(message([block], stopReason, outputTokens), 200);
+	if (body.stream !== true)
+		return json(message([block], stopReason, outputTokens), 200);
 
-	const startBlock = block.type === "tool_use" ? { ...block, input: {} } : { type: "text", text: "" };
+	const startBlock =
+		block.type === "tool_use"
+			? { ...block, input: {} }
+			: { type: "text", text: "" };
 	const frames: SseFrame[] = [
-		namedFrame("message_start", { type: "message_start", message: message([], null, 1) }),
+		namedFrame("message_start", {
+			type: "message_start",
+			message: message([], null, 1),
+		}),
 		namedFrame("ping", { type: "ping" }),
-		namedFrame("content_block_start", { type: "content_block_start", index: 0, content_block: startBlock }),
-		...deltas.map((delta) => namedFrame("content_block_delta", { type: "content_block_delta", index: 0, delta }, true)),
+		namedFrame("content_block_start", {
+			type: "content_block_start",
+			index: 0,
+			content_block: startBlock,
+		}),
+		...deltas.map((delta) =>
+			namedFrame(
+				"content_block_delta",
+				{ type: "content_block_delta", index: 0, delta },
+				true,
+			),
+		),
 		namedFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
 		namedFrame("message_delta", {
 			type: "message_delta",
@@ -130,6 +208,16 @@ export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply 
 }
 
 export function anthropicModelList(ctx: ReplyContext): Reply {
-	const data = ctx.models.map((id) => ({ type: "model", id, display_name: id, created_at: "2025-01-01T00:00:00Z" }));
-	return json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+	const data = ctx.models.map((id) => ({
+		type: "model",
+		id,
+		display_name: id,
+		created_at: "2025-01-01T00:00:00Z",
+	}));
+	return json({
+		data,
+		has_more: false,
+		first_id: data[0]?.id ?? null,
+		last_id: data.at(-1)?.id ?? null,
+	});
 }

@@ -35,7 +35,10 @@ export function parseBehavior(key: string): MockBehavior {
 }
 
 /** Per-request words win over the global setting, field by field. */
-export function mergeBehavior(global: MockBehavior, perKey: MockBehavior): MockBehavior {
+export function mergeBehavior(
+	global: MockBehavior,
+	perKey: MockBehavior,
+): MockBehavior {
 	return { ...global, ...perKey };
 }
 

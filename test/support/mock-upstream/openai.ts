@@ -1,6 +1,22 @@
 /** OpenAI-shaped bodies: chat, completions, embeddings, responses, models and errors. */
-import { type Answer, buildAnswer, contentText, countWords, embeddingFor, promptTokensFor, splitPieces } from "./text.ts";
-import { dataFrame, json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
+
+import {
+	dataFrame,
+	json,
+	namedFrame,
+	type Reply,
+	type ReplyContext,
+	type SseFrame,
+} from "./reply.ts";
+import {
+	type Answer,
+	buildAnswer,
+	contentText,
+	countWords,
+	embeddingFor,
+	promptTokensFor,
+	splitPieces,
+} from "./text.ts";
 
 type Body = Record<string, unknown>;
 
@@ -15,7 +31,10 @@ const ERROR_TYPES: Record<number, [type: string, code: string]> = {
 };
 
 export function openaiError(status: number, message: string): Reply {
-	const [type, code] = ERROR_TYPES[status] ?? ["server_error", `http_${status}`];
+	const [type, code] = ERROR_TYPES[status] ?? [
+		"server_error",
+		`http_${status}`,
+	];
 	const headers: Record<string, string> = {};
 	if (status === 429) {
 		headers["retry-after"] = "2";
@@ -25,7 +44,12 @@ export function openaiError(status: number, message: string): Reply {
 }
 
 const MID_ERROR = `data: ${JSON.stringify({
-	error: { message: "mock: upstream failed mid-stream", type: "server_error", param: null, code: "mid_stream_error" },
+	error: {
+		message: "mock: upstream failed mid-stream",
+		type: "server_error",
+		param: null,
+		code: "mid_stream_error",
+	},
 })}\n\n`;
 const DONE: SseFrame = { text: "data: [DONE]\n\n", content: false };
 
@@ -47,7 +71,12 @@ function chatUsage(prompt: number, completion: number) {
 		completion_tokens: completion,
 		total_tokens: prompt + completion,
 		prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-		completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+		completion_tokens_details: {
+			reasoning_tokens: 0,
+			audio_tokens: 0,
+			accepted_prediction_tokens: 0,
+			rejected_prediction_tokens: 0,
+		},
 	};
 }
 
@@ -62,15 +91,27 @@ interface ToolCall {
 	arguments: string;
 }
 
-type ChatPlan = { answer: Answer; tool: null } | { answer: null; tool: ToolCall };
+type ChatPlan =
+	| { answer: Answer; tool: null }
+	| { answer: null; tool: ToolCall };
 
-function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatPlan {
+function planChat(
+	body: Body,
+	ctx: ReplyContext,
+	messages: ChatMessage[],
+): ChatPlan {
 	const last = messages.at(-1);
 	const lastUser = messages.findLast((m) => m.role === "user");
 	const lastUserText = contentText(lastUser?.content);
 	const maxTokens = maxTokensOf(body.max_completion_tokens, body.max_tokens);
-	const tools = Array.isArray(body.tools) ? (body.tools as { function?: { name?: string } }[]) : [];
-	if (tools.length > 0 && body.tool_choice !== "none" && last?.role === "user") {
+	const tools = Array.isArray(body.tools)
+		? (body.tools as { function?: { name?: string } }[])
+		: [];
+	if (
+		tools.length > 0 &&
+		body.tool_choice !== "none" &&
+		last?.role === "user"
+	) {
 		return {
 			answer: null,
 			tool: {
@@ -81,7 +122,10 @@ function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatP
 		};
 	}
 	if (last?.role === "tool") {
-		return { answer: buildAnswer(contentText(last.content), maxTokens, "tool result:"), tool: null };
+		return {
+			answer: buildAnswer(contentText(last.content), maxTokens, "tool result:"),
+			tool: null,
+		};
 	}
 	return { answer: buildAnswer(lastUserText, maxTokens), tool: null };
 }
@@ -89,12 +133,19 @@ function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatP
 export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 	const bad = requireModel(body);
 	if (bad) return bad;
-	if (!Array.isArray(body.messages)) return openaiError(400, "messages must be an array");
+	if (!Array.isArray(body.messages))
+		return openaiError(400, "messages must be an array");
 	const messages = body.messages as ChatMessage[];
 	const prompt = promptTokensFor(messages.map((m) => contentText(m.content)));
 	const plan = planChat(body, ctx, messages);
-	const completion = plan.tool ? countWords(plan.tool.arguments) : plan.answer.words.length;
-	const finish = plan.tool ? "tool_calls" : plan.answer.truncated ? "length" : "stop";
+	const completion = plan.tool
+		? countWords(plan.tool.arguments)
+		: plan.answer.words.length;
+	const finish = plan.tool
+		? "tool_calls"
+		: plan.answer.truncated
+			? "length"
+			: "stop";
 	const id = `chatcmpl-mock-${ctx.seq}`;
 	const model = body.model as string;
 	const usage = chatUsage(prompt, completion);
@@ -106,10 +157,22 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 					content: null,
 					refusal: null,
 					tool_calls: [
-						{ id: plan.tool.id, type: "function", function: { name: plan.tool.name, arguments: plan.tool.arguments } },
+						{
+							id: plan.tool.id,
+							type: "function",
+							function: {
+								name: plan.tool.name,
+								arguments: plan.tool.arguments,
+							},
+						},
 					],
 				}
-			: { role: "assistant", content: plan.answer.text, refusal: null, annotations: [] };
+			: {
+					role: "assistant",
+					content: plan.answer.text,
+					refusal: null,
+					annotations: [],
+				};
 		return json({
 			id,
 			object: "chat.completion",
@@ -122,7 +185,9 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 		});
 	}
 
-	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+	const includeUsage =
+		(body.stream_options as { include_usage?: boolean } | undefined)
+			?.include_usage === true;
 	const chunk = (delta: unknown, finishReason: string | null) => {
 		const c: Record<string, unknown> = {
 			id,
@@ -130,7 +195,9 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 			created: ctx.nowSeconds,
 			model,
 			system_fingerprint: "fp_mock",
-			choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+			choices: [
+				{ index: 0, delta, logprobs: null, finish_reason: finishReason },
+			],
 		};
 		if (includeUsage) c.usage = null;
 		return c;
@@ -144,19 +211,38 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 					{
 						role: "assistant",
 						content: null,
-						tool_calls: [{ index: 0, id: t.id, type: "function", function: { name: t.name, arguments: "" } }],
+						tool_calls: [
+							{
+								index: 0,
+								id: t.id,
+								type: "function",
+								function: { name: t.name, arguments: "" },
+							},
+						],
 					},
 					null,
 				),
 			),
 		);
 		for (const piece of splitPieces(t.arguments, 4)) {
-			frames.push(dataFrame(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null), true));
+			frames.push(
+				dataFrame(
+					chunk(
+						{ tool_calls: [{ index: 0, function: { arguments: piece } }] },
+						null,
+					),
+					true,
+				),
+			);
 		}
 	} else {
-		frames.push(dataFrame(chunk({ role: "assistant", content: "", refusal: null }, null)));
+		frames.push(
+			dataFrame(chunk({ role: "assistant", content: "", refusal: null }, null)),
+		);
 		plan.answer.words.forEach((w, i) => {
-			frames.push(dataFrame(chunk({ content: i === 0 ? w : ` ${w}` }, null), true));
+			frames.push(
+				dataFrame(chunk({ content: i === 0 ? w : ` ${w}` }, null), true),
+			);
 		});
 	}
 	frames.push(dataFrame(chunk({}, finish)));
@@ -180,39 +266,68 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 export function textCompletion(body: Body, ctx: ReplyContext): Reply {
 	const bad = requireModel(body);
 	if (bad) return bad;
-	const prompts = typeof body.prompt === "string" ? [body.prompt] : Array.isArray(body.prompt) ? body.prompt.map(String) : [];
+	const prompts =
+		typeof body.prompt === "string"
+			? [body.prompt]
+			: Array.isArray(body.prompt)
+				? body.prompt.map(String)
+				: [];
 	const prompt = promptTokensFor(prompts);
-	const answer = buildAnswer(prompts.at(-1) ?? "", maxTokensOf(body.max_tokens));
+	const answer = buildAnswer(
+		prompts.at(-1) ?? "",
+		maxTokensOf(body.max_tokens),
+	);
 	const finish = answer.truncated ? "length" : "stop";
 	const id = `cmpl-mock-${ctx.seq}`;
 	const model = body.model as string;
-	const usage = { prompt_tokens: prompt, completion_tokens: answer.words.length, total_tokens: prompt + answer.words.length };
+	const usage = {
+		prompt_tokens: prompt,
+		completion_tokens: answer.words.length,
+		total_tokens: prompt + answer.words.length,
+	};
 	if (body.stream !== true) {
 		return json({
 			id,
 			object: "text_completion",
 			created: ctx.nowSeconds,
 			model,
-			choices: [{ text: answer.text, index: 0, logprobs: null, finish_reason: finish }],
+			choices: [
+				{ text: answer.text, index: 0, logprobs: null, finish_reason: finish },
+			],
 			usage,
 		});
 	}
-	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+	const includeUsage =
+		(body.stream_options as { include_usage?: boolean } | undefined)
+			?.include_usage === true;
 	const chunk = (text: string, finishReason: string | null) => {
 		const c: Record<string, unknown> = {
 			id,
 			object: "text_completion",
 			created: ctx.nowSeconds,
 			model,
-			choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
+			choices: [
+				{ text, index: 0, logprobs: null, finish_reason: finishReason },
+			],
 		};
 		if (includeUsage) c.usage = null;
 		return c;
 	};
-	const frames: SseFrame[] = answer.words.map((w, i) => dataFrame(chunk(i === 0 ? w : ` ${w}`, null), true));
+	const frames: SseFrame[] = answer.words.map((w, i) =>
+		dataFrame(chunk(i === 0 ? w : ` ${w}`, null), true),
+	);
 	frames.push(dataFrame(chunk("", finish)));
 	if (includeUsage) {
-		frames.push(dataFrame({ id, object: "text_completion", created: ctx.nowSeconds, model, choices: [], usage }));
+		frames.push(
+			dataFrame({
+				id,
+				object: "text_completion",
+				created: ctx.nowSeconds,
+				model,
+				choices: [],
+				usage,
+			}),
+		);
 	}
 	frames.push(DONE);
 	return { kind: "sse", frames, midErrorFrame: MID_ERROR };
@@ -228,18 +343,33 @@ export function embeddings(body: Body, ctx: ReplyContext): Reply {
 			: Array.isArray(raw)
 				? raw.length > 0 && typeof raw[0] === "number"
 					? [raw.join(" ")]
-					: raw.map((x) => (typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : String(x)))
+					: raw.map((x) =>
+							typeof x === "string"
+								? x
+								: Array.isArray(x)
+									? x.join(" ")
+									: String(x),
+						)
 				: [];
-	if (inputs.length === 0) return openaiError(400, "input must be a non-empty string or array");
-	const dims = typeof body.dimensions === "number" ? body.dimensions : ctx.embeddingDims;
+	if (inputs.length === 0)
+		return openaiError(400, "input must be a non-empty string or array");
+	const dims =
+		typeof body.dimensions === "number" ? body.dimensions : ctx.embeddingDims;
 	const base64 = body.encoding_format === "base64";
 	const data = inputs.map((text, index) => {
 		const v = embeddingFor(text, dims);
-		const embedding = base64 ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
+		const embedding = base64
+			? Buffer.from(new Float32Array(v).buffer).toString("base64")
+			: v;
 		return { object: "embedding", index, embedding };
 	});
 	const prompt = promptTokensFor(inputs);
-	return json({ object: "list", data, model: body.model, usage: { prompt_tokens: prompt, total_tokens: prompt } });
+	return json({
+		object: "list",
+		data,
+		model: body.model,
+		usage: { prompt_tokens: prompt, total_tokens: prompt },
+	});
 }
 
 interface ResponsesItem {
@@ -260,7 +390,10 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 		lastUserText = body.input;
 	} else if (Array.isArray(body.input)) {
 		for (const item of body.input as ResponsesItem[]) {
-			const text = item.type === "function_call_output" ? String(item.output ?? "") : contentText(item.content);
+			const text =
+				item.type === "function_call_output"
+					? String(item.output ?? "")
+					: contentText(item.content);
 			texts.push(text);
 			if (item.role === "user") lastUserText = text;
 		}
@@ -276,8 +409,19 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 		output_tokens_details: { reasoning_tokens: 0 },
 		total_tokens: input + answer.words.length,
 	};
-	const part = { type: "output_text", text: answer.text, annotations: [], logprobs: [] };
-	const item = { type: "message", id: itemId, status: "completed", role: "assistant", content: [part] };
+	const part = {
+		type: "output_text",
+		text: answer.text,
+		annotations: [],
+		logprobs: [],
+	};
+	const item = {
+		type: "message",
+		id: itemId,
+		status: "completed",
+		role: "assistant",
+		content: [part],
+	};
 	const response = (status: string, output: unknown[], u: unknown) => ({
 		id,
 		object: "response",
@@ -306,26 +450,46 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 	if (body.stream !== true) return json(response("completed", [item], usage));
 
 	let seq = 0;
-	const ev = (type: string, payload: Record<string, unknown>, content = false) =>
-		namedFrame(type, { type, ...payload, sequence_number: seq++ }, content);
+	const ev = (
+		type: string,
+		payload: Record<string, unknown>,
+		content = false,
+	) => namedFrame(type, { type, ...payload, sequence_number: seq++ }, content);
 	const at = { item_id: itemId, output_index: 0, content_index: 0 };
 	const frames: SseFrame[] = [
 		ev("response.created", { response: response("in_progress", [], null) }),
 		ev("response.in_progress", { response: response("in_progress", [], null) }),
 		ev("response.output_item.added", {
 			output_index: 0,
-			item: { type: "message", id: itemId, status: "in_progress", role: "assistant", content: [] },
+			item: {
+				type: "message",
+				id: itemId,
+				status: "in_progress",
+				role: "assistant",
+				content: [],
+			},
 		}),
-		ev("response.content_part.added", { ...at, part: { type: "output_text", text: "", annotations: [], logprobs: [] } }),
+		ev("response.content_part.added", {
+			...at,
+			part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+		}),
 	];
 	answer.words.forEach((w, i) => {
-		frames.push(ev("response.output_text.delta", { ...at, delta: i === 0 ? w : ` ${w}`, logprobs: [] }, true));
+		frames.push(
+			ev(
+				"response.output_text.delta",
+				{ ...at, delta: i === 0 ? w : ` ${w}`, logprobs: [] },
+				true,
+			),
+		);
 	});
 	frames.push(
 		ev("response.output_text.done", { ...at, text: answer.text, logprobs: [] }),
 		ev("response.content_part.done", { ...at, part }),
 		ev("response.output_item.done", { output_index: 0, item }),
-		ev("response.completed", { response: response("completed", [item], usage) }),
+		ev("response.completed", {
+			response: response("completed", [item], usage),
+		}),
 	);
 	const midErrorFrame = `event: error\ndata: ${JSON.stringify({
 		type: "error",
@@ -340,6 +504,11 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 export function modelList(ctx: ReplyContext): Reply {
 	return json({
 		object: "list",
-		data: ctx.models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "mock" })),
+		data: ctx.models.map((id) => ({
+			id,
+			object: "model",
+			created: 1_700_000_000,
+			owned_by: "mock",
+		})),
 	});
 }

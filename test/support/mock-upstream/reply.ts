@@ -7,7 +7,12 @@ export interface SseFrame {
 }
 
 export type Reply =
-	| { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
+	| {
+			kind: "json";
+			status: number;
+			body: unknown;
+			headers?: Record<string, string>;
+	  }
 	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string };
 
 /** Per-request values that make ids and timestamps. */
@@ -22,10 +27,21 @@ export function dataFrame(payload: unknown, content = false): SseFrame {
 	return { text: `data: ${JSON.stringify(payload)}\n\n`, content };
 }
 
-export function namedFrame(event: string, payload: unknown, content = false): SseFrame {
-	return { text: `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`, content };
+export function namedFrame(
+	event: string,
+	payload: unknown,
+	content = false,
+): SseFrame {
+	return {
+		text: `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`,
+		content,
+	};
 }
 
-export function json(body: unknown, status = 200, headers?: Record<string, string>): Reply {
+export function json(
+	body: unknown,
+	status = 200,
+	headers?: Record<string, string>,
+): Reply {
 	return { kind: "json", status, body, headers };
 }
