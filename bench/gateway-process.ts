@@ -128,6 +128,10 @@ export async function startGateway(
 		HOME: process.env.HOME ?? "/tmp",
 	};
 	if (process.env.DATABASE_URL) base.DATABASE_URL = process.env.DATABASE_URL;
+	// experiments: GATEWAY_* and BUN_CONFIG_* settings in the bench's env reach the gateway
+	for (const [k, v] of Object.entries(process.env)) {
+		if ((k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_")) && v !== undefined) base[k] = v;
+	}
 	return spawnServer({
 		cmd: [process.execPath, "run", "src/index.ts"],
 		env: { ...base, ...env, PORT: String(port) },

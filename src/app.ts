@@ -1,5 +1,5 @@
 import { cors } from "@elysiajs/cors";
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import { createDataPlane } from "./data-plane/index.ts";
 import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
 import { errorResponse } from "./errors/error-response.ts";
@@ -11,7 +11,7 @@ import { anthropicErrorResponse } from "./errors/anthropic-error-response.ts";
 export interface AppDeps extends GatewayDeps {
 	ops: OpsDeps;
 	/** Extra route groups (admin API) mounted as they are. */
-	plugins?: Elysia<any, any, any, any, any, any, any>[];
+	plugins?: AnyElysia[];
 }
 
 /** Elysia's own error codes → ours. */

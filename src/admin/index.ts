@@ -10,7 +10,11 @@ import type { PriceConfig } from "../config/types.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
-import { ProviderService, providerRoutes, type UpstreamUrlPolicy } from "./providers.ts";
+import {
+	ProviderService,
+	providerRoutes,
+	type UpstreamUrlPolicy,
+} from "./providers.ts";
 import { TenantService, tenantRoutes } from "./tenants.ts";
 import { queryLogs, queryUsage } from "./usage-queries.ts";
 
@@ -79,5 +83,7 @@ export function createAdminRoutes(deps: AdminDeps) {
 				}),
 			),
 		)
-		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
+		.use(
+			priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)),
+		);
 }

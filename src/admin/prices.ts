@@ -60,15 +60,25 @@ export class PriceService {
 				source: "config",
 			});
 		}
-		for (const r of rows) out.set(r.model, { ...r, object: "model_price", source: "database" });
+		for (const r of rows)
+			out.set(r.model, { ...r, object: "model_price", source: "database" });
 		return [...out.values()].sort((a, b) => a.model.localeCompare(b.model));
 	}
 
 	async put(model: string, p: PutPriceInput): Promise<PriceView> {
 		if (model.length === 0 || model.length > 200) {
-			throw new GatewayError("PLATFORM_INVALID_REQUEST", "model must be 1 to 200 characters", { param: "model" });
+			throw new GatewayError(
+				"PLATFORM_INVALID_REQUEST",
+				"model must be 1 to 200 characters",
+				{ param: "model" },
+			);
 		}
-		const price = { input: p.input, output: p.output, cached_input: p.cached_input ?? null, cache_write: p.cache_write ?? null };
+		const price = {
+			input: p.input,
+			output: p.output,
+			cached_input: p.cached_input ?? null,
+			cache_write: p.cache_write ?? null,
+		};
 		await this.sql`
 			insert into model_prices (model, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok)
 			values (${model}, ${price.input}::float8, ${price.output}::float8, ${price.cached_input}::float8, ${price.cache_write}::float8)
@@ -81,9 +91,17 @@ export class PriceService {
 		return { model, object: "model_price", ...price, source: "database" };
 	}
 
-	async remove(model: string): Promise<{ model: string; object: "model_price"; deleted: true }> {
-		const r = await this.sql`delete from model_prices where model = ${model} returning model`;
-		if (r.length === 0) throw new GatewayError("PLATFORM_NOT_FOUND", `No database price for '${model}'`, { param: "model" });
+	async remove(
+		model: string,
+	): Promise<{ model: string; object: "model_price"; deleted: true }> {
+		const r = await this
+			.sql`delete from model_prices where model = ${model} returning model`;
+		if (r.length === 0)
+			throw new GatewayError(
+				"PLATFORM_NOT_FOUND",
+				`No database price for '${model}'`,
+				{ param: "model" },
+			);
 		if (this.bus) await this.bus.publish({ kind: "prices" });
 		else await this.book.reload(this.sql);
 		return { model, object: "model_price", deleted: true };
@@ -100,9 +118,18 @@ export class PriceService {
 /** /admin/prices: thin controller over PriceService. */
 export function priceRoutes(service: PriceService) {
 	return new Elysia()
-		.get("/prices", async () => ({ object: "list", data: await service.list() }))
-		.put("/prices/:model", ({ params, body }) => service.put(decodeURIComponent(params.model), body), {
-			body: PutPriceBody,
-		})
-		.delete("/prices/:model", ({ params }) => service.remove(decodeURIComponent(params.model)));
+		.get("/prices", async () => ({
+			object: "list",
+			data: await service.list(),
+		}))
+		.put(
+			"/prices/:model",
+			({ params, body }) => service.put(decodeURIComponent(params.model), body),
+			{
+				body: PutPriceBody,
+			},
+		)
+		.delete("/prices/:model", ({ params }) =>
+			service.remove(decodeURIComponent(params.model)),
+		);
 }

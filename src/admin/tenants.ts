@@ -14,14 +14,19 @@ const TenantFields = {
 };
 export const CreateTenantBody = t.Object(
 	{
-		id: t.Optional(t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" })),
+		id: t.Optional(
+			t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" }),
+		),
 		name: t.String({ minLength: 1, maxLength: 200 }),
 		...TenantFields,
 	},
 	{ additionalProperties: false },
 );
 export const PatchTenantBody = t.Object(
-	{ name: t.Optional(t.String({ minLength: 1, maxLength: 200 })), ...TenantFields },
+	{
+		name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+		...TenantFields,
+	},
 	{ additionalProperties: false },
 );
 export type CreateTenantInput = Static<typeof CreateTenantBody>;
@@ -64,7 +69,10 @@ const COLUMNS = {
 } as const;
 
 const num = (v: Num): number | null => (v === null ? null : Number(v));
-const notFound = (id: string) => new GatewayError("PLATFORM_NOT_FOUND", `No tenant with id '${id}'`, { param: "id" });
+const notFound = (id: string) =>
+	new GatewayError("PLATFORM_NOT_FOUND", `No tenant with id '${id}'`, {
+		param: "id",
+	});
 
 /** Tenants group keys; their optional limits apply to all their keys together. */
 export class TenantService {
@@ -82,19 +90,27 @@ export class TenantService {
 				${input.budget_usd ?? null}::numeric)
 			on conflict (id) do nothing returning id`;
 		if (r.length === 0) {
-			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
+			throw new GatewayError(
+				"PLATFORM_CONFLICT",
+				`A tenant with id '${id}' already exists`,
+				{ param: "id" },
+			);
 		}
 		await this.bus?.publish({ kind: "tenant", id });
 		return this.get(id);
 	}
 
 	async list(): Promise<TenantView[]> {
-		const rows = await this.sql<TenantRow[]>`${this.select()} order by t.created_at desc, t.id`;
+		const rows = await this.sql<
+			TenantRow[]
+		>`${this.select()} order by t.created_at desc, t.id`;
 		return rows.map(view);
 	}
 
 	async get(id: string): Promise<TenantView> {
-		const rows = await this.sql<TenantRow[]>`${this.select()} where t.id = ${id}`;
+		const rows = await this.sql<
+			TenantRow[]
+		>`${this.select()} where t.id = ${id}`;
 		if (!rows[0]) throw notFound(id);
 		return view(rows[0]);
 	}
@@ -104,9 +120,13 @@ export class TenantService {
 		const values = patch as Record<string, unknown>;
 		const sets = Object.entries(COLUMNS)
 			.filter(([col]) => values[col] !== undefined)
-			.map(([col, type]) => sql`${sql(col)} = ${values[col] as string}::${sql.unsafe(type)}`);
+			.map(
+				([col, type]) =>
+					sql`${sql(col)} = ${values[col] as string}::${sql.unsafe(type)}`,
+			);
 		if (sets.length > 0) {
-			const r = await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
+			const r =
+				await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
 			if (r.length === 0) throw notFound(id);
 			await this.bus?.publish({ kind: "tenant", id });
 		}
@@ -114,12 +134,20 @@ export class TenantService {
 	}
 
 	/** Refused while keys still belong to the tenant: their rows would point nowhere. */
-	async remove(id: string): Promise<{ id: string; object: "tenant"; deleted: true }> {
-		const [{ n }] = await this.sql<{ n: Num }[]>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
+	async remove(
+		id: string,
+	): Promise<{ id: string; object: "tenant"; deleted: true }> {
+		const [{ n }] = await this.sql<
+			{ n: Num }[]
+		>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
 		if (Number(n) > 0) {
-			throw new GatewayError("PLATFORM_CONFLICT", `Tenant '${id}' still has ${n} key(s); revoke and keep them, or keep the tenant`, {
-				param: "id",
-			});
+			throw new GatewayError(
+				"PLATFORM_CONFLICT",
+				`Tenant '${id}' still has ${n} key(s); revoke and keep them, or keep the tenant`,
+				{
+					param: "id",
+				},
+			);
 		}
 		const r = await this.sql`delete from tenants where id = ${id} returning id`;
 		if (r.length === 0) throw notFound(id);
@@ -163,8 +191,15 @@ export function tenantRoutes(service: TenantService) {
 			},
 			{ body: CreateTenantBody },
 		)
-		.get("/tenants", async () => ({ object: "list", data: await service.list() }))
+		.get("/tenants", async () => ({
+			object: "list",
+			data: await service.list(),
+		}))
 		.get("/tenants/:id", ({ params }) => service.get(params.id))
-		.patch("/tenants/:id", ({ params, body }) => service.update(params.id, body), { body: PatchTenantBody })
+		.patch(
+			"/tenants/:id",
+			({ params, body }) => service.update(params.id, body),
+			{ body: PatchTenantBody },
+		)
 		.delete("/tenants/:id", ({ params }) => service.remove(params.id));
 }

@@ -48,7 +48,10 @@ export class AuthCache<V> {
 
 	constructor(opts: AuthCacheOptions = {}) {
 		this.positiveTtlMs = opts.positiveTtlMs ?? 60_000;
-		this.maxStaleMs = Math.max(this.positiveTtlMs, opts.maxStaleMs ?? 10 * 60_000);
+		this.maxStaleMs = Math.max(
+			this.positiveTtlMs,
+			opts.maxStaleMs ?? 10 * 60_000,
+		);
 		this.negativeTtlMs = opts.negativeTtlMs ?? 30_000;
 		this.maxPositive = opts.maxPositive ?? 100_000;
 		this.maxNegative = opts.maxNegative ?? 10_000;
@@ -64,8 +67,10 @@ export class AuthCache<V> {
 		const p = this.positive.get(hash);
 		if (p) {
 			const age = now - p.storedAt;
-			if (age <= this.positiveTtlMs) return { kind: "positive", value: p.value, fresh: true };
-			if (age <= this.maxStaleMs) return { kind: "positive", value: p.value, fresh: false };
+			if (age <= this.positiveTtlMs)
+				return { kind: "positive", value: p.value, fresh: true };
+			if (age <= this.maxStaleMs)
+				return { kind: "positive", value: p.value, fresh: false };
 			this.deletePositive(hash);
 		}
 		const until = this.negative.get(hash);

@@ -30,10 +30,15 @@ export interface CreateAuthenticatorInput {
  * env keys in dev only (production refuses them at config load, and they are ignored here
  * too). `remote_introspection`: the external token service decides.
  */
-export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAuthenticator {
+export function createAuthenticator(
+	input: CreateAuthenticatorInput,
+): CreatedAuthenticator {
 	const { config, logger } = input;
 	if (config.auth.mode === "remote_introspection") {
-		const auth = new IntrospectionAuthenticator({ url: config.auth.introspection_url as string, logger });
+		const auth = new IntrospectionAuthenticator({
+			url: config.auth.introspection_url as string,
+			logger,
+		});
 		return {
 			auth,
 			dropKey: (id) => auth.cache.dropId(id),
@@ -46,7 +51,12 @@ export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAut
 		config.env === "dev" && config.auth.static_keys.length > 0
 			? new StaticKeyAuthenticator(config.auth.static_keys)
 			: null;
-	const auth = new DbKeyAuthenticator({ store: createDbKeyStore(input.sql), cache, staticKeys, logger });
+	const auth = new DbKeyAuthenticator({
+		store: createDbKeyStore(input.sql),
+		cache,
+		staticKeys,
+		logger,
+	});
 	return {
 		auth,
 		dropKey: (id) => cache.dropId(id),

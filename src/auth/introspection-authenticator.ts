@@ -25,17 +25,34 @@ interface Entry {
 	exp: number | null;
 }
 
-const LIMIT_FIELDS = ["rpm", "tpm", "max_concurrency", "quota_daily_requests", "quota_daily_tokens", "budget_usd"] as const;
+const LIMIT_FIELDS = [
+	"rpm",
+	"tpm",
+	"max_concurrency",
+	"quota_daily_requests",
+	"quota_daily_tokens",
+	"budget_usd",
+] as const;
 
 const unavailable = (cause?: unknown) =>
-	new GatewayError("PLATFORM_AUTH_UNAVAILABLE", "The token introspection service is unavailable; try again shortly.", {
-		cause,
-		retryAfterSeconds: 1,
-	});
-const invalid = () => new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
+	new GatewayError(
+		"PLATFORM_AUTH_UNAVAILABLE",
+		"The token introspection service is unavailable; try again shortly.",
+		{
+			cause,
+			retryAfterSeconds: 1,
+		},
+	);
+const invalid = () =>
+	new GatewayError(
+		"PLATFORM_AUTH_INVALID_API_KEY",
+		"Incorrect API key provided.",
+	);
 
 function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
-	const src = (o.limits && typeof o.limits === "object" ? o.limits : o) as Record<string, unknown>;
+	const src = (
+		o.limits && typeof o.limits === "object" ? o.limits : o
+	) as Record<string, unknown>;
 	const out: KeyLimits = {};
 	for (const f of LIMIT_FIELDS) {
 		const v = src[f];
@@ -45,18 +62,25 @@ function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
 	return Object.keys(c).length > 0 ? c : null;
 }
 
-const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const str = (v: unknown): string | null =>
+	typeof v === "string" && v !== "" ? v : null;
 
 /** Maps an RFC 7662 answer (plus our extension fields) to a principal. */
-export function principalFromIntrospection(body: Record<string, unknown>, tokenHash: string): KeyPrincipal {
-	const models = Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === "string") : null;
+export function principalFromIntrospection(
+	body: Record<string, unknown>,
+	tokenHash: string,
+): KeyPrincipal {
+	const models = Array.isArray(body.models)
+		? body.models.filter((m): m is string => typeof m === "string")
+		: null;
 	const tenantLimits =
 		body.tenant_limits && typeof body.tenant_limits === "object"
 			? limitsFrom(body.tenant_limits as Record<string, unknown>)
 			: null;
 	return {
 		// Without an id from the token service, limits still need a stable subject: a hash prefix.
-		keyId: str(body.key_id) ?? str(body.sub) ?? `intro_${tokenHash.slice(0, 16)}`,
+		keyId:
+			str(body.key_id) ?? str(body.sub) ?? `intro_${tokenHash.slice(0, 16)}`,
 		tenantId: str(body.tenant_id),
 		models: models && models.length > 0 ? new Set(models) : null,
 		limits: limitsFrom(body),
@@ -107,7 +131,9 @@ export class IntrospectionAuthenticator implements Authenticator {
 		if (hit.kind === "negative") throw invalid();
 		let pending = this.inflight.get(hash);
 		if (!pending) {
-			pending = this.introspect(token, hash).finally(() => this.inflight.delete(hash));
+			pending = this.introspect(token, hash).finally(() =>
+				this.inflight.delete(hash),
+			);
 			this.inflight.set(hash, pending);
 		}
 		return pending.then((e) => this.admit(e));
@@ -116,7 +142,10 @@ export class IntrospectionAuthenticator implements Authenticator {
 	private admit(e: Entry | null): Principal {
 		if (!e) throw invalid();
 		if (e.exp !== null && e.exp <= this.now()) {
-			throw new GatewayError("PLATFORM_AUTH_KEY_EXPIRED", "This API key has expired.");
+			throw new GatewayError(
+				"PLATFORM_AUTH_KEY_EXPIRED",
+				"This API key has expired.",
+			);
 		}
 		return e.principal;
 	}
@@ -126,16 +155,26 @@ export class IntrospectionAuthenticator implements Authenticator {
 		try {
 			const res = await this.fetchFn(this.url, {
 				method: "POST",
-				headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-				body: new URLSearchParams({ token, token_type_hint: "api_key" }).toString(),
+				headers: {
+					"content-type": "application/x-www-form-urlencoded",
+					accept: "application/json",
+				},
+				body: new URLSearchParams({
+					token,
+					token_type_hint: "api_key",
+				}).toString(),
 				signal: AbortSignal.timeout(this.timeoutMs),
 			});
 			if (!res.ok) throw new Error(`introspection answered HTTP ${res.status}`);
 			const parsed = (await res.json()) as unknown;
-			if (!parsed || typeof parsed !== "object") throw new Error("introspection answer is not a JSON object");
+			if (!parsed || typeof parsed !== "object")
+				throw new Error("introspection answer is not a JSON object");
 			body = parsed as Record<string, unknown>;
 		} catch (err) {
-			this.logger?.warn({ err: (err as Error).message }, "token introspection failed: refusing the request");
+			this.logger?.warn(
+				{ err: (err as Error).message },
+				"token introspection failed: refusing the request",
+			);
 			throw unavailable(err);
 		}
 		if (body.active !== true) {
@@ -143,7 +182,10 @@ export class IntrospectionAuthenticator implements Authenticator {
 			return null;
 		}
 		const exp = typeof body.exp === "number" ? body.exp * 1000 : null;
-		const entry: Entry = { principal: principalFromIntrospection(body, hash), exp };
+		const entry: Entry = {
+			principal: principalFromIntrospection(body, hash),
+			exp,
+		};
 		this.cache.setPositive(hash, entry, entry.principal.keyId);
 		return entry;
 	}

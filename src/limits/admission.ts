@@ -1,11 +1,20 @@
 import { tenantLimitsOf } from "../auth/key-store.ts";
 import type { KeyLimits, Principal } from "../auth/principal.ts";
-import type { AdmitContext, Admission, GatewayDeps } from "../data-plane/gateway-deps.ts";
+import type {
+	AdmitContext,
+	Admission,
+	GatewayDeps,
+} from "../data-plane/gateway-deps.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import type { Operation } from "../providers/operations.ts";
 import type { PriceLookup } from "../usage/request-record.ts";
-import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
+import type {
+	CostEstimate,
+	LimitDecision,
+	Limiter,
+	LimitTicket,
+} from "./limiter.ts";
 import type { HeaderRecord } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
@@ -25,7 +34,10 @@ import { TokenBucket } from "./token-bucket.ts";
  */
 
 export const DEFAULT_COMPLETION_ESTIMATE = 256;
-const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
+const NO_COMPLETION: ReadonlySet<Operation> = new Set([
+	"embeddings",
+	"count_tokens",
+]);
 
 export interface AdmissionOptions {
 	limiter: Limiter;
@@ -50,7 +62,11 @@ export function estimateUsage(
 ): { prompt: number; completion: number } {
 	const prompt = Math.ceil(Math.max(0, bodyBytes) / 4);
 	let completion = NO_COMPLETION.has(op) ? 0 : DEFAULT_COMPLETION_ESTIMATE;
-	for (const f of ["max_tokens", "max_completion_tokens", "max_output_tokens"]) {
+	for (const f of [
+		"max_tokens",
+		"max_completion_tokens",
+		"max_output_tokens",
+	]) {
 		const v = body[f];
 		if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
 			completion = Math.ceil(v);
@@ -85,7 +101,8 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		for (const t of taken) {
 			limiter.settle(t.ticket, UNDO as CostEstimate);
 			limiter.release(t.ticket);
-			if (t.limits.rpm != null && t.ticket.slot >= 0) rpmBucket.giveBack(t.ticket.slot, 1);
+			if (t.limits.rpm != null && t.ticket.slot >= 0)
+				rpmBucket.giveBack(t.ticket.slot, 1);
 		}
 	};
 
@@ -99,7 +116,12 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		},
 	});
 
-	const onDecision = (d: LimitDecision, s: Subject, taken: Taken[], headers: HeaderRecord): void => {
+	const onDecision = (
+		d: LimitDecision,
+		s: Subject,
+		taken: Taken[],
+		headers: HeaderRecord,
+	): void => {
 		mergeHeaders(headers, d.headers);
 		if (d.ok) {
 			taken.push({ ticket: d.ticket, limits: s.limits });
@@ -109,11 +131,18 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		throw refusalError(d, s, headers);
 	};
 
-	return (principal: Principal, op: Operation, body: Record<string, unknown>, bodyBytes: number, ctx?: AdmitContext) => {
+	return (
+		principal: Principal,
+		op: Operation,
+		body: Record<string, unknown>,
+		bodyBytes: number,
+		ctx?: AdmitContext,
+	) => {
 		const subjects = subjectsOf(principal);
 		if (subjects.length === 0) return NO_LIMITS;
 		const usage = estimateUsage(op, body, bodyBytes);
-		const model = ctx?.model ?? (typeof body.model === "string" ? body.model : "");
+		const model =
+			ctx?.model ?? (typeof body.model === "string" ? body.model : "");
 		const estimate: CostEstimate = {
 			tokens: usage.prompt + usage.completion,
 			usd: model
@@ -134,7 +163,13 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		const taken: Taken[] = [];
 		const headers: HeaderRecord = {};
 		if (!subjects.some((s) => s.limits.max_concurrency != null)) {
-			for (const s of subjects) onDecision(limiter.check(s.key, s.limits, estimate, now()), s, taken, headers);
+			for (const s of subjects)
+				onDecision(
+					limiter.check(s.key, s.limits, estimate, now()),
+					s,
+					taken,
+					headers,
+				);
 			return admitted(taken, headers);
 		}
 		return (async () => {
@@ -158,7 +193,8 @@ function subjectsOf(p: Principal): Subject[] {
 	const out: Subject[] = [];
 	// Counters run even without limits, so a limit added later sees earlier usage.
 	if (p.keyId) out.push({ key: `key:${p.keyId}`, limits: p.limits ?? {} });
-	if (p.tenantId) out.push({ key: `tenant:${p.tenantId}`, limits: tenantLimitsOf(p) ?? {} });
+	if (p.tenantId)
+		out.push({ key: `tenant:${p.tenantId}`, limits: tenantLimitsOf(p) ?? {} });
 	return out;
 }
 
@@ -167,14 +203,23 @@ function mergeHeaders(into: HeaderRecord, add: HeaderRecord): void {
 	for (const kind of ["requests", "tokens"]) {
 		const rem = `x-ratelimit-remaining-${kind}`;
 		if (add[rem] === undefined) continue;
-		if (into[rem] !== undefined && Number(into[rem]) <= Number(add[rem])) continue;
-		for (const h of [`x-ratelimit-limit-${kind}`, rem, `x-ratelimit-reset-${kind}`]) {
+		if (into[rem] !== undefined && Number(into[rem]) <= Number(add[rem]))
+			continue;
+		for (const h of [
+			`x-ratelimit-limit-${kind}`,
+			rem,
+			`x-ratelimit-reset-${kind}`,
+		]) {
 			if (add[h] !== undefined) into[h] = add[h];
 		}
 	}
 }
 
-function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, headers: HeaderRecord): GatewayError {
+function refusalError(
+	d: Extract<LimitDecision, { ok: false }>,
+	s: Subject,
+	headers: HeaderRecord,
+): GatewayError {
 	const who = s.key.startsWith("tenant:") ? "this key's tenant" : "this key";
 	let code: ErrorCode;
 	let message: string;
@@ -185,7 +230,9 @@ function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, head
 			message = `Rate limit reached for ${d.reason === "rpm" ? "requests" : "tokens"} per minute on ${who} (${d.reason}: ${s.limits[d.reason]})`;
 			break;
 		case "concurrency":
-			code = d.retryable ? "PLATFORM_CONCURRENCY_LIMITED" : "PLATFORM_QUOTA_EXCEEDED";
+			code = d.retryable
+				? "PLATFORM_CONCURRENCY_LIMITED"
+				: "PLATFORM_QUOTA_EXCEEDED";
 			message = `Too many concurrent requests on ${who} (max_concurrency: ${s.limits.max_concurrency})`;
 			break;
 		case "daily_requests":

@@ -20,7 +20,11 @@ interface UsageRow {
  * PLATFORM_* errors: bad input, limits) never counted against a quota, so they are left out.
  * The limiter takes the max of what it has and what is restored, so a repeat is harmless.
  */
-export async function restoreUsage(sql: Sql, limiter: Limiter, now: number = Date.now()): Promise<RestoreResult> {
+export async function restoreUsage(
+	sql: Sql,
+	limiter: Limiter,
+	now: number = Date.now(),
+): Promise<RestoreResult> {
 	const day = utcDay(now);
 	const dayStart = new Date(day * 86_400_000).toISOString();
 	const rows = await sql<UsageRow[]>`

@@ -3,7 +3,10 @@ import type { Sql } from "postgres";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
 import type { Logger } from "../logging/logger.ts";
-import { accountKey, type AccountStateTable } from "../routing/account-state-table.ts";
+import {
+	accountKey,
+	type AccountStateTable,
+} from "../routing/account-state-table.ts";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
 import { buildProviderSet, type ProviderSet } from "./provider-registry.ts";
 
@@ -13,14 +16,26 @@ import { buildProviderSet, type ProviderSet } from "./provider-registry.ts";
  * readable across restarts); callers log a loud warning. Production refuses to start without a
  * key (config validation).
  */
-export function secretBoxFor(config: GatewayConfig): { box: SecretBox; devKey: boolean } {
+export function secretBoxFor(config: GatewayConfig): {
+	box: SecretBox;
+	devKey: boolean;
+} {
 	const key = config.auth.encryption_key;
-	if (key && key.trim() !== "") return { box: new SecretBox(parseEncryptionKey(key)), devKey: false };
-	return { box: new SecretBox(createHash("sha256").update("interchange-dev-only-encryption-key").digest()), devKey: true };
+	if (key && key.trim() !== "")
+		return { box: new SecretBox(parseEncryptionKey(key)), devKey: false };
+	return {
+		box: new SecretBox(
+			createHash("sha256")
+				.update("interchange-dev-only-encryption-key")
+				.digest(),
+		),
+		devKey: true,
+	};
 }
 
 /** The AAD a sealed account key is bound to: a ciphertext copied to another row will not open. */
-export const accountSecretContext = (accountId: string) => `provider_account:${accountId}`;
+export const accountSecretContext = (accountId: string) =>
+	`provider_account:${accountId}`;
 
 interface ProviderDbRow {
 	name: string;
@@ -96,12 +111,17 @@ export class ProviderCatalog {
 		const all = [...this.config.providers];
 		for (const p of fromDb) {
 			if (this.configNames.has(p.name)) {
-				this.logger?.warn({ provider: p.name }, "database provider shadowed by the config file's provider of that name");
+				this.logger?.warn(
+					{ provider: p.name },
+					"database provider shadowed by the config file's provider of that name",
+				);
 				continue;
 			}
 			all.push(p);
 		}
-		return buildProviderSet(all, this.config.routing, (p, a) => this.table.allocate(accountKey(p, a)));
+		return buildProviderSet(all, this.config.routing, (p, a) =>
+			this.table.allocate(accountKey(p, a)),
+		);
 	}
 
 	private async loadDb(sql: Sql): Promise<ProviderConfig[]> {
@@ -121,7 +141,9 @@ export class ProviderCatalog {
 			type: p.type,
 			base_url: p.base_url.replace(/\/+$/, ""),
 			models: p.models ?? [],
-			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(p.strategy ?? "")
+			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(
+				p.strategy ?? "",
+			)
 				? (p.strategy as RoutingStrategy)
 				: undefined,
 			headers: p.headers ?? {},

@@ -3,6 +3,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { UpstreamRequest } from "../providers/upstream-request.ts";
 import type { AccountSelector } from "./account-selector.ts";
+import { deadlines } from "./deadline-sweeper.ts";
 import { retryAfterMs } from "./retry-after.ts";
 import type { AccountRef, AttemptOutcome } from "./types.ts";
 
@@ -203,24 +204,19 @@ async function attemptOnce(
 	const onClientAbort = () => controller.abort();
 	req.clientSignal?.addEventListener("abort", onClientAbort, { once: true });
 	const started = performance.now();
-	const firstByteMs = Math.max(
-		1,
-		Math.min(req.firstByteTimeoutMs, req.deadlineAt - started),
-	);
-	const firstByteTimer = setTimeout(() => {
+	// one deadline entry per attempt: first the first-byte limit, then the overall deadline
+	const deadline = deadlines.add(Math.min(started + req.firstByteTimeoutMs, req.deadlineAt), () => {
 		timedOut = true;
 		controller.abort();
-	}, firstByteMs);
+	});
 
 	const { url, headers, body } = req.build(account);
 	req.selector.acquire(account);
 	let released = false;
-	let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 	const release = () => {
 		if (released) return;
 		released = true;
-		clearTimeout(firstByteTimer);
-		if (deadlineTimer) clearTimeout(deadlineTimer);
+		deadlines.remove(deadline);
 		req.clientSignal?.removeEventListener("abort", onClientAbort);
 		req.selector.release(account);
 	};
@@ -263,16 +259,12 @@ async function attemptOnce(
 		};
 	}
 	if (res.ok) {
-		clearTimeout(firstByteTimer);
 		req.selector.report(account, {
 			kind: "success",
 			ttftMs: performance.now() - started,
 		});
-		const remaining = req.deadlineAt - performance.now();
-		deadlineTimer = setTimeout(
-			() => controller.abort(),
-			Math.max(1, remaining),
-		);
+		deadline.at = req.deadlineAt;
+		deadline.onExpire = () => controller.abort();
 		return { response: res, account, abort: () => controller.abort(), release };
 	}
 

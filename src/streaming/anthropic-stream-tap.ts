@@ -49,7 +49,12 @@ export class AnthropicStreamTap implements StreamTransform {
 	private inspect(event: string): void {
 		const data = eventData(event);
 		if (data === null || data.includes('"type":"ping"') || data.includes('"type":"content_block_delta"')) return;
-		let obj: Record<string, any>;
+		let obj: {
+			type?: string;
+			message?: { usage?: unknown };
+			usage?: { output_tokens?: unknown } & Record<string, unknown>;
+			error?: { message?: unknown; type?: string };
+		};
 		try {
 			obj = JSON.parse(data);
 		} catch {

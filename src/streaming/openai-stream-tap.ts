@@ -8,6 +8,17 @@ const ERROR_RE = /"error"\s*:/;
 const RESPONSES_ERROR_RE = /"type"\s*:\s*"error"/;
 const RESPONSES_END = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
+/** The few fields of a stream event the tap looks at. */
+interface StreamEventShape {
+	type?: unknown;
+	code?: unknown;
+	message?: unknown;
+	usage?: unknown;
+	choices?: unknown;
+	error?: { message?: unknown; type?: string } | null;
+	response?: { usage?: unknown; error?: { message?: unknown } | null } | null;
+}
+
 export interface OpenAITapOptions {
 	/**
 	 * The gateway added `stream_options.include_usage`: drop the usage-only chunk so the
@@ -71,7 +82,7 @@ export class OpenAIStreamTap implements StreamTransform {
 		const hasError = ERROR_RE.test(data);
 		const isResponses = data.includes('"type":"response.') || RESPONSES_ERROR_RE.test(data);
 		if (!hasUsage && !hasError && !isResponses) return false;
-		let obj: Record<string, any>;
+		let obj: StreamEventShape;
 		try {
 			obj = JSON.parse(data);
 		} catch {

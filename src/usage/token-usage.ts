@@ -23,10 +23,23 @@ export const emptyUsage = (): TokenUsage => ({
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
+/** The usage fields OpenAI-compatible servers send (chat/completions/embeddings and Responses names). */
+interface OpenAIUsageShape {
+	prompt_tokens?: unknown;
+	input_tokens?: unknown;
+	completion_tokens?: unknown;
+	output_tokens?: unknown;
+	total_tokens?: unknown;
+	prompt_tokens_details?: { cached_tokens?: unknown } | null;
+	input_tokens_details?: { cached_tokens?: unknown } | null;
+	completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+	output_tokens_details?: { reasoning_tokens?: unknown } | null;
+}
+
 /** Reads an OpenAI `usage` object (chat, completions, embeddings or responses shape). */
 export function usageFromOpenAI(u: unknown): TokenUsage | null {
 	if (!u || typeof u !== "object") return null;
-	const o = u as Record<string, any>;
+	const o = u as OpenAIUsageShape;
 	// responses API uses input_tokens/output_tokens
 	const prompt = num(o.prompt_tokens ?? o.input_tokens);
 	const completion = num(o.completion_tokens ?? o.output_tokens);

@@ -4,7 +4,11 @@ import { AuthCache } from "../../src/auth/auth-cache.ts";
 describe("AuthCache", () => {
 	test("positive entries are fresh for the TTL, then stale until maxStale, then gone", () => {
 		let now = 0;
-		const c = new AuthCache<string>({ positiveTtlMs: 100, maxStaleMs: 300, now: () => now });
+		const c = new AuthCache<string>({
+			positiveTtlMs: 100,
+			maxStaleMs: 300,
+			now: () => now,
+		});
 		c.setPositive("h", "v", "key_1");
 		expect(c.get("h")).toEqual({ kind: "positive", value: "v", fresh: true });
 		now = 150;
@@ -15,7 +19,11 @@ describe("AuthCache", () => {
 
 	test("negative entries expire and the map stays within its bound (oldest evicted)", () => {
 		let now = 0;
-		const c = new AuthCache<string>({ negativeTtlMs: 50, maxNegative: 100, now: () => now });
+		const c = new AuthCache<string>({
+			negativeTtlMs: 50,
+			maxNegative: 100,
+			now: () => now,
+		});
 		for (let i = 0; i < 10_000; i++) c.setNegative(`junk-${i}`);
 		expect(c.size.negative).toBe(100);
 		expect(c.get("junk-0").kind).toBe("miss");

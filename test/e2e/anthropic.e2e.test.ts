@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
+import type { LogRow } from "../../src/admin/usage-queries.ts";
 
 /** Issue 6 end to end: OpenAI clients on Claude, Anthropic clients on any provider. */
 
@@ -146,7 +147,8 @@ describe("OpenAI client, Claude model (Anthropic provider)", () => {
 			],
 		});
 		expect(second.choices[0].message.content).toContain("sunny 21C");
-		const toolResult = (mock.requests.at(-1)?.body?.messages as any[]).at(-1);
+		const sent = mock.requests.at(-1)?.body?.messages as { role: string; content: { type: string; tool_use_id?: string }[] }[];
+		const toolResult = sent[sent.length - 1];
 		expect(toolResult.role).toBe("user");
 		expect(toolResult.content[0].type).toBe("tool_result");
 		expect(toolResult.content[0].tool_use_id).toBe(call.id);
@@ -270,11 +272,13 @@ describe("usage", () => {
 		const msg = (await res.json()) as { usage: { input_tokens: number; cache_read_input_tokens: number; output_tokens: number } };
 		const requestId = res.headers.get("x-request-id") as string;
 		expect(msg.usage.cache_read_input_tokens).toBeGreaterThan(0);
-		let rows: any[] = [];
+		let rows: LogRow[] = [];
 		await waitFor(
 			async () => {
-				const page = await fetch(`${gw.url}/admin/logs?limit=200`, { headers: { "x-admin-token": ADMIN } }).then((r) => r.json() as Promise<any>);
-				rows = page.data.filter((r: any) => r.request_id === requestId);
+				const page = await fetch(`${gw.url}/admin/logs?limit=200`, { headers: { "x-admin-token": ADMIN } }).then(
+					(r) => r.json() as Promise<{ data: LogRow[] }>,
+				);
+				rows = page.data.filter((r) => r.request_id === requestId);
 				return rows.length > 0;
 			},
 			{ what: "the usage row" },

@@ -28,17 +28,21 @@ const envFor = (extra: Record<string, string> = {}) => ({
 	...extra,
 });
 
-const admin = (gw: GatewayServer, path: string) =>
+import type { LogRow, UsageRow } from "../../src/admin/usage-queries.ts";
+
+const admin = <T>(gw: GatewayServer, path: string): Promise<T> =>
 	fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } }).then(async (r) => {
 		if (!r.ok) throw new Error(`${path} → ${r.status} ${await r.text()}`);
-		return r.json() as Promise<any>;
+		return (await r.json()) as T;
 	});
 
-async function allLogs(gw: GatewayServer): Promise<any[]> {
-	const rows: any[] = [];
+type LogPage = { data: LogRow[]; next_cursor: string | null };
+
+async function allLogs(gw: GatewayServer): Promise<LogRow[]> {
+	const rows: LogRow[] = [];
 	let cursor: string | null = null;
 	do {
-		const page: { data: any[]; next_cursor: string | null } = await admin(
+		const page: LogPage = await admin<LogPage>(
 			gw,
 			`/admin/logs?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
 		);
@@ -97,8 +101,14 @@ describe("usage rows and the admin read API", () => {
 		await bad.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }).catch(() => {});
 		await client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }).catch(() => {});
 
-		let rows: any[] = [];
-		await waitFor(async () => (rows = await allLogs(gw)).length >= 42, { timeoutMs: 10_000, what: "42 rows" });
+		let rows: LogRow[] = [];
+		await waitFor(
+			async () => {
+				rows = await allLogs(gw);
+				return rows.length >= 42;
+			},
+			{ timeoutMs: 10_000, what: "42 rows" },
+		);
 		expect(rows.length).toBe(42);
 		expect(new Set(rows.map((r) => r.request_id)).size).toBe(42);
 		const ok = rows.filter((r) => r.status === 200);
@@ -112,16 +122,16 @@ describe("usage rows and the admin read API", () => {
 		const ts = rows.map((r) => Date.parse(r.ts));
 		expect(ts).toEqual([...ts].sort((a, b) => b - a));
 
-		const usage = await admin(gw, "/admin/usage?group_by=model");
-		const byModel = Object.fromEntries(usage.data.map((u: any) => [u.group, u]));
+		const usage = await admin<{ data: UsageRow[] }>(gw, "/admin/usage?group_by=model");
+		const byModel = Object.fromEntries(usage.data.map((u) => [u.group, u]));
 		const sum = (pred: (i: number) => boolean) => tokens.reduce((s, t, i) => s + (pred(i) ? t : 0), 0);
 		expect(Number(byModel["gpt-4o-mini"].total_tokens)).toBe(sum((i) => i % 2 === 0));
 		expect(Number(byModel["gpt-4o"].total_tokens)).toBe(sum((i) => i % 2 === 1));
 		expect(Number(byModel["gpt-4o-mini"].requests)).toBe(20);
 
-		const filtered = await admin(gw, "/admin/logs?model=gpt-4o&status=200&limit=5");
+		const filtered = await admin<LogPage>(gw, "/admin/logs?model=gpt-4o&status=200&limit=5");
 		expect(filtered.data.length).toBe(5);
-		expect(filtered.data.every((r: any) => r.model === "gpt-4o" && r.status === 200)).toBe(true);
+		expect(filtered.data.every((r) => r.model === "gpt-4o" && r.status === 200)).toBe(true);
 		expect(typeof filtered.next_cursor).toBe("string");
 	});
 

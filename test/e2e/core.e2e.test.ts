@@ -163,7 +163,8 @@ describe("OpenAI client through the gateway", () => {
 		expect(emptyChoiceChunks).toBe(0);
 		expect(usageSeen).toBe(false);
 		// the gateway asked the upstream for usage anyway, to bill it
-		expect((mock.requests.at(-1)?.body?.stream_options as { include_usage?: boolean }).include_usage).toBe(true);
+		const streamOptions = mock.requests.at(-1)?.body?.stream_options as { include_usage?: boolean } | undefined;
+		expect(streamOptions?.include_usage).toBe(true);
 	});
 
 	test("chat streamed with include_usage: usage chunk last, SDK helper assembles the message", async () => {

@@ -2,8 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { createDb } from "../../src/db/client.ts";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
-import { type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
-import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
+import {
+	type GatewayServer,
+	startGatewayServer,
+} from "../support/gateway-server.ts";
+import {
+	type MockUpstream,
+	startMockUpstream,
+} from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const ADMIN = "e2e-admin-token-0123456789abcdef";
@@ -32,28 +38,47 @@ afterAll(async () => {
 	await mock?.stop();
 }, 30_000);
 
-async function admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+async function admin<T = Record<string, unknown>>(
+	method: string,
+	path: string,
+	body?: unknown,
+): Promise<{ status: number; json: T }> {
 	const res = await fetch(`${gw.url}/admin${path}`, {
 		method,
-		headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+		headers: {
+			authorization: `Bearer ${ADMIN}`,
+			"content-type": "application/json",
+		},
 		body: body === undefined ? undefined : JSON.stringify(body),
 	});
 	return { status: res.status, json: (await res.json()) as T };
 }
 
-async function newKey(fields: Record<string, unknown>): Promise<{ id: string; key: string }> {
-	const r = await admin<{ id: string; key: string }>("POST", "/keys", { tenant_id: "acme", ...fields });
+async function newKey(
+	fields: Record<string, unknown>,
+): Promise<{ id: string; key: string }> {
+	const r = await admin<{ id: string; key: string }>("POST", "/keys", {
+		tenant_id: "acme",
+		...fields,
+	});
 	expect(r.status).toBe(201);
 	clientKeys.push(r.json.key);
 	return r.json;
 }
 
-const client = (apiKey: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+const client = (apiKey: string) =>
+	new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
 const ask = (c: OpenAI, model = "gpt-4o-mini", max_tokens = 5) =>
-	c.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], max_tokens });
+	c.chat.completions.create({
+		model,
+		messages: [{ role: "user", content: "hi" }],
+		max_tokens,
+	});
 
 /** Runs `fn`, expecting an OpenAI APIError; answers it. */
-async function failure(fn: () => Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+async function failure(
+	fn: () => Promise<unknown>,
+): Promise<InstanceType<typeof OpenAI.APIError>> {
 	try {
 		await fn();
 	} catch (e) {
@@ -63,7 +88,8 @@ async function failure(fn: () => Promise<unknown>): Promise<InstanceType<typeof 
 	throw new Error("expected the call to fail");
 }
 
-const header = (e: InstanceType<typeof OpenAI.APIError>, name: string) => e.headers?.get(name) ?? null;
+const header = (e: InstanceType<typeof OpenAI.APIError>, name: string) =>
+	e.headers?.get(name) ?? null;
 
 describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 	test("rpm 5: five 200s, then 429 with retry-after and rate-limit headers", async () => {
@@ -73,7 +99,9 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 			const { data, response } = await ask(c).withResponse();
 			expect(data.choices[0].message.content).toContain("echo:");
 			expect(response.headers.get("x-ratelimit-limit-requests")).toBe("5");
-			expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(String(4 - i));
+			expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(
+				String(4 - i),
+			);
 		}
 		const e = await failure(() => ask(c));
 		expect(e).toBeInstanceOf(OpenAI.RateLimitError);
@@ -90,7 +118,9 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		await ask(c, "gpt-4o-mini");
 		const e = await failure(() => ask(c, "gpt-4o"));
 		expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
-		expect((e.error as { code?: string }).code).toBe("PLATFORM_MODEL_NOT_ALLOWED");
+		expect((e.error as { code?: string }).code).toBe(
+			"PLATFORM_MODEL_NOT_ALLOWED",
+		);
 	});
 
 	test("quota_daily_requests 3: 200, 200, 200, then 429 insufficient_quota, x-should-retry false", async () => {
@@ -111,14 +141,20 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		const revoked = await admin("DELETE", `/keys/${id}`);
 		expect(revoked.status).toBe(200);
 		expect(revoked.json.revoked_at).toBeString();
-		await waitFor(async () => (await failure(() => ask(c)).catch(() => null))?.status === 401, {
-			timeoutMs: 1_000,
-			what: "401 after revoke",
-		});
+		await waitFor(
+			async () =>
+				(await failure(() => ask(c)).catch(() => null))?.status === 401,
+			{
+				timeoutMs: 1_000,
+				what: "401 after revoke",
+			},
+		);
 		for (let i = 0; i < 6; i++) {
 			const e = await failure(() => ask(c));
 			expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
-			expect((e.error as { code?: string }).code).toBe("PLATFORM_AUTH_KEY_REVOKED");
+			expect((e.error as { code?: string }).code).toBe(
+				"PLATFORM_AUTH_KEY_REVOKED",
+			);
 		}
 	});
 
@@ -126,44 +162,63 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		const { id, key } = await newKey({});
 		const c = client(key);
 		for (let i = 0; i < 6; i++) await ask(c);
-		const patched = await admin("PATCH", `/keys/${id}`, { expires_at: new Date(Date.now() - 1_000).toISOString() });
-		expect(patched.status).toBe(200);
-		await waitFor(async () => (await failure(() => ask(c)).catch(() => null))?.status === 401, {
-			timeoutMs: 1_000,
-			what: "401 after expiry",
+		const patched = await admin("PATCH", `/keys/${id}`, {
+			expires_at: new Date(Date.now() - 1_000).toISOString(),
 		});
+		expect(patched.status).toBe(200);
+		await waitFor(
+			async () =>
+				(await failure(() => ask(c)).catch(() => null))?.status === 401,
+			{
+				timeoutMs: 1_000,
+				what: "401 after expiry",
+			},
+		);
 		for (let i = 0; i < 6; i++) {
 			const e = await failure(() => ask(c));
-			expect((e.error as { code?: string }).code).toBe("PLATFORM_AUTH_KEY_EXPIRED");
+			expect((e.error as { code?: string }).code).toBe(
+				"PLATFORM_AUTH_KEY_EXPIRED",
+			);
 		}
 	});
 
 	test("50 concurrent requests on a budget worth 10 requests: at most 10 admitted", async () => {
 		// Price the mock's deterministic answer: input free, output 2,000 USD/Mtok; max_tokens 5
 		// gives 5 completion tokens = 0.01 USD per request, and the estimate equals the real cost.
-		const put = await admin("PUT", "/prices/gpt-4o-mini", { input: 0, output: 2000 });
+		const put = await admin("PUT", "/prices/gpt-4o-mini", {
+			input: 0,
+			output: 2000,
+		});
 		expect(put.status).toBe(200);
 		// The price reached both workers (change bus): six probe requests cost exactly 0.06.
 		const probe = await newKey({});
-		for (let i = 0; i < 6; i++) expect((await ask(client(probe.key))).usage?.completion_tokens).toBe(5);
-		const probed = await admin<{ usage: { spent_usd: number; requests_today: number } }>("GET", `/keys/${probe.id}`);
+		for (let i = 0; i < 6; i++)
+			expect((await ask(client(probe.key))).usage?.completion_tokens).toBe(5);
+		const probed = await admin<{
+			usage: { spent_usd: number; requests_today: number };
+		}>("GET", `/keys/${probe.id}`);
 		expect(probed.json.usage.requests_today).toBe(6);
 		expect(probed.json.usage.spent_usd).toBeCloseTo(0.06, 9);
 		const { key } = await newKey({ budget_usd: 0.1 });
 		const c = client(key);
-		const results = await Promise.allSettled(Array.from({ length: 50 }, () => ask(c, "gpt-4o-mini")));
+		const results = await Promise.allSettled(
+			Array.from({ length: 50 }, () => ask(c, "gpt-4o-mini")),
+		);
 		const ok = results.filter((r) => r.status === "fulfilled").length;
 		const refused = results.filter(
 			(r) =>
 				r.status === "rejected" &&
 				r.reason instanceof OpenAI.APIError &&
-				(r.reason.error as { code?: string }).code === "PLATFORM_BUDGET_EXCEEDED",
+				(r.reason.error as { code?: string }).code ===
+					"PLATFORM_BUDGET_EXCEEDED",
 		);
 		expect(ok).toBeLessThanOrEqual(10);
 		// the estimate equals the real cost here, so the budget is used to the cent
 		expect(ok).toBe(10);
 		expect(ok + refused.length).toBe(50);
-		const e = (refused[0] as PromiseRejectedResult).reason as InstanceType<typeof OpenAI.APIError>;
+		const e = (refused[0] as PromiseRejectedResult).reason as InstanceType<
+			typeof OpenAI.APIError
+		>;
 		expect(header(e, "x-should-retry")).toBe("false");
 	});
 
@@ -175,10 +230,14 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 			models: ["rt-model"],
 		});
 		expect(created.status).toBe(201);
-		const acct = await admin<{ api_key: string }>("POST", "/providers/runtime/accounts", {
-			name: "a1",
-			api_key: PROVIDER_SECRET,
-		});
+		const acct = await admin<{ api_key: string }>(
+			"POST",
+			"/providers/runtime/accounts",
+			{
+				name: "a1",
+				api_key: PROVIDER_SECRET,
+			},
+		);
 		expect(acct.status).toBe(201);
 		expect(acct.json.api_key).not.toContain(PROVIDER_SECRET);
 		const startedAt = Date.now();
@@ -196,19 +255,28 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 				}
 				return streak >= 6;
 			},
-			{ timeoutMs: 1_000, intervalMs: 5, what: "runtime provider serving on every worker" },
+			{
+				timeoutMs: 1_000,
+				intervalMs: 5,
+				what: "runtime provider serving on every worker",
+			},
 		);
 		expect(Date.now() - startedAt).toBeLessThan(1_500);
 		expect(mock.countByKey(PROVIDER_SECRET)).toBeGreaterThanOrEqual(6);
-		const list = await admin<{ data: { name: string; source: string; accounts: { api_key: string; live: unknown }[] }[] }>(
-			"GET",
-			"/providers",
-		);
+		const list = await admin<{
+			data: {
+				name: string;
+				source: string;
+				accounts: { api_key: string; live: unknown }[];
+			}[];
+		}>("GET", "/providers");
 		const runtime = list.json.data.find((p) => p.name === "runtime");
 		expect(runtime?.source).toBe("database");
 		expect(runtime?.accounts[0].live).not.toBeNull();
 		expect(JSON.stringify(list.json)).not.toContain(PROVIDER_SECRET);
-		expect(list.json.data.find((p) => p.name === "openai")?.source).toBe("config");
+		expect(list.json.data.find((p) => p.name === "openai")?.source).toBe(
+			"config",
+		);
 	});
 
 	test("the database holds neither client keys nor provider secrets in plaintext", async () => {
@@ -239,13 +307,17 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 });
 
 /** Every text-like column of every user table, as one string (pg_dump stand-in for PGlite). */
-async function dumpTextColumns(sql: ReturnType<typeof createDb>["sql"]): Promise<string> {
+async function dumpTextColumns(
+	sql: ReturnType<typeof createDb>["sql"],
+): Promise<string> {
 	const cols = await sql<{ table_name: string; column_name: string }[]>`
 		select table_name, column_name from information_schema.columns
 		where table_schema = 'public' and data_type in ('text', 'character varying', 'jsonb', 'ARRAY', 'json')`;
 	const parts: string[] = [];
 	for (const c of cols) {
-		const rows = await sql.unsafe(`select "${c.column_name}"::text as v from "${c.table_name}"`);
+		const rows = await sql.unsafe(
+			`select "${c.column_name}"::text as v from "${c.table_name}"`,
+		);
 		for (const r of rows) parts.push(String(r.v));
 	}
 	return parts.join("\n");
