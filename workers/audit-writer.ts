@@ -175,10 +175,12 @@ function drain(): Promise<boolean> {
 	draining = (async () => {
 		try {
 			while (queue.length > 0) {
+				const generation = queueGeneration;
 				const batch = queue.slice(0, cfg.batchSize);
 				const inserted = await insert(batch);
-				// Only now leave memory: a failed batch stays at the head of the queue.
-				queue.splice(0, batch.length);
+				// Only now leave memory: a failed batch stays at the head of the queue. If a
+				// flush gave up on this insert meanwhile, the queue was spooled and replaced.
+				if (generation === queueGeneration) queue.splice(0, batch.length);
 				stats.batchesWritten++;
 				stats.rowsWritten += inserted;
 				markUp();
@@ -200,18 +202,33 @@ function drain(): Promise<boolean> {
 	});
 }
 
+const FLUSH_DEADLINE_MS = 5_000;
+/** Bumped whenever the queue is spooled wholesale, so an old in-flight write leaves it alone. */
+let queueGeneration = 0;
+
+function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const late = new Promise<boolean>((resolve) => {
+		timer = setTimeout(() => resolve(false), ms);
+	});
+	return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** Shutdown/explicit flush: everything reaches Postgres, or else the spool file. */
 async function flush(): Promise<{ ok: boolean; pending: number }> {
 	if (retryTimer) {
 		clearTimeout(retryTimer);
 		retryTimer = null;
 	}
-	let ok = await drain();
+	// A write stuck on a half-open connection must not hold the shutdown: past the deadline
+	// the queue goes to the spool (rows the stuck write still commits are skipped on replay).
+	let ok = await withDeadline(drain(), FLUSH_DEADLINE_MS);
 	// A drain already in flight may have started before the latest rows arrived.
-	if (ok && queue.length > 0) ok = await drain();
+	if (ok && queue.length > 0) ok = await withDeadline(drain(), FLUSH_DEADLINE_MS);
 	if (!ok) {
 		spoolRows(queue);
 		queue = [];
+		queueGeneration++;
 		if (!stopping) scheduleRetry();
 	}
 	return { ok, pending: ok ? 0 : stats.spoolPending };
@@ -230,6 +247,16 @@ async function init(msg: AuditInit): Promise<void> {
 	// Spool left by a previous run (or a crash): replay now, in the background.
 	if (left.rows > 0) void drain();
 }
+
+// postgres.js can raise a connection error outside any query (a pool reconnecting while
+// Postgres is away). In a worker an uncaught error ends the thread, and with it every row
+// in memory: record it and keep going; the retry loop owns recovery.
+process.on("uncaughtException", (err) => {
+	stats.lastError = `uncaught: ${String((err as Error)?.message ?? err)}`;
+});
+process.on("unhandledRejection", (reason) => {
+	stats.lastError = `unhandled rejection: ${String((reason as Error)?.message ?? reason)}`;
+});
 
 self.onmessage = async (ev: MessageEvent<ToAuditWriter>) => {
 	const msg = ev.data;

@@ -12,7 +12,7 @@ import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
-import { createLogger } from "../logging/logger.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
 import { AccountHealth } from "../routing/account-health.ts";
@@ -37,6 +37,7 @@ let index = -1;
 let nextScrape = 1;
 const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
+let workerLogger: Logger | null = null;
 
 async function dbReady(): Promise<{ ok: boolean; detail?: string }> {
 	if (!db) return { ok: false, detail: "no database" };
@@ -52,6 +53,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	index = init.index;
 	const { config } = init;
 	const logger = createLogger(config.log_level, { worker: index });
+	workerLogger = logger;
 	db = createDb(init.databaseUrl, { max: 4 });
 	const prices = new PriceBook(config.prices);
 	await prices.reload(db.sql).catch((e) => logger.warn({ err: e }, "could not load model_prices"));
@@ -187,6 +189,10 @@ async function drain(timeoutMs: number): Promise<void> {
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });
 }
+
+// An uncaught error would end this thread and every request on it; log it and serve on.
+process.on("uncaughtException", (err) => workerLogger?.error({ err }, "uncaught exception in HTTP worker"));
+process.on("unhandledRejection", (reason) => workerLogger?.error({ err: reason }, "unhandled rejection in HTTP worker"));
 
 self.onmessage = (e: MessageEvent<ToHttpWorker>) => {
 	const msg = e.data;

@@ -45,12 +45,22 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		onError: (err) => logger.warn({ err }, "request_logs partition maintenance failed"),
 	});
 
+	let auditDown = false;
 	const audit = new AuditWriterClient({
 		databaseUrl,
 		dataDir: config.database.data_dir,
 		batchSize: config.audit.batch_size,
 		flushIntervalMs: config.audit.flush_interval_ms,
 		maxQueue: config.audit.max_queue,
+		onError: (err) => logger.error({ err }, "usage writer thread failed"),
+		onStats: (stats) => {
+			// log each change of the writer's health once, not every stats tick
+			if (stats.down !== auditDown) {
+				auditDown = stats.down;
+				if (stats.down) logger.error({ error: stats.lastError }, "usage writer cannot reach Postgres: spooling");
+				else logger.info({ spool_pending: stats.spoolPending }, "usage writer reconnected to Postgres");
+			}
+		},
 	});
 	await audit.start();
 

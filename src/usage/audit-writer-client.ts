@@ -20,6 +20,8 @@ export interface AuditWriterOptions {
 	insertTimeoutMs?: number;
 	statsIntervalMs?: number;
 	onStats?: (stats: AuditWriterStats) => void;
+	/** The writer thread reported an uncaught error. */
+	onError?: (err: Error) => void;
 }
 
 const EMPTY_STATS: AuditWriterStats = {
@@ -83,7 +85,9 @@ export class AuditWriterClient {
 			);
 			worker.addEventListener("error", (ev) => {
 				clearTimeout(timer);
-				reject(new Error(`audit writer failed: ${(ev as ErrorEvent).message}`));
+				const message = (ev as ErrorEvent).message;
+				reject(new Error(`audit writer failed: ${message}`));
+				this.opts.onError?.(new Error(`audit writer error: ${message}`));
 			});
 		});
 		this.send({

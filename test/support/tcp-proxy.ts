@@ -66,62 +66,70 @@ export function startTcpProxy(target: {
 		close: closeBoth,
 		error: closeBoth,
 	};
-	const server = Bun.listen<Pipe>({
-		hostname: "127.0.0.1",
-		port: 0,
-		socket: {
-			open(client) {
-				client.data = { peer: null, backlog: [] };
-				if (refusing) {
-					client.end();
-					return;
-				}
-				open.add(client);
-				Bun.connect<Pipe>({
-					hostname: target.host,
-					port: target.port,
-					data: { peer: client, backlog: [] },
-					socket: upstreamHandlers,
-				}).then(
-					(up) => {
-						if (!open.has(client)) {
-							up.end();
-							return;
-						}
-						open.add(up);
-						// Client bytes that arrived before the upstream existed go first.
-						const early = client.data.backlog.splice(0);
-						client.data.peer = up;
-						for (const chunk of early) writeAll(up, chunk, up.data.backlog);
-					},
-					() => closeBoth(client),
-				);
+	const listen = (port: number) =>
+		Bun.listen<Pipe>({
+			hostname: "127.0.0.1",
+			port,
+			socket: {
+				open(client) {
+					client.data = { peer: null, backlog: [] };
+					if (refusing) {
+						client.end();
+						return;
+					}
+					open.add(client);
+					Bun.connect<Pipe>({
+						hostname: target.host,
+						port: target.port,
+						data: { peer: client, backlog: [] },
+						socket: upstreamHandlers,
+					}).then(
+						(up) => {
+							if (!open.has(client)) {
+								up.end();
+								return;
+							}
+							open.add(up);
+							// Client bytes that arrived before the upstream existed go first.
+							const early = client.data.backlog.splice(0);
+							client.data.peer = up;
+							for (const chunk of early) writeAll(up, chunk, up.data.backlog);
+						},
+						() => closeBoth(client),
+					);
+				},
+				data(client, d) {
+					if (client.data.peer)
+						writeAll(client.data.peer, d, client.data.peer.data.backlog);
+					else client.data.backlog.push(new Uint8Array(d));
+				},
+				drain(client) {
+					flushBacklog(client, client.data.backlog);
+				},
+				close: closeBoth,
+				error: closeBoth,
 			},
-			data(client, d) {
-				if (client.data.peer)
-					writeAll(client.data.peer, d, client.data.peer.data.backlog);
-				else client.data.backlog.push(new Uint8Array(d));
-			},
-			drain(client) {
-				flushBacklog(client, client.data.backlog);
-			},
-			close: closeBoth,
-			error: closeBoth,
-		},
-	});
+		});
+	let server: ReturnType<typeof listen> | null = listen(0);
+	const port = server.port;
 	return {
-		port: server.port,
+		port,
 		cut() {
+			// like a stopped server: the port refuses connections (ECONNREFUSED), open ones drop
 			refusing = true;
+			server?.stop(true);
+			server = null;
 			for (const s of [...open]) closeBoth(s);
 		},
 		restore() {
 			refusing = false;
+			if (!server) server = listen(port);
 		},
 		stop() {
 			refusing = true;
 			for (const s of [...open]) closeBoth(s);
-			server.stop(true);
+			server?.stop(true);
+			server = null;
 		},
 	};
 }
