@@ -20,8 +20,10 @@ async function main(): Promise<void> {
 		throw e;
 	}
 	const logger = createLogger(config.log_level, { role: "supervisor" });
-	if (config.env === "dev" && config.auth.static_keys.length === 0) {
-		logger.warn("no client keys configured (GATEWAY_API_KEYS): every data-plane request will get 401");
+	if (config.env === "dev" && config.auth.static_keys.length === 0 && !config.auth.admin_token) {
+		logger.warn(
+			"no GATEWAY_API_KEYS and no GATEWAY_ADMIN_TOKEN: no client key can be used or created, every data-plane request will get 401",
+		);
 	}
 	const gateway = await startSupervisor(config, logger, pkg.version);
 	let stopping = false;
