@@ -37,7 +37,22 @@ export function createApp(deps: AppDeps) {
 		.use(
 			cors({
 				origin: origins.includes("*") ? true : origins,
-				exposeHeaders: ["x-request-id", "retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"],
+				// explicit lists: the plugin otherwise reflects every request's header names,
+				// a per-request cost; Authorization must be named, "*" does not cover it
+				allowedHeaders: ["authorization", "*"],
+				exposeHeaders: [
+					"x-request-id",
+					"retry-after",
+					"retry-after-ms",
+					"x-should-retry",
+					"x-ratelimit-limit-requests",
+					"x-ratelimit-remaining-requests",
+					"x-ratelimit-reset-requests",
+					"x-ratelimit-limit-tokens",
+					"x-ratelimit-remaining-tokens",
+					"x-ratelimit-reset-tokens",
+				],
+				credentials: false,
 			}),
 		)
 		.derive({ as: "global" }, ({ request, set }) => {

@@ -7,10 +7,11 @@
 import { threadId } from "node:worker_threads";
 import { createDb, type Db } from "../src/db/client.ts";
 import { insertRequestLogs } from "../src/db/insert-request-logs.ts";
-import type {
-	AuditInit,
-	FromAuditWriter,
-	ToAuditWriter,
+import {
+	type AuditInit,
+	type FromAuditWriter,
+	parseLines,
+	type ToAuditWriter,
 } from "../src/usage/audit-protocol.ts";
 import { AuditSpool } from "../src/usage/audit-spool.ts";
 import type { UsageEvent } from "../src/usage/usage-event.ts";
@@ -266,6 +267,11 @@ self.onmessage = async (ev: MessageEvent<ToAuditWriter>) => {
 			return;
 		case "events":
 			for (const e of msg.events) queue.push(e);
+			enforceBound();
+			scheduleFlush();
+			return;
+		case "lines":
+			for (const e of parseLines(msg.ndjson)) queue.push(e);
 			enforceBound();
 			scheduleFlush();
 			return;

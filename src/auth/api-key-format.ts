@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * Client API keys: `sk-ix-` + 43 base62 characters (≈256 bits). Only the SHA-256 hash and a
@@ -39,9 +40,8 @@ export function apiKeyPrefix(key: string): string {
 	return key.slice(0, PREFIX_CHARS);
 }
 
-export function hashApiKey(key: string): string {
-	return createHash("sha256").update(key, "utf8").digest("hex");
-}
+/** The stored form of a key: hex SHA-256. */
+export const hashApiKey = sha256Hex;
 
 /** True for a key in this gateway's format (cheap shape check before any lookup). */
 export function isGatewayApiKey(key: string): boolean {

@@ -1,4 +1,5 @@
 /** Hex SHA-256 of a string (keys are compared and stored only as this). */
 export function sha256Hex(value: string): string {
-	return new Bun.CryptoHasher("sha256").update(value).digest("hex");
+	// the static form allocates no hasher object: this runs on every request
+	return Bun.CryptoHasher.hash("sha256", value, "hex");
 }

@@ -14,6 +14,8 @@ import { openAIToAnthropicResponse } from "../translate/openai-to-anthropic-resp
 import { extractOpenAIUsage } from "../usage/extract-usage.ts";
 import type { PlanInput, UpstreamPlan } from "./upstream-plan.ts";
 
+const utf8 = new TextDecoder();
+
 function parseUpstreamJson(text: string): Record<string, unknown> {
 	try {
 		const v = JSON.parse(text);
@@ -50,7 +52,8 @@ export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
 			const t = new AnthropicToOpenAIStream({ model: requestedModel, includeUsage });
 			return new TranslatingTransform(t, () => t.error, (m, c) => openAIError.errorEvent(m, c), false);
 		},
-		mapBody: (text) => {
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
 			const msg = parseUpstreamJson(text);
 			return {
 				body: JSON.stringify(anthropicToOpenAIResponse(msg, requestedModel)),
@@ -73,7 +76,8 @@ export function anthropicPassthroughPlan(input: PlanInput): UpstreamPlan {
 			body: payload,
 		}),
 		streamTransform: () => new AnthropicStreamTap(),
-		mapBody: (text) => {
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
 			if (op === "count_tokens") return { body: text, usage: null };
 			const msg = parseUpstreamJson(text);
 			return { body: text, usage: msg.usage ? usageFromAnthropic(msg.usage) : null };
@@ -100,7 +104,8 @@ export function anthropicOverOpenAIPlan(input: PlanInput): UpstreamPlan {
 				true,
 			);
 		},
-		mapBody: (text) => {
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
 			const completion = parseUpstreamJson(text);
 			return {
 				body: JSON.stringify(openAIToAnthropicResponse(completion, requestedModel)),

@@ -15,7 +15,27 @@ const ROUTES: [string, Operation][] = [
 	["/messages/count_tokens", "count_tokens"],
 ];
 
-type Ctx = { request: Request; ids: RequestIds; startedAt: number; server: import("bun").Server<unknown> | null };
+type Ctx = {
+	request: Request;
+	ids: RequestIds;
+	startedAt: number;
+	server: import("bun").Server<unknown> | null;
+	set: { headers: Record<string, string | number> };
+};
+
+/**
+ * Hands our own Response to Elysia as it is. With anything left in `set.headers` Elysia
+ * rebuilds the Response around our body (a second stream wrapper on every streamed answer,
+ * the largest single cost in profiles); the request id is already on our Response, and CORS
+ * headers only matter to browsers, which always send Origin: for those we copy them over.
+ */
+function adopt(res: Response, request: Request, set: Ctx["set"]): Response {
+	if (request.headers.has("origin")) {
+		for (const [k, v] of Object.entries(set.headers)) if (!res.headers.has(k)) res.headers.set(k, String(v));
+	}
+	set.headers = {};
+	return res;
+}
 
 /** The OpenAI- and Anthropic-shaped endpoints, under /v1 and /api/v1. Thin: the work is in proxyRequest. */
 export function createDataPlane(deps: GatewayDeps) {
@@ -26,13 +46,13 @@ export function createDataPlane(deps: GatewayDeps) {
 			app.post(
 				`${prefix}${path}`,
 				(c) => {
-					const { request, ids, startedAt, server } = c as unknown as Ctx;
+					const { request, ids, startedAt, server, set } = c as unknown as Ctx;
 					return proxyRequest(deps, op, request, {
 						ids,
 						startedAt,
 						endpoint,
 						keepOpen: () => server?.timeout(request, 0),
-					});
+					}).then((res) => adopt(res, request, set));
 				},
 				{ parse: "none" },
 			);

@@ -1,6 +1,6 @@
 import { buildOpenAIRequest, needsUsageInjection } from "../providers/openai-compatible.ts";
 import { OpenAIStreamTap } from "../streaming/openai-stream-tap.ts";
-import { extractOpenAIUsage } from "../usage/extract-usage.ts";
+import { extractOpenAIUsageFromBytes } from "../usage/extract-usage.ts";
 import type { PlanInput, UpstreamPlan } from "./upstream-plan.ts";
 
 /** OpenAI-shaped client → OpenAI-compatible upstream: bytes go through, usage is read on the side. */
@@ -10,6 +10,7 @@ export function openAIPassthroughPlan(input: PlanInput): UpstreamPlan {
 	return {
 		build: (account) => buildOpenAIRequest(provider, account, op, model, body, raw),
 		streamTransform: () => new OpenAIStreamTap({ stripUsageChunk: strip }),
-		mapBody: (text) => ({ body: text, usage: extractOpenAIUsage(text) }),
+		// the bytes go back as they came; only the tail is decoded to find the usage
+		mapBody: (bytes) => ({ body: bytes, usage: extractOpenAIUsageFromBytes(bytes) }),
 	};
 }

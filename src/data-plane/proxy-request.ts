@@ -95,7 +95,7 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 			maxSwitches: deps.config.routing.max_account_switches,
 			deadlineAt: ctx.startedAt + deps.config.routing.request_timeout_ms,
 			firstByteTimeoutMs: deps.config.routing.first_byte_timeout_ms,
-			clientSignal: request.signal,
+			clientGone: () => request.signal.aborted,
 			build: plan.build,
 		});
 		ev.account = up.account.name;
@@ -127,15 +127,15 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 			});
 		}
 
-		let text: string;
+		let bytes: Uint8Array<ArrayBuffer>;
 		try {
-			text = await up.response.text();
+			bytes = new Uint8Array(await up.response.arrayBuffer());
 		} catch {
 			throw new GatewayError("UPSTREAM_BAD_RESPONSE", "The upstream connection broke while sending the answer");
 		} finally {
 			up.release();
 		}
-		const mapped = plan.mapBody(text);
+		const mapped = plan.mapBody(bytes);
 		record.finish(200, null, mapped.usage);
 		admission?.settle(ev.total_tokens, ev.cost_usd);
 		admission = null;

@@ -10,7 +10,7 @@ export interface UpstreamPlan {
 	build(account: AccountRef): UpstreamRequest;
 	streamTransform(): StreamTransform;
 	/** A whole (non-streamed) upstream answer → the client's body and the usage it reports. */
-	mapBody(text: string): { body: string; usage: TokenUsage | null };
+	mapBody(bytes: Uint8Array<ArrayBuffer>): { body: string | Uint8Array<ArrayBuffer>; usage: TokenUsage | null };
 }
 
 export interface PlanInput {

@@ -6,35 +6,35 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const MAX_MEMO = 10_000;
 
 /**
- * Rendered label sets are memoised: the same few route/model/provider/status combinations
- * repeat on every request, and escaping them each time showed up in profiles.
+ * Rendered label sets are memoised by a cheap key: the same few route/model/provider/status
+ * combinations repeat on every request, and escaping them each time showed up in profiles.
  */
-function memo<A extends unknown[]>(render: (...args: A) => string): (...args: A) => string {
-	const cache = new Map<string, string>();
-	return (...args: A) => {
-		const key = args.join("\u0000");
-		let v = cache.get(key);
+class LabelMemo {
+	private readonly cache = new Map<string, string>();
+	get(key: string, render: () => string): string {
+		let v = this.cache.get(key);
 		if (v === undefined) {
-			v = render(...args);
-			if (cache.size >= MAX_MEMO) cache.clear();
-			cache.set(key, v);
+			v = render();
+			if (this.cache.size >= MAX_MEMO) this.cache.clear();
+			this.cache.set(key, v);
 		}
 		return v;
-	};
+	}
 }
 
 /** Turns each finished request into counters and histograms (a RequestRecord listener). */
 export function requestMetricsListener(reg: MetricsRegistry) {
-	const routeLabels = memo((route: string) => labels({ route }));
-	const requestLabels = memo((route: string, model: string | null, provider: string | null, status: number) =>
-		labels({ route, model, provider, status }),
-	);
-	const tokenLabels = memo((model: string, kind: string) => labels({ model, kind }));
-	const modelLabels = memo((model: string | null) => labels({ model }));
-	const upstreamLabels = memo((provider: string | null, account: string | null, code: string) =>
-		labels({ provider, account, code }),
-	);
-	const providerLabels = memo((provider: string | null) => labels({ provider }));
+	const memo = new LabelMemo();
+	const routeLabels = (route: string) => memo.get(`r\u0000${route}`, () => labels({ route }));
+	const requestLabels = (route: string, model: string | null, provider: string | null, status: number) =>
+		memo.get(`q\u0000${route}\u0000${model}\u0000${provider}\u0000${status}`, () =>
+			labels({ route, model, provider, status }),
+		);
+	const tokenLabels = (model: string, kind: string) => memo.get(`t\u0000${model}\u0000${kind}`, () => labels({ model, kind }));
+	const modelLabels = (model: string | null) => memo.get(`m\u0000${model}`, () => labels({ model }));
+	const upstreamLabels = (provider: string | null, account: string | null, code: string) =>
+		memo.get(`u\u0000${provider}\u0000${account}\u0000${code}`, () => labels({ provider, account, code }));
+	const providerLabels = (provider: string | null) => memo.get(`p\u0000${provider}`, () => labels({ provider }));
 	return (ev: UsageEvent): void => {
 		const route = routeLabels(ev.endpoint);
 		reg.inc(

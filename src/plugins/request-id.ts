@@ -15,7 +15,7 @@ export interface RequestIds {
  * make two requests collapse into one usage row.
  */
 export function requestIdsFor(headers: Headers): RequestIds {
-	const id = `req_${Bun.randomUUIDv7().replaceAll("-", "")}`;
+	const id = `req_${Bun.randomUUIDv7()}`;
 	const given = headers.get("x-request-id");
 	const clientId = given && VALID_ID.test(given) ? given : null;
 	return { id, clientId, visible: clientId ?? id };

@@ -3,7 +3,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { UpstreamRequest } from "../providers/upstream-request.ts";
 import type { AccountSelector } from "./account-selector.ts";
-import { deadlines } from "./deadline-sweeper.ts";
+import { type Deadline, deadlines } from "./deadline-sweeper.ts";
 import { retryAfterMs } from "./retry-after.ts";
 import type { AccountRef, AttemptOutcome } from "./types.ts";
 
@@ -16,7 +16,11 @@ export interface FailoverRequest {
 	/** performance.now() by which every attempt, and the body that follows, must be done. */
 	deadlineAt: number;
 	firstByteTimeoutMs: number;
-	clientSignal?: AbortSignal | null;
+	/**
+	 * True once the client has gone away. Read lazily: touching `request.signal` costs a few
+	 * microseconds, so it is only polled for attempts that last (see CLIENT_WATCH_AFTER_MS).
+	 */
+	clientGone?: () => boolean;
 	build: (account: AccountRef) => UpstreamRequest;
 }
 
@@ -42,6 +46,8 @@ type Failure = {
 };
 
 const MAX_BACKOFF_MS = 1_000;
+const CLIENT_WATCH_AFTER_MS = 250;
+const CLIENT_WATCH_EVERY_MS = 250;
 
 /** Upstream status → what the attempt tells us about the account, and what the client would see. */
 function classify(
@@ -132,7 +138,7 @@ export async function callWithFailover(
 
 	let attemptsMade = 0;
 	for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-		if (req.clientSignal?.aborted)
+		if (attempt > 1 && req.clientGone?.())
 			throw new GatewayError(
 				"CLIENT_CLOSED_REQUEST",
 				"The client closed the request",
@@ -201,14 +207,26 @@ async function attemptOnce(
 ): Promise<AttemptResult> {
 	const controller = new AbortController();
 	let timedOut = false;
-	const onClientAbort = () => controller.abort();
-	req.clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+	let clientLeft = false;
 	const started = performance.now();
 	// one deadline entry per attempt: first the first-byte limit, then the overall deadline
 	const deadline = deadlines.add(Math.min(started + req.firstByteTimeoutMs, req.deadlineAt), () => {
 		timedOut = true;
 		controller.abort();
 	});
+	// an attempt that lasts is checked for a departed client now and then, so an abandoned
+	// request stops costing upstream tokens; quick attempts never pay for the check
+	let watch: Deadline | null = null;
+	const clientGone = req.clientGone;
+	if (clientGone) {
+		const check = () => {
+			if (clientGone()) {
+				clientLeft = true;
+				controller.abort();
+			} else watch = deadlines.add(performance.now() + CLIENT_WATCH_EVERY_MS, check);
+		};
+		watch = deadlines.add(started + CLIENT_WATCH_AFTER_MS, check);
+	}
 
 	const { url, headers, body } = req.build(account);
 	req.selector.acquire(account);
@@ -217,7 +235,7 @@ async function attemptOnce(
 		if (released) return;
 		released = true;
 		deadlines.remove(deadline);
-		req.clientSignal?.removeEventListener("abort", onClientAbort);
+		if (watch) deadlines.remove(watch);
 		req.selector.release(account);
 	};
 
@@ -231,7 +249,7 @@ async function attemptOnce(
 		});
 	} catch {
 		release();
-		if (req.clientSignal?.aborted) {
+		if (clientLeft) {
 			return {
 				failure: {
 					code: "CLIENT_CLOSED_REQUEST",

@@ -35,6 +35,8 @@ export function providerSetFor(config: GatewayConfig, table: AccountStateTable):
 
 function logLine(logger: Logger): RecordListener {
 	return (ev: UsageEvent) => {
+		// the level check first: building the line is the cost when it is not written
+		if (ev.status < 500 ? !logger.isLevelEnabled("info") : !logger.isLevelEnabled("warn")) return;
 		const fields = {
 			request_id: ev.request_id,
 			client_request_id: ev.client_request_id ?? undefined,

@@ -116,7 +116,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const msg = e.data;
 			switch (msg.type) {
 				case "usage":
-					if (config.audit.enabled) for (const ev of msg.events) audit.write(ev);
+					if (config.audit.enabled) audit.writeSerialized(msg.ndjson, msg.count);
 					break;
 				case "listening":
 					listening.add(msg.index);

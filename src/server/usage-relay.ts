@@ -1,31 +1,40 @@
 import type { UsageSink } from "../usage/request-record.ts";
 import type { UsageEvent } from "../usage/usage-event.ts";
 
+/** How long events may wait in the worker before crossing to the supervisor. */
+const BATCH_MS = 2;
+
 /**
- * Worker-side usage sink: events collect in an array and cross to the supervisor as one
- * postMessage per microtask, so requests finishing together cost one structured clone.
- * Message order is kept, so everything written before `flushNow()` arrives before what
- * the worker posts after it (the drain relies on this).
+ * Worker-side usage sink. Events are serialised to NDJSON as they finish and cross to the
+ * supervisor as one string per couple of milliseconds: a string is the cheapest thing to
+ * post between threads (measured about half the cost of structured-cloning the objects on
+ * each side), and the supervisor forwards it to the audit writer without parsing it.
+ * Message order is kept, so everything written before `flushNow()` arrives before what the
+ * worker posts after it (the drain relies on this).
  */
 export class UsageRelay implements UsageSink {
-	private pending: UsageEvent[] = [];
-	private scheduled = false;
+	private pending = "";
+	private count = 0;
+	private timer: ReturnType<typeof setTimeout> | null = null;
 
-	constructor(private readonly post: (events: UsageEvent[]) => void) {}
+	constructor(private readonly post: (ndjson: string, count: number) => void) {}
 
 	write(event: UsageEvent): void {
-		this.pending.push(event);
-		if (!this.scheduled) {
-			this.scheduled = true;
-			queueMicrotask(() => this.flushNow());
-		}
+		this.pending += `${JSON.stringify(event)}\n`;
+		this.count++;
+		if (!this.timer) this.timer = setTimeout(() => this.flushNow(), BATCH_MS);
 	}
 
 	flushNow(): void {
-		this.scheduled = false;
-		if (this.pending.length === 0) return;
+		if (this.timer) {
+			clearTimeout(this.timer);
+			this.timer = null;
+		}
+		if (this.count === 0) return;
 		const batch = this.pending;
-		this.pending = [];
-		this.post(batch);
+		const count = this.count;
+		this.pending = "";
+		this.count = 0;
+		this.post(batch, count);
 	}
 }

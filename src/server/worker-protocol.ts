@@ -1,6 +1,5 @@
 import type { GatewayConfig } from "../config/types.ts";
 import type { MetricsSnapshot } from "../metrics/registry.ts";
-import type { UsageEvent } from "../usage/usage-event.ts";
 
 /** Supervisor → HTTP worker. */
 export type ToHttpWorker =
@@ -23,7 +22,8 @@ export type ToHttpWorker =
 /** HTTP worker → supervisor. */
 export type FromHttpWorker =
 	| { type: "listening"; index: number; port: number }
-	| { type: "usage"; events: UsageEvent[] }
+	/** Finished requests' usage events as NDJSON (one JSON object a line). */
+	| { type: "usage"; ndjson: string; count: number }
 	| { type: "scrape"; id: number }
 	| { type: "metrics-snapshot"; id: number; snapshot: MetricsSnapshot }
 	| { type: "drained"; index: number; forced: boolean }

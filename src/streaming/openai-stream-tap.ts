@@ -3,9 +3,19 @@ import { eventData, SseFramer } from "./sse-framer.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
 const enc = new TextEncoder();
-const USAGE_RE = /"usage"\s*:\s*\{/;
-const ERROR_RE = /"error"\s*:/;
 const RESPONSES_ERROR_RE = /"type"\s*:\s*"error"/;
+
+/** True when the event carries a `"usage": {…}` object (not the `"usage":null` of ordinary chunks). */
+function hasUsageObject(data: string): boolean {
+	const at = data.lastIndexOf('"usage"');
+	if (at === -1) return false;
+	for (let i = at + 7; i < data.length; i++) {
+		const c = data.charCodeAt(i);
+		if (c === 123) return true; // {
+		if (c !== 58 && c !== 32 && c !== 9 && c !== 10 && c !== 13) return false; // not ":" or space
+	}
+	return false;
+}
 const RESPONSES_END = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** The few fields of a stream event the tap looks at. */
@@ -78,9 +88,9 @@ export class OpenAIStreamTap implements StreamTransform {
 			this.completed = true;
 			return false;
 		}
-		const hasUsage = USAGE_RE.test(data);
-		const hasError = ERROR_RE.test(data);
-		const isResponses = data.includes('"type":"response.') || RESPONSES_ERROR_RE.test(data);
+		const hasUsage = hasUsageObject(data);
+		const hasError = data.includes('"error"');
+		const isResponses = data.includes('"type":"response.') || (hasError && RESPONSES_ERROR_RE.test(data));
 		if (!hasUsage && !hasError && !isResponses) return false;
 		let obj: StreamEventShape;
 		try {

@@ -1,4 +1,5 @@
 import type { TokenUsage } from "../usage/token-usage.ts";
+import { type KeepaliveTarget, keepalives } from "./keepalive-ticker.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
 const KEEPALIVE = new TextEncoder().encode(": keepalive\n\n");
@@ -40,12 +41,12 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	let ended = false;
 	let ttftMs: number | null = null;
 	let lastSend = performance.now();
-	let timer: ReturnType<typeof setInterval> | undefined;
+	let keepalive: KeepaliveTarget | undefined;
 
 	const end = (controller: ReadableStreamDefaultController<Uint8Array> | null, r: Partial<RelayResult>) => {
 		if (ended) return;
 		ended = true;
-		if (timer) clearInterval(timer);
+		if (keepalive) keepalives.remove(keepalive);
 		if (controller) {
 			try {
 				controller.close();
@@ -101,20 +102,18 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	return new ReadableStream<Uint8Array>(
 		{
 			start(controller) {
-				timer = setInterval(
-					() => {
-						if (ended || !transform.atBoundary) return;
-						if (performance.now() - lastSend < opts.keepaliveMs) return;
-						lastSend = performance.now();
+				keepalive = {
+					tick(now) {
+						if (ended || !transform.atBoundary || now - lastSend < opts.keepaliveMs) return;
+						lastSend = now;
 						try {
 							controller.enqueue(KEEPALIVE);
 						} catch {
 							// stream closed between the check and the enqueue
 						}
 					},
-					Math.max(50, Math.floor(opts.keepaliveMs / 2)),
-				);
-				timer.unref?.();
+				};
+				keepalives.add(keepalive, opts.keepaliveMs);
 			},
 			async pull(controller) {
 				for (;;) {

@@ -10,16 +10,27 @@ export class SseFramer {
 
 	/** Returns the whole events completed by this chunk, each ending with its blank line. */
 	push(chunk: Uint8Array): string[] {
-		const text = this.carry + this.decoder.decode(chunk, { stream: true });
+		const decoded = this.decoder.decode(chunk, { stream: true });
+		const text = this.carry.length > 0 ? this.carry + decoded : decoded;
 		const out: string[] = [];
 		let start = 0;
-		for (;;) {
-			const end = findBoundary(text, start);
-			if (end === -1) break;
-			out.push(text.slice(start, end));
-			start = end;
+		if (text.indexOf("\r") === -1) {
+			// the common case (LF only): one native search per event
+			for (;;) {
+				const k = text.indexOf("\n\n", start);
+				if (k === -1) break;
+				out.push(text.slice(start, k + 2));
+				start = k + 2;
+			}
+		} else {
+			for (;;) {
+				const end = findBoundary(text, start);
+				if (end === -1) break;
+				out.push(text.slice(start, end));
+				start = end;
+			}
 		}
-		this.carry = text.slice(start);
+		this.carry = start === 0 ? text : text.slice(start);
 		return out;
 	}
 
@@ -68,6 +79,13 @@ function findBoundary(text: string, from: number): number {
 
 /** The `data:` payload of one framed event (joined when multi-line), or null. */
 export function eventData(event: string): string | null {
+	// fast path: a single `data: …` line followed by the blank line
+	if (event.startsWith("data: ")) {
+		const nl = event.indexOf("\n");
+		if (nl === event.length - 2 && event.charCodeAt(nl + 1) === 10 && event.charCodeAt(nl - 1) !== 13) {
+			return event.slice(6, nl);
+		}
+	}
 	let data: string | null = null;
 	for (const line of event.split(/\r\n|\r|\n/)) {
 		if (line.startsWith("data:")) {

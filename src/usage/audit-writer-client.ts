@@ -1,8 +1,9 @@
 import { threadId } from "node:worker_threads";
-import type {
-	AuditWriterStats,
-	FromAuditWriter,
-	ToAuditWriter,
+import {
+	type AuditWriterStats,
+	type FromAuditWriter,
+	parseLines,
+	type ToAuditWriter,
 } from "./audit-protocol.ts";
 import { AuditSpool } from "./audit-spool.ts";
 import type { UsageEvent } from "./usage-event.ts";
@@ -114,6 +115,20 @@ export class AuditWriterClient {
 			this.postScheduled = true;
 			queueMicrotask(() => this.postPending());
 		}
+	}
+
+	/**
+	 * Events already serialised as NDJSON (what HTTP workers send): forwarded as one string,
+	 * never parsed on this thread. Order with `write` is kept.
+	 */
+	writeSerialized(ndjson: string, count: number): void {
+		if (count === 0) return;
+		if (this.stopped) {
+			this.spoolLate(...parseLines(ndjson));
+			return;
+		}
+		this.postPending();
+		this.send({ type: "lines", ndjson });
 	}
 
 	/** Everything written so far reaches Postgres (ok) or the spool file (ok=false, pending rows). */

@@ -44,3 +44,24 @@ export function extractOpenAIUsage(text: string): TokenUsage | null {
 		return null;
 	}
 }
+
+const TAIL_BYTES = 4096;
+const utf8 = new TextDecoder();
+
+/**
+ * The usage of a whole OpenAI-style answer given as bytes: OpenAI-compatible servers put
+ * `usage` at the end, so only the tail is decoded; the whole body only when that fails.
+ */
+export function extractOpenAIUsageFromBytes(bytes: Uint8Array): TokenUsage | null {
+	if (bytes.byteLength > TAIL_BYTES) {
+		const slice = extractUsageText(utf8.decode(bytes.subarray(bytes.byteLength - TAIL_BYTES)));
+		if (slice) {
+			try {
+				return usageFromOpenAI(JSON.parse(slice));
+			} catch {
+				// fall through to the whole body
+			}
+		}
+	}
+	return extractOpenAIUsage(utf8.decode(bytes));
+}

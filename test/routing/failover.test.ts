@@ -27,6 +27,7 @@ import {
 import { createPoolAccountSelector } from "../../src/routing/pool-account-selector.ts";
 import { StickySessions } from "../../src/routing/sticky-sessions.ts";
 import { freePort } from "../support/free-port.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /**
  * The upstream's behaviour is chosen by the account key in `authorization: Bearer <key>`:
@@ -415,13 +416,18 @@ describe("callWithFailover", () => {
 		expect(calls.get("sk-401")).toBe(2);
 	});
 
-	test("an already aborted client signal makes no upstream call", async () => {
-		const s = setup([["a", "sk-ok"]]);
+	test("a client that left during a slow attempt aborts it, and no further account is tried", async () => {
+		const s = setup([
+			["a", "sk-slow"],
+			["b", "sk-ok"],
+		]);
 		const ac = new AbortController();
+		const pending = failure(s.call({ clientGone: () => ac.signal.aborted, firstByteTimeoutMs: 10_000 }));
+		await waitFor(() => (calls.get("sk-slow") ?? 0) > 0, { what: "the slow attempt to start" });
 		ac.abort();
-		const e = await failure(s.call({ clientSignal: ac.signal }));
+		const e = await pending;
 		expect(e.code).toBe("CLIENT_CLOSED_REQUEST");
-		expect(calls.size).toBe(0);
+		expect(calls.get("sk-ok") ?? 0).toBe(0);
 	});
 
 	test("no account at all → UPSTREAM_NO_ACCOUNT (503)", async () => {
