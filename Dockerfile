@@ -6,9 +6,12 @@ RUN bun install --frozen-lockfile --production
 
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
+# fetch allows 256 concurrent upstream requests unless told otherwise: with long streams that
+# would be the gateway's real concurrency cap
 ENV NODE_ENV=production \
     GATEWAY_DATA_DIR=/data \
-    PORT=8080
+    PORT=8080 \
+    BUN_CONFIG_MAX_HTTP_REQUESTS=65535
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json bun.lock tsconfig.json ./
 COPY src ./src

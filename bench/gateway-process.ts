@@ -124,6 +124,7 @@ export async function startGateway(
 	const base: Record<string, string> = {
 		PORT: String(port),
 		LOG_LEVEL: "warn",
+		BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
 		GATEWAY_DATA_DIR: dataDir,
 		HOME: process.env.HOME ?? "/tmp",
 	};

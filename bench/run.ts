@@ -14,6 +14,7 @@ import {
 	startBareProxy,
 	startGateway,
 } from "./gateway-process.ts";
+import { formatFeatures, runFeatureComparison } from "./features.ts";
 import { defaultSeconds, runLoad } from "./load.ts";
 import { type BenchRow, formatTable, type Ratio } from "./report.ts";
 import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
@@ -152,6 +153,16 @@ async function main(): Promise<number> {
 		console.log(`\n${formatTable(rows, ratios)}`);
 		for (const n of notes) console.log(`\nnote: ${n}`);
 
+		// the gateway under test is stopped first: variants must not share the cores with it
+		for (const s of servers.splice(0)) await s.stop().catch(() => {});
+		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null = null;
+		if (wanted.has("gateway") && process.env.BENCH_FEATURES !== "0") {
+			const featureSeconds = Number(process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5));
+			console.log(`\nfeature costs: gateway variants one at a time, ${featureSeconds} s each`);
+			features = await runFeatureComparison(mock, concurrency, featureSeconds);
+			console.log(`\n${formatFeatures(features.rows, features.ratios)}`);
+		}
+
 		const dir = join(import.meta.dir, "results");
 		mkdirSync(dir, { recursive: true });
 		const file = join(dir, "latest.json");
@@ -161,8 +172,10 @@ async function main(): Promise<number> {
 			cpus: navigator.hardwareConcurrency,
 			concurrency,
 			seconds,
+			database: process.env.DATABASE_URL ? "postgres (DATABASE_URL)" : "embedded PGlite",
 			rows,
 			ratios,
+			features,
 			notes,
 		};
 		writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -25,6 +25,12 @@ async function main(): Promise<void> {
 			"no GATEWAY_API_KEYS and no GATEWAY_ADMIN_TOKEN: no client key can be used or created, every data-plane request will get 401",
 		);
 	}
+	if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
+		// read by Bun at process start only: setting it from here would have no effect
+		logger.warn(
+			"BUN_CONFIG_MAX_HTTP_REQUESTS is not set: at most 256 upstream requests (streams included) run at once; `bun run start` sets 65535",
+		);
+	}
 	const gateway = await startSupervisor(config, logger, pkg.version);
 	let stopping = false;
 	const onSignal = (sig: string) => {

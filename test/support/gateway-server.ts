@@ -69,6 +69,7 @@ export async function startGatewayServer(opts: GatewayServerOptions = {}): Promi
 		GATEWAY_DATA_DIR: dataDir,
 		GATEWAY_HTTP_WORKERS: String(opts.workers ?? 1),
 		LOG_LEVEL: "info",
+		BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
 		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
 		...opts.env,
 	};

@@ -1,0 +1,185 @@
+/**
+ * Feature costs: the same load against gateway variants started one after another (never
+ * side by side, so they do not share the two cores), each compared with its baseline:
+ * audit on vs off, three accounts vs one, a virtual key with every limit vs a static key,
+ * and Anthropic → OpenAI stream translation vs OpenAI pass-through.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MockUpstream } from "../test/support/mock-upstream.ts";
+import { gatewayEnvFor, type ServerProcess, startGateway } from "./gateway-process.ts";
+import { type LoadResult, runLoad } from "./load.ts";
+import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
+
+const ADMIN = "bench-admin-token-0123456789";
+
+export interface FeatureRow {
+	variant: string;
+	scenario: string;
+	rps: number;
+	p50: number;
+	p99: number;
+	errors: number;
+	/** Usage rows the audit writer inserted per second during the run (when known). */
+	auditRowsPerSec?: number;
+}
+
+export interface FeatureRatio {
+	what: string;
+	ratio: number;
+	target: string;
+}
+
+interface Variant {
+	name: string;
+	env: Record<string, string>;
+	/** Runs after start; returns the client key to use. */
+	prepare?: (gw: ServerProcess) => Promise<string>;
+	scenarios: Scenario[];
+}
+
+function configFile(mockUrl: string, accounts: number): string {
+	const dir = mkdtempSync(join(tmpdir(), "interchange-bench-cfg-"));
+	const path = join(dir, "gateway.toml");
+	const accountTables = Array.from(
+		{ length: accounts },
+		(_, i) => `  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
+	).join("\n");
+	writeFileSync(
+		path,
+		`[[providers]]
+name = "openai"
+type = "openai"
+base_url = "${mockUrl}/v1"
+models = ["gpt-4o-mini"]
+${accountTables}
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = "${mockUrl}/v1"
+models = ["claude-bench"]
+api_key = "bench-anthropic"
+
+[[prices]]
+model = "gpt-4o-mini"
+input = 0.15
+output = 0.60
+`,
+	);
+	return path;
+}
+
+async function createLimitedKey(gw: ServerProcess): Promise<string> {
+	const res = await fetch(`${gw.url}/admin/keys`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+		body: JSON.stringify({
+			tenant_id: "bench",
+			name: "bench",
+			rpm: 100_000_000,
+			tpm: 1_000_000_000,
+			max_concurrency: 10_000,
+			quota_daily_requests: 1_000_000_000,
+			quota_daily_tokens: 100_000_000_000,
+			budget_usd: 1_000_000,
+		}),
+	});
+	if (res.status !== 201) throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
+	return ((await res.json()) as { key: string }).key;
+}
+
+async function auditRowsWritten(gw: ServerProcess): Promise<number> {
+	const text = await (await fetch(`${gw.url}/metrics`)).text();
+	const m = /^interchange_audit_rows_written_total (\d+)/m.exec(text);
+	return m ? Number(m[1]) : 0;
+}
+
+const claudeStream: Scenario = {
+	name: "chat stream (Anthropic upstream)",
+	path: "/v1/chat/completions",
+	body: { ...(streamedChat.body as object), model: "claude-bench" },
+	stream: true,
+};
+
+export async function runFeatureComparison(
+	mock: MockUpstream,
+	concurrency: number,
+	seconds: number,
+): Promise<{ rows: FeatureRow[]; ratios: FeatureRatio[] }> {
+	const base = gatewayEnvFor(mock.url);
+	const oneAccount = configFile(mock.url, 1);
+	const threeAccounts = configFile(mock.url, 3);
+	const common = { GATEWAY_API_KEYS: base.GATEWAY_API_KEYS, GATEWAY_ADMIN_TOKEN: ADMIN };
+	const variants: Variant[] = [
+		{ name: "audit off", env: { ...common, GATEWAY_CONFIG: oneAccount, GATEWAY_AUDIT: "off" }, scenarios: [plainChat] },
+		{
+			name: "audit on",
+			env: { ...common, GATEWAY_CONFIG: oneAccount },
+			scenarios: [plainChat, streamedChat, claudeStream],
+		},
+		{ name: "3 accounts", env: { ...common, GATEWAY_CONFIG: threeAccounts }, scenarios: [plainChat] },
+		{
+			name: "virtual key + limits",
+			env: { ...common, GATEWAY_CONFIG: oneAccount },
+			prepare: createLimitedKey,
+			scenarios: [plainChat],
+		},
+	];
+	const rows: FeatureRow[] = [];
+	for (const v of variants) {
+		const gw = await startGateway(v.env);
+		try {
+			const key = v.prepare ? await v.prepare(gw) : base.GATEWAY_API_KEYS;
+			for (const s of v.scenarios) {
+				const before = await auditRowsWritten(gw);
+				const r: LoadResult = await runLoad({
+					url: gw.url,
+					path: s.path,
+					body: s.body,
+					headers: { authorization: `Bearer ${key}` },
+					concurrency,
+					seconds,
+					stream: s.stream,
+				});
+				const after = await auditRowsWritten(gw);
+				const row: FeatureRow = {
+					variant: v.name,
+					scenario: s.name,
+					rps: Math.round(r.rps),
+					p50: r.p50,
+					p99: r.p99,
+					errors: r.errors,
+				};
+				// warm-up rows are included; the rate is the writer's, over the measured window
+				if (v.name === "audit on" && s === plainChat) row.auditRowsPerSec = Math.round((after - before) / seconds);
+				rows.push(row);
+				console.log(`  ${v.name} / ${s.name}: ${row.rps} req/s, p50 ${row.p50} ms, errors ${row.errors}`);
+			}
+		} finally {
+			await gw.stop();
+		}
+	}
+	const find = (variant: string, scenario: string) =>
+		rows.find((r) => r.variant === variant && r.scenario === scenario)?.rps ?? 0;
+	const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1000) / 1000);
+	const ratios: FeatureRatio[] = [
+		{ what: "audit on / audit off (plain)", ratio: ratio(find("audit on", plainChat.name), find("audit off", plainChat.name)), target: ">= 0.95 (issue 3)" },
+		{ what: "virtual key + limits / static key (plain)", ratio: ratio(find("virtual key + limits", plainChat.name), find("audit on", plainChat.name)), target: ">= 0.95 (issue 4)" },
+		{ what: "3 accounts / 1 account (plain)", ratio: ratio(find("3 accounts", plainChat.name), find("audit on", plainChat.name)), target: ">= 0.95 (issue 5)" },
+		{ what: "Anthropic translation / OpenAI pass-through (stream)", ratio: ratio(find("audit on", claudeStream.name), find("audit on", streamedChat.name)), target: "measured (issue 6)" },
+	];
+	return { rows, ratios };
+}
+
+export function formatFeatures(rows: FeatureRow[], ratios: FeatureRatio[]): string {
+	const out = ["variant               scenario                            req/s   p50 ms   p99 ms  errors  audit rows/s"];
+	for (const r of rows) {
+		out.push(
+			`${r.variant.padEnd(22)}${r.scenario.padEnd(34)}${String(r.rps).padStart(7)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}${(r.auditRowsPerSec === undefined ? "" : String(r.auditRowsPerSec)).padStart(14)}`,
+		);
+	}
+	out.push("", "feature cost (throughput ratios):");
+	for (const r of ratios) out.push(`  ${r.what.padEnd(56)} x${r.ratio.toFixed(3)}   target ${r.target}`);
+	return out.join("\n");
+}
