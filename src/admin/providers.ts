@@ -6,6 +6,7 @@ import type { ChangeBus } from "../control/change-bus.ts";
 import { maskSecret, type SecretBox } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import {
+	type AccountDbRow,
 	accountSecretContext,
 	type ProviderCatalog,
 } from "../providers/provider-catalog.ts";
@@ -203,17 +204,7 @@ interface ProviderRow {
 	headers: Record<string, string> | null;
 }
 
-interface AccountRow {
-	id: string;
-	provider: string;
-	name: string;
-	api_key_enc: string;
-	base_url: string | null;
-	weight: number;
-	max_concurrency: number | null;
-	models: string[] | null;
-	enabled: boolean;
-}
+type AccountRow = AccountDbRow;
 
 export interface ProviderServiceDeps {
 	sql: Sql;

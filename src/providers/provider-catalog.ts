@@ -46,7 +46,8 @@ interface ProviderDbRow {
 	headers: Record<string, string> | null;
 }
 
-interface AccountDbRow {
+/** A provider_accounts row as the raw queries select it (snake_case, as stored). */
+export interface AccountDbRow {
 	id: string;
 	provider: string;
 	name: string;
