@@ -9,6 +9,7 @@ import { createDb, type Db } from "../src/db/client.ts";
 import { insertRequestLogs } from "../src/db/insert-request-logs.ts";
 import {
 	type AuditInit,
+	emptyAuditStats,
 	type FromAuditWriter,
 	parseLines,
 	type ToAuditWriter,
@@ -35,20 +36,12 @@ let flushTimer: ReturnType<typeof setTimeout> | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let statsTimer: ReturnType<typeof setInterval> | null = null;
 
-const stats = {
-	batchesWritten: 0,
-	rowsWritten: 0,
-	rowsSpooled: 0,
-	rowsReplayed: 0,
-	spoolPending: 0,
-	rowsDropped: 0,
-	spoolBytes: 0,
-	lastError: null as string | null,
-};
+// queueDepth and down are live values; the rest accumulate here
+const stats = emptyAuditStats();
 
 const post = (msg: FromAuditWriter) => self.postMessage(msg);
 const postStats = () =>
-	post({ type: "stats", queueDepth: queue.length, down, ...stats });
+	post({ type: "stats", ...stats, queueDepth: queue.length, down });
 
 function openDb(): Db {
 	// Two connections: one live batch and one spool replay can overlap.

@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import type { Db } from "../db/client.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import type { UsageEvent } from "../usage/usage-event.ts";
 
 type SqlOrDb = Sql | Pick<Db, "sql">;
 const toSql = (s: SqlOrDb): Sql => (typeof s === "function" ? s : s.sql);
@@ -42,33 +43,8 @@ export interface LogQuery {
 	cursor?: string;
 }
 
-export interface LogRow {
-	ts: string;
-	request_id: string;
-	client_request_id: string | null;
-	key_id: string | null;
-	tenant_id: string | null;
-	endpoint: string;
-	requested_model: string | null;
-	provider: string | null;
-	account: string | null;
-	model: string | null;
-	stream: boolean;
-	status: number;
-	error_code: string | null;
-	attempts: number;
-	latency_ms: number;
-	ttft_ms: number | null;
-	prompt_tokens: number;
-	completion_tokens: number;
-	cached_tokens: number;
-	cache_write_tokens: number;
-	reasoning_tokens: number;
-	total_tokens: number;
-	cost_usd: number;
-	incomplete: boolean;
-	user_agent: string | null;
-}
+/** A request_logs row as the admin API returns it: the usage event, with `ts` as ISO text. */
+export type LogRow = Omit<UsageEvent, "ts"> & { ts: string };
 
 /** Opaque keyset cursor: the (ts, request_id) of the last row returned. */
 const encodeCursor = (ts: string, id: string) =>

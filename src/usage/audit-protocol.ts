@@ -53,3 +53,19 @@ export function parseLines(ndjson: string): UsageEvent[] {
 	for (const line of ndjson.split("\n")) if (line) out.push(JSON.parse(line) as UsageEvent);
 	return out;
 }
+
+/** Counters as a new writer starts them. */
+export function emptyAuditStats(): AuditWriterStats {
+	return {
+		queueDepth: 0,
+		batchesWritten: 0,
+		rowsWritten: 0,
+		rowsSpooled: 0,
+		rowsReplayed: 0,
+		spoolPending: 0,
+		rowsDropped: 0,
+		spoolBytes: 0,
+		down: false,
+		lastError: null,
+	};
+}

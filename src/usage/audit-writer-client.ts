@@ -1,6 +1,7 @@
 import { threadId } from "node:worker_threads";
 import {
 	type AuditWriterStats,
+	emptyAuditStats,
 	type FromAuditWriter,
 	parseLines,
 	type ToAuditWriter,
@@ -25,18 +26,6 @@ export interface AuditWriterOptions {
 	onError?: (err: Error) => void;
 }
 
-const EMPTY_STATS: AuditWriterStats = {
-	queueDepth: 0,
-	batchesWritten: 0,
-	rowsWritten: 0,
-	rowsSpooled: 0,
-	rowsReplayed: 0,
-	spoolPending: 0,
-	rowsDropped: 0,
-	spoolBytes: 0,
-	down: false,
-	lastError: null,
-};
 
 /**
  * Main-thread side of workers/audit-writer.ts. `write` is synchronous and cheap: events
@@ -55,7 +44,7 @@ export class AuditWriterClient {
 		(r: { ok: boolean; pending: number }) => void
 	>();
 	private stopWaiter: (() => void) | null = null;
-	private latest: AuditWriterStats = { ...EMPTY_STATS };
+	private latest: AuditWriterStats = emptyAuditStats();
 	/** Only for rows written after stop(): they go straight to the spool file. */
 	private lateSpool: AuditSpool | null = null;
 
