@@ -23,8 +23,11 @@ export interface AdmitContext {
 	/** Resolved model and provider (prices for the budget estimate). */
 	model: string;
 	provider: string;
-	/** Aborts a wait for a concurrency place when the client goes away. */
-	signal?: AbortSignal;
+	/**
+	 * Aborts a wait for a concurrency place when the client goes away. A getter: touching a
+	 * server request's `signal` costs several microseconds, so only a real wait reads it.
+	 */
+	signal?: () => AbortSignal;
 }
 
 /** Everything the data plane needs, injected so tests can build an app without listening. */

@@ -80,7 +80,7 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 			const pending = deps.admit(principal, op, body, raw.length, {
 				model,
 				provider: provider.name,
-				signal: request.signal,
+				signal: () => request.signal,
 			});
 			admission = pending instanceof Promise ? await pending : pending;
 			limitHeaders = admission.headers;

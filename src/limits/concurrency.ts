@@ -18,7 +18,8 @@ export const DEFAULT_MAX_QUEUE = 32;
 export interface AcquireOptions {
 	/** How long to wait for a free place before giving up. 0 = do not wait. */
 	waitMs: number;
-	signal?: AbortSignal;
+	/** Aborts the wait; a getter is called only when a wait is actually needed. */
+	signal?: AbortSignal | (() => AbortSignal);
 	/** Max requests waiting on this slot at once (all workers); beyond it fail at once. */
 	maxQueue?: number;
 }
@@ -72,7 +73,9 @@ export class ConcurrencyCounters {
 		options: AcquireOptions,
 	): Promise<boolean> {
 		if (this.tryAcquire(slot, max)) return true;
-		const { waitMs, signal } = options;
+		const { waitMs } = options;
+		// resolved only when a wait is needed: a server request's signal costs to create
+		const signal = typeof options.signal === "function" ? options.signal() : options.signal;
 		if (waitMs <= 0 || signal?.aborted) return false;
 		const i = this.cell(slot);
 		const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;

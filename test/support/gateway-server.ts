@@ -45,7 +45,7 @@ export async function freshDatabaseUrl(): Promise<string | null> {
 	return u.toString();
 }
 
-async function dropDatabase(url: string): Promise<void> {
+export async function dropDatabase(url: string): Promise<void> {
 	const serverUrl = process.env.DATABASE_URL;
 	if (!serverUrl) return;
 	const name = new URL(url).pathname.slice(1);
