@@ -10,8 +10,11 @@ export interface AccountSelector {
 		exclude: ReadonlySet<number>,
 		sessionKey?: string,
 	): AccountRef | null;
-	/** Milliseconds until some account of the provider leaves its cooldown, or null if none is cooling. */
-	soonestRetryMs(provider: ProviderRuntime, model: string): number | null;
+	/** Why no account of the provider can take `model` now, and when one may (ms), if known. */
+	unavailable(
+		provider: ProviderRuntime,
+		model: string,
+	): { reason: "no_account" | "cooling_down" | "saturated" | "ejected" | "disabled"; retryAfterMs: number | null };
 	acquire(account: AccountRef): void;
 	release(account: AccountRef): void;
 	report(account: AccountRef, outcome: AttemptOutcome): void;

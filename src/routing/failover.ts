@@ -180,22 +180,30 @@ export async function callWithFailover(
 	}
 
 	if (last) throw failureToError(last, attemptsMade);
-	const soonest = req.selector.soonestRetryMs(req.provider, req.model);
-	if (soonest !== null) {
+	const why = req.selector.unavailable(req.provider, req.model);
+	if (why.reason === "cooling_down" && why.retryAfterMs !== null) {
 		throw failureToError(
 			{
 				code: "UPSTREAM_RATE_LIMITED",
 				message: "Every upstream account is cooling down",
-				retryAfterMs: soonest,
+				retryAfterMs: why.retryAfterMs,
 			},
 			0,
 		);
 	}
-	throw new GatewayError(
-		"UPSTREAM_NO_ACCOUNT",
-		`No upstream account is available for provider '${req.provider.name}'`,
-	);
+	throw new GatewayError("UPSTREAM_NO_ACCOUNT", NO_ACCOUNT_MESSAGES[why.reason](req.provider.name), {
+		// ejected accounts get a probe when their ejection lapses: tell the client when
+		retryAfterSeconds: why.retryAfterMs === null ? undefined : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
+	});
 }
+
+const NO_ACCOUNT_MESSAGES: Record<string, (provider: string) => string> = {
+	no_account: (p) => `No upstream account of provider '${p}' serves this model`,
+	cooling_down: (p) => `Every upstream account of provider '${p}' is cooling down`,
+	saturated: (p) => `Every upstream account of provider '${p}' is at its concurrency limit`,
+	ejected: (p) => `Every upstream account of provider '${p}' is failing; retry shortly`,
+	disabled: (p) => `Every upstream account of provider '${p}' was refused by the upstream (credentials)`,
+};
 
 type AttemptResult =
 	| Omit<FailoverSuccess, "attempts">

@@ -39,10 +39,7 @@ export function createPoolAccountSelector(
 	return {
 		pick: (provider, model, exclude, sessionKey) =>
 			poolOf(provider).pick({ model, exclude, sessionKey }),
-		soonestRetryMs(provider, model) {
-			const why = poolOf(provider).unavailability({ model });
-			return why.reason === "cooling_down" ? why.retryAfterMs : null;
-		},
+		unavailable: (provider, model) => poolOf(provider).unavailability({ model }),
 		acquire(account: AccountRef) {
 			// This interface cannot refuse; if the account filled up since `pick`, count the
 			// request anyway so the matching release stays balanced.

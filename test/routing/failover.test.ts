@@ -435,6 +435,21 @@ describe("callWithFailover", () => {
 		const e = await failure(s.call());
 		expect(e.code).toBe("UPSTREAM_NO_ACCOUNT");
 		expect(e.status).toBe(503);
+		expect(e.retryAfterSeconds).toBeUndefined();
+	});
+
+	test("every account ejected → 503 UPSTREAM_NO_ACCOUNT telling when the probe is due", async () => {
+		const s = setup([["a", "sk-503"]], 0);
+		// three consecutive failures eject the account (default threshold)
+		for (let i = 0; i < 3; i++) await failure(s.call());
+		const before = calls.get("sk-503");
+		const e = await failure(s.call());
+		expect(e.code).toBe("UPSTREAM_NO_ACCOUNT");
+		expect(e.status).toBe(503);
+		expect(e.message).toContain("failing");
+		expect(e.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+		expect(e.retryAfterSeconds).toBeLessThanOrEqual(5);
+		expect(calls.get("sk-503")).toBe(before);
 	});
 });
 

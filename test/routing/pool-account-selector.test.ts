@@ -39,6 +39,6 @@ describe("createPoolAccountSelector", () => {
 		expect(
 			selector.pick(provider, "m", new Set([accounts[1].slot])),
 		).toBeNull();
-		expect(selector.soonestRetryMs(provider, "m")).toBe(1_500);
+		expect(selector.unavailable(provider, "m")).toEqual({ reason: "cooling_down", retryAfterMs: 1_500 });
 	});
 });
