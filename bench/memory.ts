@@ -5,20 +5,14 @@
  * Env: MEM_STREAMS (2000), MEM_CHUNK_MS (1500), MEM_FLOOD_MB (100).
  * The client side needs BUN_CONFIG_MAX_HTTP_REQUESTS above the stream count (the script sets it).
  */
-import { readFileSync } from "node:fs";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { rssMb } from "./process-rss.ts";
 import { killAllChildren, startGateway } from "./gateway-process.ts";
 
 const STREAMS = Number(process.env.MEM_STREAMS ?? 2000);
 const CHUNK_MS = Number(process.env.MEM_CHUNK_MS ?? 1500);
 const FLOOD_MB = Number(process.env.MEM_FLOOD_MB ?? 100);
 const KEY = "bench-key";
-
-/** Resident set of a process (all its threads), in MB. */
-function rssMb(pid: number): number {
-	const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-	return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 /** An upstream that sends `mb` megabytes of SSE as fast as the reader takes them, then [DONE]. */
 function floodUpstream(mb: number) {

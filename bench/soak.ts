@@ -4,10 +4,10 @@
  * the usage rows in Postgres against the requests sent (none may be lost).
  * Env: SOAK_SECONDS (600), SOAK_RATE (1000), DATABASE_URL (passed to the gateway).
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { rssMb } from "./process-rss.ts";
 import { waitFor } from "../test/support/wait-for.ts";
 import { gatewayEnvFor, killAllChildren, startGateway } from "./gateway-process.ts";
 import type { OpenLoopResult } from "./open-loop-worker.ts";
@@ -16,11 +16,6 @@ import { plainChat } from "./scenarios.ts";
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const RATE = Number(process.env.SOAK_RATE ?? 1000);
 const ADMIN = "soak-admin-token-0123456789";
-
-const rssMb = (pid: number) => {
-	const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-	return m ? Math.round(Number(m[1]) / 1024) : 0;
-};
 
 async function rowsRecorded(url: string): Promise<number> {
 	const res = await fetch(`${url}/admin/usage?group_by=model`, { headers: { authorization: `Bearer ${ADMIN}` } });

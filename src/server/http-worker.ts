@@ -160,6 +160,8 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		// data-plane requests also lift it per request (server.timeout(req, 0))
 		idleTimeout: 255,
 		maxRequestBodySize: config.server.max_body_bytes + 1024 * 1024,
+		// Elysia turns Bun's development mode on unless NODE_ENV=production: never wanted here
+		development: false,
 	});
 	server = app.server;
 	post({ type: "listening", index, port: server?.port ?? config.server.port });
