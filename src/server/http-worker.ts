@@ -159,7 +159,9 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		// long non-streamed answers and slow first tokens must not be cut by the idle timer;
 		// data-plane requests also lift it per request (server.timeout(req, 0))
 		idleTimeout: 255,
-		maxRequestBodySize: config.server.max_body_bytes + 1024 * 1024,
+		// Bun answers a bare, body-less 413 past this; the gateway's own limit (an OpenAI-shaped
+		// 413 with the request id) must always be the one that triggers
+		maxRequestBodySize: Math.max(config.server.max_body_bytes * 4, 1024 * 1024 * 1024),
 		// Elysia turns Bun's development mode on unless NODE_ENV=production: never wanted here
 		development: false,
 	});

@@ -79,6 +79,22 @@ describe("readJsonBody", () => {
 		expect(e.status).toBe(413);
 	});
 
+	test("an undeclared (chunked) body is cut off at the limit without reading the rest", async () => {
+		let pulls = 0;
+		const endless = new ReadableStream<Uint8Array>({
+			pull(c) {
+				pulls++;
+				c.enqueue(new Uint8Array(400).fill(32));
+			},
+		});
+		const e = await rejection(
+			readJsonBody(new Request("http://gateway.test/", { method: "POST", body: endless }), 1000),
+		);
+		expect(e.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
+		// three 400-byte chunks pass the 1000-byte limit; an unbounded read would never end
+		expect(pulls).toBeLessThan(10);
+	});
+
 	test("413 counts bytes, not characters", async () => {
 		const raw = JSON.stringify({ p: "é".repeat(400) }); // ~800 bytes, ~410 chars
 		expect(raw.length).toBeLessThan(500);

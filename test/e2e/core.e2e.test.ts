@@ -293,6 +293,12 @@ describe("errors", () => {
 		const big = await post(JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(70_000) }] }));
 		expect(big.status).toBe(413);
 		expect(((await big.json()) as { error: { code: string } }).error.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
+
+		// far past the limit: still the gateway's own OpenAI-shaped 413 with a request id
+		const huge = await post(JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(3_000_000) }] }));
+		expect(huge.status).toBe(413);
+		expect(huge.headers.get("x-request-id")).toBeTruthy();
+		expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
 	});
 
 	test("unknown route → OpenAI-shaped 404", async () => {
