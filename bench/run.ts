@@ -158,7 +158,7 @@ async function main(): Promise<number> {
 		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null = null;
 		if (wanted.has("gateway") && process.env.BENCH_FEATURES !== "0") {
 			const featureSeconds = Number(process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5));
-			console.log(`\nfeature costs: gateway variants one at a time, ${featureSeconds} s each`);
+			console.log(`\nfeature costs: gateway variants, ${featureSeconds} s per run, trimmed means of rotating rounds`);
 			features = await runFeatureComparison(mock, concurrency, featureSeconds);
 			console.log(`\n${formatFeatures(features.rows, features.ratios)}`);
 		}
