@@ -65,7 +65,9 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 	let limitHeaders: Record<string, string> | undefined;
 	try {
 		if (drain?.draining) throw new GatewayError("PLATFORM_SHUTTING_DOWN", "The gateway is shutting down; retry");
-		const principal = await deps.auth.authenticate(extractToken(request.headers));
+		const authenticated = deps.auth.authenticate(extractToken(request.headers));
+		// a cache hit answers synchronously: no promise hop for it
+		const principal = authenticated instanceof Promise ? await authenticated : authenticated;
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;
 		const { value, raw } = await readJsonBody(request, deps.config.server.max_body_bytes);
