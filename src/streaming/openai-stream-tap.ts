@@ -82,46 +82,58 @@ export class OpenAIStreamTap implements StreamTransform {
 
 	/** Looks at one whole event; returns true when it is a usage-only chunk. */
 	private inspect(event: string): boolean {
-		const data = eventData(event);
-		if (data === null) return false;
-		if (data === "[DONE]") {
-			this.completed = true;
-			return false;
-		}
-		const hasUsage = hasUsageObject(data);
-		const hasError = data.includes('"error"');
-		const isResponses = data.includes('"type":"response.') || (hasError && RESPONSES_ERROR_RE.test(data));
-		if (!hasUsage && !hasError && !isResponses) return false;
-		let obj: StreamEventShape;
-		try {
-			obj = JSON.parse(data);
-		} catch {
-			return false;
-		}
-		if (obj.error && typeof obj.error === "object") {
-			this.upstreamError = { message: String(obj.error.message ?? "upstream error"), type: obj.error.type };
-			return false;
-		}
-		// the Responses API's in-band error: {"type":"error","code","message"} at the top level
-		if (obj.type === "error") {
-			this.upstreamError = {
-				message: String(obj.message ?? "upstream error"),
-				type: typeof obj.code === "string" ? obj.code : undefined,
-			};
-			return false;
-		}
-		if (typeof obj.type === "string" && obj.type.startsWith("response.")) {
-			if (obj.response?.usage) this.usage = usageFromOpenAI(obj.response.usage);
-			if (RESPONSES_END.has(obj.type)) this.completed = true;
-			if (obj.type === "response.failed") {
-				this.upstreamError = { message: String(obj.response?.error?.message ?? "response failed") };
-			}
-			return false;
-		}
-		if (obj.usage) {
-			this.usage = usageFromOpenAI(obj.usage);
-			return Array.isArray(obj.choices) && obj.choices.length === 0;
+		return inspectOpenAIEvent(event, this);
+	}
+}
+
+/** What a tap learns from the events it reads. */
+export interface OpenAIStreamFacts {
+	usage: TokenUsage | null;
+	completed: boolean;
+	upstreamError: { message: string; type?: string } | null;
+}
+
+/** Reads one whole event into `facts`; returns true when it is a usage-only chunk. */
+export function inspectOpenAIEvent(event: string, facts: OpenAIStreamFacts): boolean {
+	const data = eventData(event);
+	if (data === null) return false;
+	if (data === "[DONE]") {
+		facts.completed = true;
+		return false;
+	}
+	const hasUsage = hasUsageObject(data);
+	const hasError = data.includes('"error"');
+	const isResponses = data.includes('"type":"response.') || (hasError && RESPONSES_ERROR_RE.test(data));
+	if (!hasUsage && !hasError && !isResponses) return false;
+	let obj: StreamEventShape;
+	try {
+		obj = JSON.parse(data);
+	} catch {
+		return false;
+	}
+	if (obj.error && typeof obj.error === "object") {
+		facts.upstreamError = { message: String(obj.error.message ?? "upstream error"), type: obj.error.type };
+		return false;
+	}
+	// the Responses API's in-band error: {"type":"error","code","message"} at the top level
+	if (obj.type === "error") {
+		facts.upstreamError = {
+			message: String(obj.message ?? "upstream error"),
+			type: typeof obj.code === "string" ? obj.code : undefined,
+		};
+		return false;
+	}
+	if (typeof obj.type === "string" && obj.type.startsWith("response.")) {
+		if (obj.response?.usage) facts.usage = usageFromOpenAI(obj.response.usage);
+		if (RESPONSES_END.has(obj.type)) facts.completed = true;
+		if (obj.type === "response.failed") {
+			facts.upstreamError = { message: String(obj.response?.error?.message ?? "response failed") };
 		}
 		return false;
 	}
+	if (obj.usage) {
+		facts.usage = usageFromOpenAI(obj.usage);
+		return Array.isArray(obj.choices) && obj.choices.length === 0;
+	}
+	return false;
 }
