@@ -2,7 +2,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import { openAIUrl } from "../providers/openai-compatible.ts";
 import { upstreamHeaders } from "../providers/upstream-request.ts";
 import { AnthropicStreamTap, anthropicErrorEvent } from "../streaming/anthropic-stream-tap.ts";
-import { OpenAIStreamTap } from "../streaming/openai-stream-tap.ts";
+import { openAIErrorEvent } from "../streaming/openai-stream-tap.ts";
 import { TranslatingTransform } from "../streaming/translating-transform.ts";
 import { anthropicErrorTypeFromOpenAI } from "../translate/anthropic-error.ts";
 import { AnthropicToOpenAIStream } from "../translate/anthropic-stream-to-openai.ts";
@@ -41,7 +41,6 @@ export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
 	const { provider, model, body, requestedModel } = input;
 	const payload = JSON.stringify(openAIToAnthropicRequest(body, model));
 	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-	const openAIError = new OpenAIStreamTap({ stripUsageChunk: false });
 	return {
 		build: (account) => ({
 			url: `${account.baseUrl}/messages`,
@@ -50,7 +49,7 @@ export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
 		}),
 		streamTransform: () => {
 			const t = new AnthropicToOpenAIStream({ model: requestedModel, includeUsage });
-			return new TranslatingTransform(t, () => t.error, (m, c) => openAIError.errorEvent(m, c), false);
+			return new TranslatingTransform(t, () => t.error, openAIErrorEvent, false);
 		},
 		mapBody: (bytes) => {
 			const text = utf8.decode(bytes);

@@ -29,18 +29,18 @@ interface StreamEventShape {
 	response?: { usage?: unknown; error?: { message?: unknown } | null } | null;
 }
 
-export interface OpenAITapOptions {
-	/**
-	 * The gateway added `stream_options.include_usage`: drop the usage-only chunk so the
-	 * client sees what it asked for. Otherwise bytes pass through untouched.
-	 */
-	stripUsageChunk: boolean;
+/** The bytes of an OpenAI in-band error event (the SDKs raise APIError on it). */
+export function openAIErrorEvent(message: string, code: string): Uint8Array {
+	return enc.encode(
+		`event: error\ndata: ${JSON.stringify({ error: { message, type: "api_error", code, param: null } })}\n\n`,
+	);
 }
 
 /**
- * Reads an OpenAI-style stream on the side: the usage chunk, the `[DONE]` sentinel (or the
- * Responses API's terminal event), and in-band errors. When nothing must be removed, `push`
- * hands back the very chunk it received, so the client gets the upstream's bytes.
+ * Reads an OpenAI-style stream on the side, event by event: the usage (in a chunk, or in the
+ * Responses API's terminal event), the `[DONE]` sentinel or the Responses API's terminal
+ * event, and in-band errors. `push` hands back the very chunk it received. Used for the
+ * Responses API, whose terminal event can be larger than the tail OpenAITailTap keeps.
  */
 export class OpenAIStreamTap implements StreamTransform {
 	private readonly framer = new SseFramer();
@@ -49,40 +49,20 @@ export class OpenAIStreamTap implements StreamTransform {
 	upstreamError: { message: string; type?: string } | null = null;
 	atBoundary = true;
 
-	constructor(private readonly opts: OpenAITapOptions) {}
-
-	push(chunk: Uint8Array): Uint8Array | Uint8Array[] | null {
-		const hadCarry = this.framer.pending;
-		const events = this.framer.push(chunk);
-		let drop = -1;
-		for (let i = 0; i < events.length; i++) {
-			if (this.inspect(events[i])) drop = i;
-		}
+	push(chunk: Uint8Array): Uint8Array {
+		for (const event of this.framer.push(chunk)) inspectOpenAIEvent(event, this);
 		this.atBoundary = !this.framer.pending;
-		if (!this.opts.stripUsageChunk) return chunk;
-		// strip mode emits whole events only; a chunk that is exactly whole events and holds
-		// nothing to drop still goes out as the same bytes
-		if (drop === -1 && !hadCarry && !this.framer.pending) return chunk;
-		const kept = drop === -1 ? events : events.filter((_, i) => i !== drop);
-		return kept.length ? enc.encode(kept.join("")) : null;
+		return chunk;
 	}
 
 	finish(): Uint8Array[] {
 		const rest = this.framer.rest();
-		if (!rest.trim()) return [];
-		const usageOnly = this.inspect(rest);
-		return this.opts.stripUsageChunk && !usageOnly ? [enc.encode(rest)] : [];
+		if (rest.trim()) inspectOpenAIEvent(rest, this);
+		return [];
 	}
 
 	errorEvent(message: string, code: string): Uint8Array {
-		return enc.encode(
-			`event: error\ndata: ${JSON.stringify({ error: { message, type: "api_error", code, param: null } })}\n\n`,
-		);
-	}
-
-	/** Looks at one whole event; returns true when it is a usage-only chunk. */
-	private inspect(event: string): boolean {
-		return inspectOpenAIEvent(event, this);
+		return openAIErrorEvent(message, code);
 	}
 }
 

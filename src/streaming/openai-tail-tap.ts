@@ -1,9 +1,8 @@
 import type { TokenUsage } from "../usage/token-usage.ts";
-import { inspectOpenAIEvent, type OpenAIStreamFacts } from "./openai-stream-tap.ts";
+import { inspectOpenAIEvent, type OpenAIStreamFacts, openAIErrorEvent } from "./openai-stream-tap.ts";
 import { SseFramer } from "./sse-framer.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
-const enc = new TextEncoder();
 /** Bytes kept from the end of the stream: the usage chunk, [DONE] and a closing error fit easily. */
 const TAIL_BYTES = 16 * 1024;
 
@@ -52,9 +51,7 @@ export class OpenAITailTap implements StreamTransform {
 	}
 
 	errorEvent(message: string, code: string): Uint8Array {
-		return enc.encode(
-			`event: error\ndata: ${JSON.stringify({ error: { message, type: "api_error", code, param: null } })}\n\n`,
-		);
+		return openAIErrorEvent(message, code);
 	}
 
 	get usage(): TokenUsage | null {

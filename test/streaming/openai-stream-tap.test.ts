@@ -3,7 +3,6 @@ import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
 import { SseParser } from "../../src/streaming/sse-parser.ts";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 const base = {
 	id: "chatcmpl-1",
@@ -51,11 +50,8 @@ function run(
 	const out: Uint8Array[] = [];
 	let prev = 0;
 	for (const c of [...cuts, bytes.length]) {
-		const r = tap.push(bytes.subarray(prev, c));
+		out.push(tap.push(bytes.subarray(prev, c)));
 		prev = c;
-		if (r === null) continue;
-		if (r instanceof Uint8Array) out.push(r);
-		else out.push(...r);
 	}
 	out.push(...tap.finish());
 	return concat(out);
@@ -63,7 +59,7 @@ function run(
 
 describe("OpenAIStreamTap pass-through", () => {
 	test("every push returns the identical Uint8Array and the output is byte-identical", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		const pieces = [0, 5, 60, 61, 200, 333, STREAM_BYTES.length - 3].map(
 			(v, i, a) => STREAM_BYTES.subarray(v, a[i + 1] ?? STREAM_BYTES.length),
 		);
@@ -78,7 +74,7 @@ describe("OpenAIStreamTap pass-through", () => {
 	});
 
 	test("usage found, completed on [DONE], no error", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		const tail = DONE.length;
 		tap.push(STREAM_BYTES.subarray(0, STREAM_BYTES.length - tail));
 		expect(tap.completed).toBe(false);
@@ -96,14 +92,14 @@ describe("OpenAIStreamTap pass-through", () => {
 	});
 
 	test("strings that look like usage or error keys do not fool it", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(enc.encode(BEFORE_USAGE));
 		expect(tap.usage).toBeNull();
 		expect(tap.upstreamError).toBeNull();
 	});
 
 	test("an upstream in-band error is detected", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(enc.encode(chunk({ content: "hi" })));
 		tap.push(
 			enc.encode(
@@ -118,7 +114,7 @@ describe("OpenAIStreamTap pass-through", () => {
 	});
 
 	test("atBoundary follows whether the last chunk ended an event", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		expect(tap.atBoundary).toBe(true);
 		tap.push(enc.encode("data: {"));
 		expect(tap.atBoundary).toBe(false);
@@ -127,7 +123,7 @@ describe("OpenAIStreamTap pass-through", () => {
 	});
 
 	test("[DONE] without a final blank line still completes at finish()", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(enc.encode(`${chunk({ content: "x" })}data: [DONE]`));
 		expect(tap.completed).toBe(false);
 		expect(tap.finish()).toEqual([]);
@@ -135,7 +131,7 @@ describe("OpenAIStreamTap pass-through", () => {
 	});
 
 	test("errorEvent is an OpenAI-shaped event: error", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		const events = new SseParser().push(
 			tap.errorEvent("broken", "UPSTREAM_STREAM_BROKEN"),
 		);
@@ -149,81 +145,6 @@ describe("OpenAIStreamTap pass-through", () => {
 				param: null,
 			},
 		});
-	});
-});
-
-describe("OpenAIStreamTap strip mode", () => {
-	const EXPECTED = enc.encode(BEFORE_USAGE + DONE);
-
-	test("the usage-only chunk is removed wherever the stream is split in two", () => {
-		for (let i = 0; i <= STREAM_BYTES.length; i++) {
-			const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-			const out = run(tap, STREAM_BYTES, [i]);
-			if (dec.decode(out) !== dec.decode(EXPECTED)) {
-				throw new Error(`split at ${i}: ${JSON.stringify(dec.decode(out))}`);
-			}
-			expect(tap.usage?.total_tokens).toBe(17);
-			expect(tap.completed).toBe(true);
-		}
-	});
-
-	test("the usage-only chunk is removed when the stream is split in three around it", () => {
-		const start = enc.encode(BEFORE_USAGE).length;
-		const end = start + enc.encode(USAGE_EVENT).length;
-		for (let i = start - 3; i <= end + 3; i++) {
-			for (let j = i; j <= end + 5; j += 3) {
-				const out = run(
-					new OpenAIStreamTap({ stripUsageChunk: true }),
-					STREAM_BYTES,
-					[i, j],
-				);
-				expect(out).toEqual(EXPECTED);
-			}
-		}
-	});
-
-	test("one byte at a time", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		const cuts = Array.from(
-			{ length: STREAM_BYTES.length - 1 },
-			(_, i) => i + 1,
-		);
-		expect(run(tap, STREAM_BYTES, cuts)).toEqual(EXPECTED);
-		expect(tap.usage?.prompt_tokens).toBe(12);
-	});
-
-	test("a chunk of whole events with nothing to drop goes out as the same object", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		const first = enc.encode(chunk({ content: "a" }));
-		expect(tap.push(first)).toBe(first);
-	});
-
-	test("a chunk that is only the usage event yields nothing", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		expect(tap.push(enc.encode(USAGE_EVENT))).toBeNull();
-		expect(tap.usage?.completion_tokens).toBe(5);
-	});
-
-	test("a usage chunk that still has choices is kept (only usage-only chunks go)", () => {
-		const withChoices = `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: USAGE })}\n\n`;
-		const bytes = enc.encode(withChoices + DONE);
-		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		expect(run(tap, bytes, [10])).toEqual(bytes);
-		expect(tap.usage?.total_tokens).toBe(17);
-	});
-
-	test("a trailing event without a blank line is emitted at finish() unless it is the usage chunk", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: true });
-		const tail = 'data: {"partial":true}';
-		expect(dec.decode(run(tap, enc.encode(BEFORE_USAGE + tail), []))).toBe(
-			BEFORE_USAGE + tail,
-		);
-		const tap2 = new OpenAIStreamTap({ stripUsageChunk: true });
-		const usageTail = USAGE_EVENT.trimEnd();
-		expect(
-			dec.decode(run(tap2, enc.encode(BEFORE_USAGE + usageTail), [])),
-		).toBe(BEFORE_USAGE);
-		expect(tap2.usage?.total_tokens).toBe(17);
 	});
 });
 
@@ -251,7 +172,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	].join("");
 
 	test("usage from response.completed; completed without [DONE]; bytes untouched", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		const bytes = enc.encode(RESPONSES);
 		expect(run(tap, bytes, [50, 120])).toEqual(bytes);
 		expect(tap.completed).toBe(true);
@@ -267,7 +188,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	});
 
 	test("not completed before the terminal event", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(
 			enc.encode(
 				RESPONSES.slice(0, RESPONSES.indexOf("event: response.completed")),
@@ -278,7 +199,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	});
 
 	test("response.incomplete also ends the stream", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(
 			enc.encode(
 				ev("response.incomplete", {
@@ -290,7 +211,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	});
 
 	test("response.failed is an upstream error", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(
 			enc.encode(
 				ev("response.failed", {
@@ -306,7 +227,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 	});
 
 	test("a Responses `error` event is an upstream error", () => {
-		const tap = new OpenAIStreamTap({ stripUsageChunk: false });
+		const tap = new OpenAIStreamTap();
 		tap.push(
 			enc.encode(
 				ev("error", {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
+import { OpenAIStripTap } from "../../src/streaming/openai-strip-tap.ts";
 import {
 	type RelayResult,
 	relayStream,
@@ -54,7 +55,7 @@ function startRelay(
 	let aborts = 0;
 	const stream = relayStream({
 		body,
-		transform: new OpenAIStreamTap({ stripUsageChunk: opts.strip ?? false }),
+		transform: opts.strip ? new OpenAIStripTap() : new OpenAIStreamTap(),
 		keepaliveMs: opts.keepaliveMs ?? 60_000,
 		startedAt: performance.now(),
 		abortUpstream: () => {
