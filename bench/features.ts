@@ -8,7 +8,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MockUpstream } from "../test/support/mock-upstream.ts";
-import { gatewayEnvFor, type ServerProcess, startGateway } from "./gateway-process.ts";
+import {
+	gatewayEnvFor,
+	type ServerProcess,
+	startGateway,
+} from "./gateway-process.ts";
 import { type LoadResult, runLoad } from "./load.ts";
 import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
 
@@ -44,7 +48,8 @@ function configFile(mockUrl: string, accounts: number): string {
 	const path = join(dir, "gateway.toml");
 	const accountTables = Array.from(
 		{ length: accounts },
-		(_, i) => `  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
+		(_, i) =>
+			`  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
 	).join("\n");
 	writeFileSync(
 		path,
@@ -73,7 +78,10 @@ output = 0.60
 async function createLimitedKey(gw: ServerProcess): Promise<string> {
 	const res = await fetch(`${gw.url}/admin/keys`, {
 		method: "POST",
-		headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+		headers: {
+			authorization: `Bearer ${ADMIN}`,
+			"content-type": "application/json",
+		},
 		body: JSON.stringify({
 			tenant_id: "bench",
 			name: "bench",
@@ -85,7 +93,8 @@ async function createLimitedKey(gw: ServerProcess): Promise<string> {
 			budget_usd: 1_000_000,
 		}),
 	});
-	if (res.status !== 201) throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
+	if (res.status !== 201)
+		throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
 	return ((await res.json()) as { key: string }).key;
 }
 
@@ -110,15 +119,26 @@ export async function runFeatureComparison(
 	const base = gatewayEnvFor(mock.url);
 	const oneAccount = configFile(mock.url, 1);
 	const threeAccounts = configFile(mock.url, 3);
-	const common = { GATEWAY_API_KEYS: base.GATEWAY_API_KEYS, GATEWAY_ADMIN_TOKEN: ADMIN };
+	const common = {
+		GATEWAY_API_KEYS: base.GATEWAY_API_KEYS,
+		GATEWAY_ADMIN_TOKEN: ADMIN,
+	};
 	const variants: Variant[] = [
-		{ name: "audit off", env: { ...common, GATEWAY_CONFIG: oneAccount, GATEWAY_AUDIT: "off" }, scenarios: [plainChat] },
+		{
+			name: "audit off",
+			env: { ...common, GATEWAY_CONFIG: oneAccount, GATEWAY_AUDIT: "off" },
+			scenarios: [plainChat],
+		},
 		{
 			name: "audit on",
 			env: { ...common, GATEWAY_CONFIG: oneAccount },
 			scenarios: [plainChat, streamedChat, claudeStream],
 		},
-		{ name: "3 accounts", env: { ...common, GATEWAY_CONFIG: threeAccounts }, scenarios: [plainChat] },
+		{
+			name: "3 accounts",
+			env: { ...common, GATEWAY_CONFIG: threeAccounts },
+			scenarios: [plainChat],
+		},
 		{
 			name: "virtual key + limits",
 			env: { ...common, GATEWAY_CONFIG: oneAccount },
@@ -135,9 +155,15 @@ export async function runFeatureComparison(
 	try {
 		for (const v of variants) {
 			const gw = await startGateway(v.env);
-			started.push({ v, gw, key: v.prepare ? await v.prepare(gw) : base.GATEWAY_API_KEYS });
+			started.push({
+				v,
+				gw,
+				key: v.prepare ? await v.prepare(gw) : base.GATEWAY_API_KEYS,
+			});
 		}
-		const jobs = started.flatMap((x) => x.v.scenarios.map((s) => ({ ...x, s })));
+		const jobs = started.flatMap((x) =>
+			x.v.scenarios.map((s) => ({ ...x, s })),
+		);
 		for (let round = 0; round < rounds; round++) {
 			const order = round % 2 === 0 ? jobs : [...jobs].reverse();
 			for (const { v, gw, key, s } of order) {
@@ -161,10 +187,13 @@ export async function runFeatureComparison(
 					errors: r.errors,
 				};
 				// warm-up rows are included; the rate is the writer's, over the measured window
-				if (v.name === "audit on" && s === plainChat) row.auditRowsPerSec = Math.round((after - before) / seconds);
+				if (v.name === "audit on" && s === plainChat)
+					row.auditRowsPerSec = Math.round((after - before) / seconds);
 				const k = `${v.name}\u0000${s.name}`;
 				samples.set(k, [...(samples.get(k) ?? []), row]);
-				console.log(`  round ${round + 1}: ${v.name} / ${s.name}: ${row.rps} req/s, p50 ${row.p50} ms, errors ${row.errors}`);
+				console.log(
+					`  round ${round + 1}: ${v.name} / ${s.name}: ${row.rps} req/s, p50 ${row.p50} ms, errors ${row.errors}`,
+				);
 			}
 		}
 	} finally {
@@ -179,25 +208,63 @@ export async function runFeatureComparison(
 		return { ...median, rps, errors: runs.reduce((n, r) => n + r.errors, 0) };
 	});
 	const find = (variant: string, scenario: string) =>
-		rows.find((r) => r.variant === variant && r.scenario === scenario)?.rps ?? 0;
-	const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1000) / 1000);
+		rows.find((r) => r.variant === variant && r.scenario === scenario)?.rps ??
+		0;
+	const ratio = (a: number, b: number) =>
+		b === 0 ? 0 : Math.round((a / b) * 1000) / 1000;
 	const ratios: FeatureRatio[] = [
-		{ what: "audit on / audit off (plain)", ratio: ratio(find("audit on", plainChat.name), find("audit off", plainChat.name)), target: ">= 0.95 (issue 3)" },
-		{ what: "virtual key + limits / static key (plain)", ratio: ratio(find("virtual key + limits", plainChat.name), find("audit on", plainChat.name)), target: ">= 0.95 (issue 4)" },
-		{ what: "3 accounts / 1 account (plain)", ratio: ratio(find("3 accounts", plainChat.name), find("audit on", plainChat.name)), target: ">= 0.95 (issue 5)" },
-		{ what: "Anthropic translation / OpenAI pass-through (stream)", ratio: ratio(find("audit on", claudeStream.name), find("audit on", streamedChat.name)), target: "measured (issue 6)" },
+		{
+			what: "audit on / audit off (plain)",
+			ratio: ratio(
+				find("audit on", plainChat.name),
+				find("audit off", plainChat.name),
+			),
+			target: ">= 0.95 (issue 3)",
+		},
+		{
+			what: "virtual key + limits / static key (plain)",
+			ratio: ratio(
+				find("virtual key + limits", plainChat.name),
+				find("audit on", plainChat.name),
+			),
+			target: ">= 0.95 (issue 4)",
+		},
+		{
+			what: "3 accounts / 1 account (plain)",
+			ratio: ratio(
+				find("3 accounts", plainChat.name),
+				find("audit on", plainChat.name),
+			),
+			target: ">= 0.95 (issue 5)",
+		},
+		{
+			what: "Anthropic translation / OpenAI pass-through (stream)",
+			ratio: ratio(
+				find("audit on", claudeStream.name),
+				find("audit on", streamedChat.name),
+			),
+			target: "measured (issue 6)",
+		},
 	];
 	return { rows, ratios };
 }
 
-export function formatFeatures(rows: FeatureRow[], ratios: FeatureRatio[]): string {
-	const out = ["variant               scenario                            req/s   p50 ms   p99 ms  errors  audit rows/s"];
+export function formatFeatures(
+	rows: FeatureRow[],
+	ratios: FeatureRatio[],
+): string {
+	const out = [
+		"variant               scenario                            req/s   p50 ms   p99 ms  errors  audit rows/s",
+	];
 	for (const r of rows) {
 		out.push(
 			`${r.variant.padEnd(22)}${r.scenario.padEnd(34)}${String(r.rps).padStart(7)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}${(r.auditRowsPerSec === undefined ? "" : String(r.auditRowsPerSec)).padStart(14)}`,
 		);
 	}
 	out.push("", "feature cost (throughput ratios):");
-	for (const r of ratios) out.push(`  ${r.what.padEnd(56)} x${r.ratio.toFixed(3)}   target ${r.target}`);
+	for (const r of ratios)
+		out.push(
+			`  ${r.what.padEnd(56)} x${r.ratio.toFixed(3)}   target ${r.target}`,
+		);
 	return out.join("\n");
 }

@@ -27,6 +27,30 @@ export function killAllChildren(): void {
 	children.clear();
 }
 
+/**
+ * Runs a bench entry point: child servers die with the bench (exit, Ctrl-C, errors), and the
+ * exit code is main's (0 when it returns nothing).
+ */
+export async function runBench(
+	main: () => Promise<unknown>,
+): Promise<never> {
+	process.on("exit", killAllChildren);
+	for (const sig of ["SIGINT", "SIGTERM"] as const) {
+		process.on(sig, () => {
+			killAllChildren();
+			process.exit(130);
+		});
+	}
+	try {
+		const code = await main();
+		process.exit(typeof code === "number" ? code : 0);
+	} catch (e) {
+		console.error(e);
+		killAllChildren();
+		process.exit(1);
+	}
+}
+
 /** Keeps the last few KB of a child's output for the error message. */
 function tail(stream: ReadableStream<Uint8Array>, keep = 4_000): () => string {
 	let text = "";
@@ -131,7 +155,11 @@ export async function startGateway(
 	if (process.env.DATABASE_URL) base.DATABASE_URL = process.env.DATABASE_URL;
 	// experiments: GATEWAY_* and BUN_CONFIG_* settings in the bench's env reach the gateway
 	for (const [k, v] of Object.entries(process.env)) {
-		if ((k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_")) && v !== undefined) base[k] = v;
+		if (
+			(k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_")) &&
+			v !== undefined
+		)
+			base[k] = v;
 	}
 	return spawnServer({
 		cmd: [process.execPath, "run", "src/index.ts"],

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import { gatewayEnvFor, killAllChildren, startGateway } from "./gateway-process.ts";
+import { gatewayEnvFor, runBench, startGateway } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import type { OpenLoopResult, OpenLoopSpec } from "./open-loop-worker.ts";
 import { plainChat, streamedChat } from "./scenarios.ts";
@@ -18,7 +18,10 @@ const WORKER = join(import.meta.dir, "open-loop-worker.ts");
 
 /** The generator runs in its own process so it does not share an event loop with a target. */
 async function openLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
-	const child = Bun.spawn([process.execPath, WORKER, JSON.stringify(spec)], { stdout: "pipe", stderr: "inherit" });
+	const child = Bun.spawn([process.execPath, WORKER, JSON.stringify(spec)], {
+		stdout: "pipe",
+		stderr: "inherit",
+	});
 	const out = await new Response(child.stdout).text();
 	await child.exited;
 	return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as OpenLoopResult;
@@ -33,11 +36,27 @@ async function main(): Promise<void> {
 		const gw = await startGateway(gatewayEnvFor(mock.url));
 		try {
 			lines.push("open loop, plain chat: latency from the due time (ms)");
-			lines.push("rate/s   target     p50      p99    p99.9   errors  | added p50  added p99  added p99.9");
+			lines.push(
+				"rate/s   target     p50      p99    p99.9   errors  | added p50  added p99  added p99.9",
+			);
 			for (const rate of RATES) {
-				const base = { path: plainChat.path, body: plainChat.body, rate, seconds: SECONDS, warmupSeconds: 1 };
-				const direct = await openLoop({ ...base, url: mock.url, headers: { authorization: "Bearer bench" } });
-				const via = await openLoop({ ...base, url: gw.url, headers: { authorization: "Bearer bench-key" } });
+				const base = {
+					path: plainChat.path,
+					body: plainChat.body,
+					rate,
+					seconds: SECONDS,
+					warmupSeconds: 1,
+				};
+				const direct = await openLoop({
+					...base,
+					url: mock.url,
+					headers: { authorization: "Bearer bench" },
+				});
+				const via = await openLoop({
+					...base,
+					url: gw.url,
+					headers: { authorization: "Bearer bench-key" },
+				});
 				lines.push(
 					`${String(rate).padStart(6)}   direct ${fmt(direct.p50)} ${fmt(direct.p99)} ${fmt(direct.p999)} ${String(direct.errors).padStart(8)}  |`,
 				);
@@ -46,9 +65,23 @@ async function main(): Promise<void> {
 				);
 				console.log(lines.slice(-2).join("\n"));
 			}
-			const sbase = { path: streamedChat.path, body: streamedChat.body, rate: STREAM_RATE, seconds: SECONDS, warmupSeconds: 1 };
-			const sDirect = await openLoop({ ...sbase, url: mock.url, headers: { authorization: "Bearer bench" } });
-			const sVia = await openLoop({ ...sbase, url: gw.url, headers: { authorization: "Bearer bench-key" } });
+			const sbase = {
+				path: streamedChat.path,
+				body: streamedChat.body,
+				rate: STREAM_RATE,
+				seconds: SECONDS,
+				warmupSeconds: 1,
+			};
+			const sDirect = await openLoop({
+				...sbase,
+				url: mock.url,
+				headers: { authorization: "Bearer bench" },
+			});
+			const sVia = await openLoop({
+				...sbase,
+				url: gw.url,
+				headers: { authorization: "Bearer bench-key" },
+			});
 			lines.push(
 				"",
 				`streams at ${STREAM_RATE}/s, time to first byte (ms): direct p50 ${sDirect.ttfbP50} p99 ${sDirect.ttfbP99}; gateway p50 ${sVia.ttfbP50} p99 ${sVia.ttfbP99}; added p50 ${(sVia.ttfbP50 - sDirect.ttfbP50).toFixed(3)}`,
@@ -59,7 +92,10 @@ async function main(): Promise<void> {
 		}
 		lines.push("", "closed loop, plain chat, 64 connections: HTTP workers");
 		for (const workers of ["1", "2"]) {
-			const gw = await startGateway({ ...gatewayEnvFor(mock.url), GATEWAY_HTTP_WORKERS: workers });
+			const gw = await startGateway({
+				...gatewayEnvFor(mock.url),
+				GATEWAY_HTTP_WORKERS: workers,
+			});
 			try {
 				const r = await runLoad({
 					url: gw.url,
@@ -69,7 +105,9 @@ async function main(): Promise<void> {
 					concurrency: 64,
 					seconds: SECONDS,
 				});
-				lines.push(`  ${workers} worker(s): ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+				lines.push(
+					`  ${workers} worker(s): ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+				);
 				console.log(lines.at(-1));
 			} finally {
 				await gw.stop();
@@ -81,12 +119,4 @@ async function main(): Promise<void> {
 	console.log(`\n${lines.join("\n")}`);
 }
 
-process.on("exit", killAllChildren);
-try {
-	await main();
-	process.exit(0);
-} catch (e) {
-	console.error(e);
-	killAllChildren();
-	process.exit(1);
-}
+await runBench(main);

@@ -6,8 +6,8 @@
  * The client side needs BUN_CONFIG_MAX_HTTP_REQUESTS above the stream count (the script sets it).
  */
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { runBench, startGateway } from "./gateway-process.ts";
 import { rssMb } from "./process-rss.ts";
-import { killAllChildren, startGateway } from "./gateway-process.ts";
 
 const STREAMS = Number(process.env.MEM_STREAMS ?? 2000);
 const CHUNK_MS = Number(process.env.MEM_CHUNK_MS ?? 1500);
@@ -80,7 +80,10 @@ api_key = "x"
 				try {
 					const res = await fetch(`${gw.url}/v1/chat/completions`, {
 						method: "POST",
-						headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+						headers: {
+							authorization: `Bearer ${KEY}`,
+							"content-type": "application/json",
+						},
 						body: JSON.stringify({
 							model: "slow-model",
 							stream: true,
@@ -89,7 +92,8 @@ api_key = "x"
 						}),
 					});
 					const text = await res.text();
-					if (res.status === 200 && text.trimEnd().endsWith("data: [DONE]")) completed++;
+					if (res.status === 200 && text.trimEnd().endsWith("data: [DONE]"))
+						completed++;
 					else failed++;
 				} catch {
 					failed++;
@@ -106,7 +110,11 @@ api_key = "x"
 		const before = rssMb(pid);
 		samples.length = 0;
 		const url = new URL(gw.url);
-		const body = JSON.stringify({ model: "flood-model", stream: true, messages: [{ role: "user", content: "flood" }] });
+		const body = JSON.stringify({
+			model: "flood-model",
+			stream: true,
+			messages: [{ role: "user", content: "flood" }],
+		});
 		const socket = await Bun.connect({
 			hostname: url.hostname,
 			port: Number(url.port),
@@ -143,12 +151,4 @@ api_key = "x"
 	}
 }
 
-process.on("exit", killAllChildren);
-try {
-	await main();
-	process.exit(0);
-} catch (e) {
-	console.error(e);
-	killAllChildren();
-	process.exit(1);
-}
+await runBench(main);

@@ -7,14 +7,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { formatFeatures, runFeatureComparison } from "./features.ts";
 import {
 	gatewayEnvFor,
-	killAllChildren,
+	runBench,
 	type ServerProcess,
 	startBareProxy,
 	startGateway,
 } from "./gateway-process.ts";
-import { formatFeatures, runFeatureComparison } from "./features.ts";
 import { defaultSeconds, runLoad } from "./load.ts";
 import { type BenchRow, formatTable, type Ratio } from "./report.ts";
 import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
@@ -155,10 +155,15 @@ async function main(): Promise<number> {
 
 		// the gateway under test is stopped first: variants must not share the cores with it
 		for (const s of servers.splice(0)) await s.stop().catch(() => {});
-		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null = null;
+		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null =
+			null;
 		if (wanted.has("gateway") && process.env.BENCH_FEATURES !== "0") {
-			const featureSeconds = Number(process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5));
-			console.log(`\nfeature costs: gateway variants, ${featureSeconds} s per run, trimmed means of rotating rounds`);
+			const featureSeconds = Number(
+				process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5),
+			);
+			console.log(
+				`\nfeature costs: gateway variants, ${featureSeconds} s per run, trimmed means of rotating rounds`,
+			);
 			features = await runFeatureComparison(mock, concurrency, featureSeconds);
 			console.log(`\n${formatFeatures(features.rows, features.ratios)}`);
 		}
@@ -172,7 +177,9 @@ async function main(): Promise<number> {
 			cpus: navigator.hardwareConcurrency,
 			concurrency,
 			seconds,
-			database: process.env.DATABASE_URL ? "postgres (DATABASE_URL)" : "embedded PGlite",
+			database: process.env.DATABASE_URL
+				? "postgres (DATABASE_URL)"
+				: "embedded PGlite",
 			rows,
 			ratios,
 			features,
@@ -187,18 +194,4 @@ async function main(): Promise<number> {
 	}
 }
 
-process.on("exit", killAllChildren);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-	process.on(sig, () => {
-		killAllChildren();
-		process.exit(130);
-	});
-}
-
-try {
-	process.exit(await main());
-} catch (e) {
-	console.error(e);
-	killAllChildren();
-	process.exit(1);
-}
+await runBench(main);

@@ -5,12 +5,15 @@
  * Env: SOAK_SECONDS (600), SOAK_RATE (1000), DATABASE_URL (passed to the gateway).
  */
 import { join } from "node:path";
-import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
+import {
+	dropDatabase,
+	freshDatabaseUrl,
+} from "../test/support/gateway-server.ts";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import { rssMb } from "./process-rss.ts";
 import { waitFor } from "../test/support/wait-for.ts";
-import { gatewayEnvFor, killAllChildren, startGateway } from "./gateway-process.ts";
+import { gatewayEnvFor, runBench, startGateway } from "./gateway-process.ts";
 import type { OpenLoopResult } from "./open-loop-worker.ts";
+import { rssMb } from "./process-rss.ts";
 import { plainChat } from "./scenarios.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -18,7 +21,9 @@ const RATE = Number(process.env.SOAK_RATE ?? 1000);
 const ADMIN = "soak-admin-token-0123456789";
 
 async function rowsRecorded(url: string): Promise<number> {
-	const res = await fetch(`${url}/admin/usage?group_by=model`, { headers: { authorization: `Bearer ${ADMIN}` } });
+	const res = await fetch(`${url}/admin/usage?group_by=model`, {
+		headers: { authorization: `Bearer ${ADMIN}` },
+	});
 	const body = (await res.json()) as { data: { requests: number | string }[] };
 	return body.data.reduce((s, r) => s + Number(r.requests), 0);
 }
@@ -34,7 +39,14 @@ async function main(): Promise<number> {
 	});
 	const samples: { t: number; rss: number }[] = [];
 	const t0 = performance.now();
-	const sampler = setInterval(() => samples.push({ t: Math.round((performance.now() - t0) / 1000), rss: rssMb(gw.pid) }), 10_000);
+	const sampler = setInterval(
+		() =>
+			samples.push({
+				t: Math.round((performance.now() - t0) / 1000),
+				rss: rssMb(gw.pid),
+			}),
+		10_000,
+	);
 	try {
 		const spec = {
 			url: gw.url,
@@ -45,13 +57,22 @@ async function main(): Promise<number> {
 			seconds: SECONDS,
 			warmupSeconds: 0,
 		};
-		const child = Bun.spawn([process.execPath, join(import.meta.dir, "open-loop-worker.ts"), JSON.stringify(spec)], {
-			stdout: "pipe",
-			stderr: "inherit",
-		});
+		const child = Bun.spawn(
+			[
+				process.execPath,
+				join(import.meta.dir, "open-loop-worker.ts"),
+				JSON.stringify(spec),
+			],
+			{
+				stdout: "pipe",
+				stderr: "inherit",
+			},
+		);
 		const out = await new Response(child.stdout).text();
 		await child.exited;
-		const r = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as OpenLoopResult;
+		const r = JSON.parse(
+			out.trim().split("\n").at(-1) ?? "{}",
+		) as OpenLoopResult;
 		const expected = r.completed + r.errors;
 		let rows = 0;
 		await waitFor(
@@ -63,12 +84,19 @@ async function main(): Promise<number> {
 		).catch(() => {});
 		// single samples catch GC peaks: compare the mean of the second minute with the mean of
 		// the last one (both reported next to the raw samples)
-		const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
+		const mean = (xs: number[]) =>
+			xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0;
 		const end = samples.at(-1)?.t ?? 0;
-		const afterFirstMinute = mean(samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rss)) || (samples[0]?.rss ?? 0);
+		const afterFirstMinute =
+			mean(samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rss)) ||
+			(samples[0]?.rss ?? 0);
 		const last = mean(samples.filter((s) => s.t > end - 60).map((s) => s.rss));
-		const drift = afterFirstMinute ? (last - afterFirstMinute) / afterFirstMinute : 0;
-		console.log(`RSS samples (s:MB): ${samples.map((s) => `${s.t}:${s.rss}`).join(" ")}`);
+		const drift = afterFirstMinute
+			? (last - afterFirstMinute) / afterFirstMinute
+			: 0;
+		console.log(
+			`RSS samples (s:MB): ${samples.map((s) => `${s.t}:${s.rss}`).join(" ")}`,
+		);
 		console.log(
 			JSON.stringify({
 				seconds: SECONDS,
@@ -94,11 +122,4 @@ async function main(): Promise<number> {
 	}
 }
 
-process.on("exit", killAllChildren);
-try {
-	process.exit(await main());
-} catch (e) {
-	console.error(e);
-	killAllChildren();
-	process.exit(1);
-}
+await runBench(main);

@@ -9,6 +9,7 @@ import {
 	type AccountDbRow,
 	accountSecretContext,
 	type ProviderCatalog,
+	type ProviderDbRow,
 } from "../providers/provider-catalog.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
@@ -195,14 +196,7 @@ export interface ProviderView {
 	accounts: AccountView[];
 }
 
-interface ProviderRow {
-	name: string;
-	type: string;
-	base_url: string;
-	models: string[];
-	strategy: string | null;
-	headers: Record<string, string> | null;
-}
+type ProviderRow = ProviderDbRow;
 
 type AccountRow = AccountDbRow;
 

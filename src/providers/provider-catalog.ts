@@ -37,7 +37,8 @@ export function secretBoxFor(config: GatewayConfig): {
 export const accountSecretContext = (accountId: string) =>
 	`provider_account:${accountId}`;
 
-interface ProviderDbRow {
+/** A providers row as the raw queries select it (snake_case, as stored). */
+export interface ProviderDbRow {
 	name: string;
 	type: string;
 	base_url: string;
