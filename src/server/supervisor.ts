@@ -112,6 +112,13 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	for (let index = 0; index < count; index++) {
 		const worker = new Worker(new URL("./http-worker.ts", import.meta.url));
 		workers.push(worker);
+		// a worker that dies outside a shutdown leaves its share of the port unserved: say so
+		// loudly and stop the whole process, so the process manager restarts a complete gateway
+		worker.addEventListener("close", () => {
+			if (shuttingDown) return;
+			logger.fatal({ worker: index }, "HTTP worker exited unexpectedly: stopping the gateway");
+			void shutdown("worker exit").then(() => process.exit(1));
+		});
 		worker.onmessage = (e: MessageEvent<FromHttpWorker>) => {
 			const msg = e.data;
 			switch (msg.type) {
