@@ -29,7 +29,7 @@ export interface DepsInput {
 }
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
-export function providerSetFor(config: GatewayConfig, table: AccountStateTable): ProviderSet {
+function providerSetFor(config: GatewayConfig, table: AccountStateTable): ProviderSet {
 	return buildProviderSet(config.providers, config.routing, (p, a) => table.allocate(accountKey(p, a)));
 }
 

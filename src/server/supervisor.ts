@@ -98,7 +98,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
 		});
 		collects.delete(id);
-		snaps.push(supervisorMetrics(config, accountTable, audit.stats()));
+		snaps.push(supervisorMetrics(accountTable, audit.stats()));
 		return renderPrometheus(mergeSnapshots(snaps));
 	};
 

@@ -277,6 +277,11 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		expect(list.json.data.find((p) => p.name === "openai")?.source).toBe(
 			"config",
 		);
+		// the per-account series cover admin-created accounts too
+		const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+		expect(metrics).toMatch(
+			/interchange_account_attempts_total\{provider="runtime",account="a1"\} ([6-9]|\d\d+)/,
+		);
 	});
 
 	test("the database holds neither client keys nor provider secrets in plaintext", async () => {
