@@ -1,7 +1,7 @@
-import { type Static, t } from "elysia";
-import { Elysia } from "elysia";
+import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { generateApiKey } from "../auth/api-key-format.ts";
+import type { DbNum, KeyRowBase } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters } from "../limits/daily-counters.ts";
@@ -64,21 +64,10 @@ export interface KeyView {
 	usage?: { requests_today: number; tokens_today: number; spent_usd: number };
 }
 
-type Num = number | string | null;
-interface KeyRow {
-	id: string;
-	tenant_id: string;
+type Num = DbNum;
+interface KeyRow extends KeyRowBase {
 	name: string | null;
 	prefix: string;
-	models: string[] | null;
-	rpm: Num;
-	tpm: Num;
-	max_concurrency: Num;
-	quota_daily_requests: Num;
-	quota_daily_tokens: Num;
-	budget_usd: Num;
-	expires_ms: Num;
-	revoked_ms: Num;
 	created_ms: Num;
 	updated_ms: Num;
 }

@@ -1,5 +1,6 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
+import type { DbNum } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { randomId } from "./keys.ts";
@@ -32,7 +33,7 @@ export const PatchTenantBody = t.Object(
 export type CreateTenantInput = Static<typeof CreateTenantBody>;
 export type PatchTenantInput = Static<typeof PatchTenantBody>;
 
-type Num = number | string | null;
+type Num = DbNum;
 interface TenantRow {
 	id: string;
 	name: string;

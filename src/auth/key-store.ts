@@ -28,9 +28,12 @@ export interface KeyStore {
 	findByHash(hash: string): Promise<KeyRecord | null>;
 }
 
-type Num = number | string | null;
+/** A numeric column as postgres.js returns it (bigint and numeric come back as strings). */
+export type DbNum = number | string | null;
+type Num = DbNum;
 
-interface KeyRow {
+/** The api_keys columns both the auth lookup and the admin API select (times as epoch ms). */
+export interface KeyRowBase {
 	id: string;
 	tenant_id: string;
 	models: string[] | null;
@@ -42,6 +45,9 @@ interface KeyRow {
 	budget_usd: Num;
 	expires_ms: Num;
 	revoked_ms: Num;
+}
+
+interface KeyRow extends KeyRowBase {
 	tenant_found: boolean | null;
 	t_rpm: Num;
 	t_tpm: Num;
