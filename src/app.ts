@@ -1,6 +1,6 @@
 import { cors } from "@elysiajs/cors";
 import { type AnyElysia, Elysia } from "elysia";
-import { createDataPlane } from "./data-plane/index.ts";
+import { createDataPlane, nativeDataPlaneRoutes } from "./data-plane/index.ts";
 import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
 import { errorResponse } from "./errors/error-response.ts";
 import { GatewayError } from "./errors/gateway-error.ts";
@@ -62,16 +62,27 @@ export function createApp(deps: AppDeps) {
 		})
 		.onError({ as: "global" }, ({ code, error, request, path, ...ctx }) => {
 			const ids = (ctx as { ids?: { visible: string } }).ids ?? requestIdsFor(request.headers);
-			const mapped = fromElysiaError(code, error);
-			if (!(mapped instanceof GatewayError)) {
-				deps.logger.error({ err: mapped, request_id: ids.visible, path }, "unhandled error");
-			}
-			return isAnthropicPath(path) ? anthropicErrorResponse(mapped, ids.visible) : errorResponse(mapped, ids.visible);
+			return errorResponseFor(deps.logger, path, fromElysiaError(code, error), ids.visible);
 		})
 		.use(createOpsRoutes(deps.ops))
 		.use(createDataPlane(deps));
 	for (const p of deps.plugins ?? []) app = app.use(p);
+	// Bun's router serves the data plane directly; Elysia keeps every other route, and the
+	// data-plane requests of browsers (Origin: CORS) — see nativeDataPlaneRoutes
+	const served = app;
+	app.config.serve = {
+		...app.config.serve,
+		routes: nativeDataPlaneRoutes(deps, (request) => served.handle(request), (path, err, requestId) =>
+			errorResponseFor(deps.logger, path, err, requestId),
+		),
+	};
 	return app;
+}
+
+/** The one place a thrown value becomes the client's error response (OpenAI or Anthropic shape). */
+function errorResponseFor(logger: AppDeps["logger"], path: string, err: unknown, requestId: string): Response {
+	if (!(err instanceof GatewayError)) logger.error({ err, request_id: requestId, path }, "unhandled error");
+	return isAnthropicPath(path) ? anthropicErrorResponse(err, requestId) : errorResponse(err, requestId);
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -5,8 +5,9 @@
  * ON CONFLICT DO NOTHING) once Postgres answers again. Protocol: src/usage/audit-protocol.ts.
  */
 import { threadId } from "node:worker_threads";
-import { createDb, type Db } from "../src/db/client.ts";
-import { insertRequestLogs } from "../src/db/insert-request-logs.ts";
+import { createDb, type Db, isEmbeddedUrl } from "../src/db/client.ts";
+import postgres from "postgres";
+import { copyRequestLogs, insertRequestLogs } from "../src/db/insert-request-logs.ts";
 import {
 	type AuditInit,
 	emptyAuditStats,
@@ -48,8 +49,17 @@ function openDb(): Db {
 	return createDb(cfg.databaseUrl, { max: 2, connectTimeout: 3 });
 }
 
+/**
+ * Fresh rows go in by COPY (cheapest for Postgres). After any failed write the next writes
+ * use the idempotent INSERT … ON CONFLICT until one succeeds: the failed batch may have
+ * committed. PGlite's socket server has no COPY FROM STDIN: the embedded database always
+ * takes the INSERT.
+ */
+let insertOnly = false;
+let copyAllowed = true;
+
 /** Insert with a deadline: a half-open socket must not stall the writer forever. */
-async function insert(rows: readonly UsageEvent[]): Promise<number> {
+async function insert(rows: readonly UsageEvent[], fresh = false): Promise<number> {
 	const timeoutMs = cfg.insertTimeoutMs ?? 10_000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
@@ -59,8 +69,19 @@ async function insert(rows: readonly UsageEvent[]): Promise<number> {
 		);
 	});
 	try {
+		if (fresh && copyAllowed && !insertOnly) {
+			try {
+				return await Promise.race([copyRequestLogs(db.sql, rows), timeout]);
+			} catch (err) {
+				// a row already stored (unique violation) or bad data: redo the batch idempotently;
+				// anything else (connection, timeout) is a failure of this write
+				if (!(err instanceof postgres.PostgresError)) throw err;
+				if (err.code !== "23505") stats.lastError = `COPY failed, batch inserted instead: ${err.message}`;
+			}
+		}
 		return await Promise.race([insertRequestLogs(db.sql, rows), timeout]);
 	} catch (err) {
+		insertOnly = true;
 		if (String(err).includes("timed out")) {
 			// The stuck query may still commit; that is fine (idempotent), but its
 			// connection is useless: start a fresh pool.
@@ -99,6 +120,7 @@ function enforceBound(): void {
 
 function markUp(): void {
 	down = false;
+	insertOnly = false;
 	backoffMs = 0;
 }
 
@@ -171,7 +193,7 @@ function drain(): Promise<boolean> {
 			while (queue.length > 0) {
 				const generation = queueGeneration;
 				const batch = queue.slice(0, cfg.batchSize);
-				const inserted = await insert(batch);
+				const inserted = await insert(batch, true);
 				// Only now leave memory: a failed batch stays at the head of the queue. If a
 				// flush gave up on this insert meanwhile, the queue was spooled and replaced.
 				if (generation === queueGeneration) queue.splice(0, batch.length);
@@ -236,6 +258,7 @@ async function init(msg: AuditInit): Promise<void> {
 	stats.spoolBytes = left.bytes;
 	stats.spoolPending = left.rows;
 	db = openDb();
+	copyAllowed = !isEmbeddedUrl(cfg.databaseUrl);
 	statsTimer = setInterval(postStats, cfg.statsIntervalMs ?? 1_000);
 	post({ type: "ready" });
 	// Spool left by a previous run (or a crash): replay now, in the background.

@@ -31,6 +31,59 @@ const COLUMNS = [
 
 const COLUMN_LIST = COLUMNS.join(", ");
 
+/** What Postgres text cannot hold: NUL, and lone UTF-16 surrogates (not valid UTF-8). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
+const UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+/**
+ * A client can put a NUL or a lone surrogate in a model name; Postgres would reject the
+ * whole batch, and the writer would retry it forever. Such characters become U+FFFD.
+ */
+function storableText(v: string): string {
+	return v.toWellFormed().replaceAll("\u0000", "\ufffd");
+}
+
+/** One value in COPY's text format: \N for null, backslash escapes for the separators. */
+function copyValue(v: unknown): string {
+	if (v === null || v === undefined) return "\\N";
+	if (typeof v !== "string") return String(v);
+	const s = UNSTORABLE.test(v) ? storableText(v) : v;
+	return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c] ?? c) : s;
+}
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIAL_ALL = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** The batch as COPY text: one line per row, tab-separated, in COLUMNS order. */
+export function copyText(events: readonly UsageEvent[]): string {
+	let out = "";
+	for (const e of events) {
+		out += new Date(e.ts).toISOString();
+		const row = e as unknown as Record<string, unknown>;
+		for (let i = 1; i < COLUMNS.length; i++) out += `\t${copyValue(row[COLUMNS[i] as string])}`;
+		out += "\n";
+	}
+	return out;
+}
+
+/**
+ * The fast path for fresh rows: COPY costs Postgres about 40% less CPU per row than the
+ * INSERT … SELECT below (measured: 9 vs 15 µs per row). COPY has no ON CONFLICT, so it is
+ * only for rows never sent before: the caller falls back to insertRequestLogs after any
+ * failure (a batch whose commit is in doubt, a duplicate). All or nothing, like any statement.
+ */
+export async function copyRequestLogs(sql: Sql, events: readonly UsageEvent[]): Promise<number> {
+	if (events.length === 0) return 0;
+	const text = copyText(events);
+	const stream = await sql.unsafe(`COPY request_logs (${COLUMN_LIST}) FROM STDIN`).writable();
+	await new Promise<void>((resolve, reject) => {
+		stream.on("error", reject);
+		stream.on("finish", resolve);
+		stream.end(text);
+	});
+	return events.length;
+}
+
 /**
  * Inserts usage events, skipping request ids already stored (replays are harmless).
  * The whole batch travels as ONE json parameter expanded by json_populate_recordset:
@@ -43,7 +96,14 @@ export async function insertRequestLogs(
 	events: readonly UsageEvent[],
 ): Promise<number> {
 	if (events.length === 0) return 0;
-	const rows = events.map((e) => ({ ...e, ts: new Date(e.ts).toISOString() }));
+	const rows = events.map((e) => {
+		const row: Record<string, unknown> = { ...e, ts: new Date(e.ts).toISOString() };
+		for (const c in row) {
+			const v = row[c];
+			if (typeof v === "string" && UNSTORABLE.test(v)) row[c] = storableText(v);
+		}
+		return row;
+	});
 	const res = await sql.unsafe(
 		`INSERT INTO request_logs (${COLUMN_LIST})
 		 SELECT ${COLUMN_LIST} FROM json_populate_recordset(NULL::request_logs, $1::json)

@@ -21,7 +21,12 @@ export const emptyUsage = (): TokenUsage => ({
 	total_tokens: 0,
 });
 
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+/**
+ * A token count as the database can store it: a non-negative whole number. An upstream that
+ * reports 1.5, -3 or 1e30 tokens must not make the usage row unstorable.
+ */
+const num = (v: unknown): number =>
+	typeof v === "number" && v > 0 ? Math.min(Math.floor(v), Number.MAX_SAFE_INTEGER) : 0;
 
 /** The usage fields OpenAI-compatible servers send (chat/completions/embeddings and Responses names). */
 interface OpenAIUsageShape {

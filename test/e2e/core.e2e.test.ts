@@ -378,6 +378,38 @@ describe("ops", () => {
 		expect(metrics).toMatch(/interchange_requests_total\{route="\/v1\/chat\/completions",model="gpt-4o-mini",provider="openai",status="200"\} \d+/);
 	});
 
+	test("browsers get CORS on the data plane (preflight and answer); server-to-server calls take the direct route", async () => {
+		const url = `${gw.url}/v1/chat/completions`;
+		const origin = "https://console.example.com";
+		const pre = await fetch(url, {
+			method: "OPTIONS",
+			headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+		});
+		expect(pre.status).toBe(204);
+		expect(pre.headers.get("access-control-allow-origin")).toBe(origin);
+		const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+		const headers = { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" };
+		const fromBrowser = await fetch(url, { method: "POST", headers: { ...headers, origin }, body });
+		expect(fromBrowser.status).toBe(200);
+		expect(fromBrowser.headers.get("access-control-allow-origin")).toBe(origin);
+		expect(fromBrowser.headers.get("access-control-expose-headers")).toContain("x-request-id");
+		expect(fromBrowser.headers.get("x-request-id")).toMatch(/^req_/);
+		expect(((await fromBrowser.json()) as { object: string }).object).toBe("chat.completion");
+		const direct = await fetch(url, { method: "POST", headers, body });
+		expect(direct.status).toBe(200);
+		expect(direct.headers.get("access-control-allow-origin")).toBeNull();
+		expect(direct.headers.get("x-request-id")).toMatch(/^req_/);
+		await direct.arrayBuffer();
+		// errors keep their shape and request id on both routes
+		for (const extra of [{}, { origin }]) {
+			const bad = await fetch(url, { method: "POST", headers: { ...headers, ...extra }, body: "{nope" });
+			expect(bad.status).toBe(400);
+			const err = (await bad.json()) as { error: { code: string; request_id: string } };
+			expect(err.error.code).toBe("PLATFORM_INVALID_JSON");
+			expect(err.error.request_id).toBe(bad.headers.get("x-request-id") ?? "missing");
+		}
+	});
+
 	test("logs are JSON lines with no secrets", async () => {
 		const out = gw.output();
 		expect(out).toContain('"msg":"request"');

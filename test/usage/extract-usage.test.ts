@@ -3,6 +3,7 @@ import {
 	extractOpenAIUsage,
 	extractUsageText,
 } from "../../src/usage/extract-usage.ts";
+import { usageFromOpenAI } from "../../src/usage/token-usage.ts";
 
 const chat = (extra: Record<string, unknown>) =>
 	JSON.stringify({
@@ -147,5 +148,15 @@ describe("extractOpenAIUsage", () => {
 		expect(extractOpenAIUsage(chat({ usage: null }))).toBeNull();
 		expect(extractOpenAIUsage("not json at all")).toBeNull();
 		expect(extractOpenAIUsage("")).toBeNull();
+	});
+});
+
+describe("usageFromOpenAI", () => {
+	test("keeps token counts storable: whole, non-negative, at most 2^53-1", () => {
+		const u = usageFromOpenAI({ prompt_tokens: 1.7, completion_tokens: -3, total_tokens: 1e30 });
+		expect(u?.prompt_tokens).toBe(1);
+		expect(u?.completion_tokens).toBe(0);
+		expect(u?.total_tokens).toBe(Number.MAX_SAFE_INTEGER);
+		expect(usageFromOpenAI({ prompt_tokens: Number.NaN, completion_tokens: "7" })?.prompt_tokens).toBe(0);
 	});
 });

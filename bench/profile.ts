@@ -1,0 +1,51 @@
+/**
+ * `bun bench/profile.ts [plain|stream]`: runs the gateway under Bun's CPU profiler
+ * (markdown profile in PROFILE_DIR, default ./bench/results/profile) for a fixed load,
+ * to see where a request's CPU goes. One HTTP worker unless GATEWAY_HTTP_WORKERS is set.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startMockUpstream } from "../test/support/mock-upstream.ts";
+import { freePort } from "../test/support/free-port.ts";
+import { gatewayEnvFor, runBench, spawnServer } from "./gateway-process.ts";
+import { runLoad } from "./load.ts";
+import { plainChat, streamedChat } from "./scenarios.ts";
+
+async function main(): Promise<void> {
+	const scenario = process.argv[2] === "stream" ? streamedChat : plainChat;
+	const dir = process.env.PROFILE_DIR ?? join(import.meta.dir, "results", "profile");
+	mkdirSync(dir, { recursive: true });
+	const mock = await startMockUpstream({ fast: true });
+	const port = await freePort();
+	const gw = await spawnServer({
+		cmd: [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=100", "bench/profile-worker.ts"],
+		env: {
+			...gatewayEnvFor(mock.url),
+			PORT: String(port),
+			LOG_LEVEL: "warn",
+			BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
+			GATEWAY_HTTP_WORKERS: process.env.GATEWAY_HTTP_WORKERS ?? "1",
+			GATEWAY_DATA_DIR: "/tmp/interchange-profile",
+			...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+		},
+		port,
+		readyPath: "/readyz",
+		readyTimeoutMs: 60_000,
+		name: "gateway",
+	});
+	const r = await runLoad({
+		url: gw.url,
+		path: scenario.path,
+		body: scenario.body,
+		headers: { authorization: "Bearer bench-key" },
+		concurrency: 32,
+		seconds: Number(process.env.BENCH_SECONDS ?? 8),
+		stream: scenario.stream,
+	});
+	console.log(`${scenario.name}: ${r.rps.toFixed(0)} req/s`);
+	await gw.stop();
+	await mock.stop();
+	console.log(`profile written under ${dir}`);
+}
+
+await runBench(main);

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createDb, type Db, isEmbeddedUrl } from "../../src/db/client.ts";
+import { copyRequestLogs, copyText, insertRequestLogs } from "../../src/db/insert-request-logs.ts";
+import type { UsageEvent } from "../../src/usage/usage-event.ts";
+import { getTestDatabase, type TestDatabase } from "../support/test-database.ts";
+import { makeUsageEvent } from "../support/usage-events.ts";
+
+let tdb: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+	tdb = await getTestDatabase();
+	db = createDb(tdb.url, { max: 2 });
+}, 30_000);
+
+afterAll(async () => {
+	await db.close();
+	await tdb.cleanup();
+}, 30_000);
+
+type Writer = (sql: Db["sql"], rows: readonly UsageEvent[]) => Promise<number>;
+/** COPY is the writer's path for fresh rows on a real Postgres; PGlite only takes the INSERT. */
+const writers = (): [string, Writer][] => [
+	["insert", insertRequestLogs],
+	...(isEmbeddedUrl(tdb.url) ? [] : ([["copy", copyRequestLogs]] as [string, Writer][])),
+];
+
+describe("request_logs writers", () => {
+	test("COPY text escapes separators and marks nulls", () => {
+		const text = copyText([makeUsageEvent({ user_agent: "a\tb\nc\\d", ttft_ms: null, ts: Date.UTC(2026, 0, 2) })]);
+		const fields = text.slice(0, -1).split("\t");
+		expect(fields).toHaveLength(25);
+		expect(fields[0]).toBe("2026-01-02T00:00:00.000Z");
+		expect(fields[15]).toBe("\\N"); // ttft_ms
+		expect(fields[24]).toBe("a\\tb\\nc\\\\d");
+		expect(text.endsWith("\n")).toBe(true);
+	});
+
+	test("store client-supplied text Postgres cannot hold (NUL, lone surrogates) without failing the batch", async () => {
+		for (const [name, write] of writers()) {
+			const odd = makeUsageEvent({
+				requested_model: `m\u0000odel\t${name}`,
+				user_agent: "agent\ud800 x\\y\nz 😀",
+				ttft_ms: 12,
+				cost_usd: 1.5e-7,
+				stream: true,
+			});
+			expect(await write(db.sql, [odd, makeUsageEvent()])).toBe(2);
+			const [row] = await db.sql`select * from request_logs where request_id = ${odd.request_id}`;
+			expect(row.requested_model).toBe(`m\ufffdodel\t${name}`);
+			expect(row.user_agent).toBe("agent\ufffd x\\y\nz 😀");
+			expect(row.ttft_ms).toBe(12);
+			expect(row.cost_usd).toBe(1.5e-7);
+			expect(row.stream).toBe(true);
+			expect(Number(row.total_tokens)).toBe(odd.total_tokens);
+		}
+	});
+
+	test("COPY of a row already stored fails with the unique violation (it never hangs); INSERT skips it", async () => {
+		const e = makeUsageEvent();
+		expect(await insertRequestLogs(db.sql, [e])).toBe(1);
+		for (const [name, write] of writers()) {
+			if (name === "insert") expect(await write(db.sql, [e])).toBe(0);
+			else await expect(write(db.sql, [e, makeUsageEvent()])).rejects.toMatchObject({ code: "23505" });
+		}
+		// the connection is usable afterwards and nothing of the failed batch was stored
+		const [{ n }] = await db.sql`select count(*)::int as n from request_logs where request_id = ${e.request_id}`;
+		expect(n).toBe(1);
+	});
+});
