@@ -401,7 +401,7 @@ describe("ops", () => {
 		expect(direct.headers.get("x-request-id")).toMatch(/^req_/);
 		await direct.arrayBuffer();
 		// errors keep their shape and request id on both routes
-		for (const extra of [{}, { origin }]) {
+		for (const extra of [{}, { origin }] as Record<string, string>[]) {
 			const bad = await fetch(url, { method: "POST", headers: { ...headers, ...extra }, body: "{nope" });
 			expect(bad.status).toBe(400);
 			const err = (await bad.json()) as { error: { code: string; request_id: string } };
