@@ -73,6 +73,42 @@ export class OpenAITailTap implements StreamTransform {
 		this.facts.usage = null;
 		this.facts.completed = false;
 		this.facts.upstreamError = null;
+		if (!this.readUsualEnding()) this.readAll();
+		return this.facts;
+	}
+
+	/**
+	 * The usual ending — a usage chunk, then `[DONE]`, no error — found with a few searches in
+	 * the last kilobytes, without framing and inspecting every event. False when the ending is
+	 * anything else; then the whole kept tail is read.
+	 */
+	private readUsualEnding(): boolean {
+		let from = this.tail.length;
+		let bytes = 0;
+		while (from > 0 && bytes < QUICK_BYTES) bytes += this.tail[--from].byteLength;
+		const wholeStream = from === 0 && !this.truncated;
+		const decoder = new TextDecoder();
+		let text = "";
+		for (let i = from; i < this.tail.length; i++) text += decoder.decode(this.tail[i], { stream: true });
+		text += decoder.decode();
+		if (text.includes('"error"') || text.includes("\r")) return false;
+		const done = text.lastIndexOf("data: [DONE]");
+		if (done !== -1) {
+			const after = text.slice(done + 12);
+			if (after === "\n\n" || (this.ended && (after === "" || after === "\n"))) this.facts.completed = true;
+			else return false;
+		}
+		const at = lastUsageObject(text);
+		if (at === -1) return wholeStream;
+		const start = text.lastIndexOf("\n\n", at);
+		if (start === -1 && !wholeStream) return false;
+		const end = text.indexOf("\n\n", at);
+		if (end === -1 && !this.ended) return false;
+		inspectOpenAIEvent(text.slice(start + 2 * Number(start !== -1), end === -1 ? text.length : end + 2), this.facts);
+		return this.facts.usage !== null;
+	}
+
+	private readAll(): void {
 		const framer = new SseFramer();
 		let skipFirst = this.truncated;
 		const inspect = (event: string) => {
@@ -88,6 +124,23 @@ export class OpenAITailTap implements StreamTransform {
 			const rest = framer.rest();
 			if (rest.trim()) inspect(rest);
 		}
-		return this.facts;
+	}
+}
+
+/** How much of the end the quick read decodes: a usage chunk and [DONE] take ~300 bytes. */
+const QUICK_BYTES = 2048;
+
+/** Index of the last `"usage"` key whose value is an object (`"usage":null` does not count), or -1. */
+function lastUsageObject(text: string): number {
+	let at = text.length;
+	for (;;) {
+		at = text.lastIndexOf('"usage"', at - 1);
+		if (at === -1) return -1;
+		for (let i = at + 7; i < text.length; i++) {
+			const c = text.charCodeAt(i);
+			if (c === 123) return at; // {
+			if (c !== 58 && c !== 32 && c !== 9 && c !== 10) break; // not ":" or space
+		}
+		if (at === 0) return -1;
 	}
 }

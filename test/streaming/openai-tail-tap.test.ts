@@ -48,6 +48,23 @@ describe("OpenAITailTap", () => {
 		});
 	}
 
+	test("endings the quick read does not cover are read in full: a usage chunk larger than its window, usage after [DONE], no usage", () => {
+		const bigUsage = `data: ${JSON.stringify({ ...base, id: "x".repeat(5_000), choices: [], usage: USAGE })}\n\n`;
+		const long = (tail: string) => enc.encode(chunk({ content: "y".repeat(3_000) }) + tail);
+		const cases: [string, boolean, typeof EXPECTED_USAGE | null][] = [
+			[bigUsage + DONE, true, EXPECTED_USAGE],
+			[DONE + USAGE_EVENT, true, EXPECTED_USAGE],
+			[chunk({}, "stop") + DONE, true, null],
+		];
+		for (const [tail, completed, usage] of cases) {
+			const tap = new OpenAITailTap();
+			for (const piece of cutAt(long(tail), 512)) tap.push(piece);
+			tap.finish();
+			expect(tap.usage).toEqual(usage);
+			expect(tap.completed).toBe(completed);
+		}
+	});
+
 	test("facts follow the stream as it grows", () => {
 		const tap = new OpenAITailTap();
 		tap.push(enc.encode(chunk({ content: "hi" })));
