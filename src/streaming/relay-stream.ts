@@ -30,29 +30,32 @@ export interface RelayOptions {
 }
 
 /**
- * Pipes an upstream SSE body to the client through a transform. Pull-based, so a slow
- * client applies backpressure all the way to the upstream socket; a client that leaves
- * cancels the upstream read at once; a broken upstream becomes an in-band error event and
- * the stream closes without a completion sentinel.
+ * Pipes an upstream SSE body to the client through a transform, as a Bun "direct" stream:
+ * each upstream chunk is written straight to the client's socket and flushed (no queue, no
+ * per-chunk promise of the standard stream machinery: measured 5–6 µs less CPU per stream).
+ * A write the socket cannot take at once returns a promise, and the loop waits on it before
+ * it reads the upstream again, so a slow client applies backpressure all the way to the
+ * upstream socket. A client that leaves cancels the upstream read at once; a broken upstream
+ * becomes an in-band error event and the stream closes without a completion sentinel.
+ * Meant for `new Response(stream)`: a JS reader would get every chunk at once, unthrottled.
  */
 export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	const { transform } = opts;
 	const reader = opts.body.getReader();
+	let sink: ReadableStreamDirectController | null = null;
 	let ended = false;
 	let ttftMs: number | null = null;
 	let lastSend = performance.now();
-	let keepalive: KeepaliveTarget | undefined;
+	let blocked: Promise<number> | null = null;
 
-	const end = (controller: ReadableStreamDefaultController<Uint8Array> | null, r: Partial<RelayResult>) => {
+	const end = (r: Partial<RelayResult>) => {
 		if (ended) return;
 		ended = true;
-		if (keepalive) keepalives.remove(keepalive);
-		if (controller) {
-			try {
-				controller.close();
-			} catch {
-				// already closed by the runtime
-			}
+		keepalives.remove(keepalive);
+		try {
+			sink?.close();
+		} catch {
+			// already closed by the runtime
 		}
 		opts.onEnd({
 			completed: r.completed ?? false,
@@ -63,84 +66,103 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 		});
 	};
 
-	const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
-		if (ttftMs === null) ttftMs = performance.now() - opts.startedAt;
-		lastSend = performance.now();
-		controller.enqueue(bytes);
+	/** The client went away (cancel, or a write to a closed socket): stop the upstream too. */
+	const clientGone = () => {
+		if (ended) return;
+		reader.cancel().catch(() => {});
+		opts.abortUpstream();
+		end({ cancelled: true, errorCode: "CLIENT_CLOSED_REQUEST" });
 	};
 
-	/** Enqueues what a transform returned; false when it returned nothing. */
-	const sendAll = (
-		controller: ReadableStreamDefaultController<Uint8Array>,
-		out: Uint8Array | Uint8Array[] | null,
-	): boolean => {
+	const send = (bytes: Uint8Array) => {
+		if (ttftMs === null) ttftMs = performance.now() - opts.startedAt;
+		lastSend = performance.now();
+		const written = (sink as ReadableStreamDirectController).write(bytes);
+		if (typeof written !== "number") blocked = written;
+	};
+
+	/** Writes what a transform returned; false when it returned nothing. */
+	const sendAll = (out: Uint8Array | Uint8Array[] | null): boolean => {
 		if (out === null) return false;
 		if (out instanceof Uint8Array) {
 			if (out.byteLength === 0) return false;
-			send(controller, out);
+			send(out);
 			return true;
 		}
 		let any = false;
 		for (const b of out) {
 			if (b.byteLength) {
-				send(controller, b);
+				send(b);
 				any = true;
 			}
 		}
 		return any;
 	};
 
-	const breakOff = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
+	const breakOff = (message: string) => {
 		if (!transform.upstreamError) {
 			// a partial event went out: end it first, or the error's lines would join its data
-			if (!transform.atBoundary) send(controller, EVENT_END);
-			send(controller, transform.errorEvent(message, "UPSTREAM_STREAM_BROKEN"));
+			if (!transform.atBoundary) send(EVENT_END);
+			send(transform.errorEvent(message, "UPSTREAM_STREAM_BROKEN"));
 		}
-		end(controller, { errorCode: "UPSTREAM_STREAM_BROKEN" });
+		end({ errorCode: "UPSTREAM_STREAM_BROKEN" });
 	};
 
-	return new ReadableStream<Uint8Array>(
-		{
-			start(controller) {
-				keepalive = {
-					tick(now) {
-						if (ended || !transform.atBoundary || now - lastSend < opts.keepaliveMs) return;
-						lastSend = now;
-						try {
-							controller.enqueue(KEEPALIVE);
-						} catch {
-							// stream closed between the check and the enqueue
-						}
-					},
-				};
-				keepalives.add(keepalive, opts.keepaliveMs);
-			},
-			async pull(controller) {
-				for (;;) {
-					let chunk: Awaited<ReturnType<typeof reader.read>>;
-					try {
-						chunk = await reader.read();
-					} catch {
-						if (!ended) breakOff(controller, "The upstream connection broke mid-stream");
-						return;
-					}
-					if (ended) return;
-					if (chunk.done) {
-						sendAll(controller, transform.finish());
-						if (transform.completed && !transform.upstreamError) end(controller, { completed: true });
-						else breakOff(controller, "The upstream stream ended before completion");
-						return;
-					}
-					if (sendAll(controller, transform.push(chunk.value))) return;
-				}
-			},
-			cancel() {
-				if (ended) return;
-				reader.cancel().catch(() => {});
-				opts.abortUpstream();
-				end(null, { cancelled: true, errorCode: "CLIENT_CLOSED_REQUEST" });
-			},
+	const keepalive: KeepaliveTarget = {
+		tick(now) {
+			if (!sink || ended || !transform.atBoundary || now - lastSend < opts.keepaliveMs) return;
+			lastSend = now;
+			try {
+				sink.write(KEEPALIVE);
+				sink.flush();
+			} catch {
+				// the socket closed between the check and the write; cancel follows
+			}
 		},
-		{ highWaterMark: 0 },
-	);
+	};
+
+	/** Until the upstream ends or the client leaves: read, transform, write, flush, wait if blocked. */
+	const pump = async () => {
+		for (;;) {
+			let chunk: Awaited<ReturnType<typeof reader.read>>;
+			try {
+				chunk = await reader.read();
+			} catch {
+				if (!ended) breakOff("The upstream connection broke mid-stream");
+				return;
+			}
+			if (ended) return;
+			if (chunk.done) {
+				sendAll(transform.finish());
+				if (transform.completed && !transform.upstreamError) end({ completed: true });
+				else breakOff("The upstream stream ended before completion");
+				return;
+			}
+			if (sendAll(transform.push(chunk.value))) {
+				const flushed = (sink as ReadableStreamDirectController).flush();
+				if (typeof flushed !== "number") await flushed;
+				if (blocked) {
+					await blocked;
+					blocked = null;
+				}
+			}
+		}
+	};
+
+	const source: Bun.DirectUnderlyingSource<Uint8Array> = {
+		type: "direct",
+		async pull(controller) {
+			sink = controller;
+			keepalives.add(keepalive, opts.keepaliveMs);
+			try {
+				await pump();
+			} catch {
+				// a write to a socket that is gone: the record must still be finished
+				clientGone();
+			}
+		},
+		cancel: clientGone,
+	};
+	// lib.dom's constructor type (in scope here) does not know Bun's direct sources
+	return new ReadableStream<Uint8Array>(source as unknown as UnderlyingDefaultSource<Uint8Array>);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
 import { OpenAIStripTap } from "../../src/streaming/openai-strip-tap.ts";
 import {
@@ -108,8 +109,8 @@ describe("relayStream", () => {
 		}
 		src.close();
 		expect((await reader.read()).done).toBe(true);
-		// zero copy: the client receives the very chunks the upstream produced
-		for (let i = 0; i < pushed.length; i++) expect(got[i]).toBe(pushed[i]);
+		// chunk for chunk: each upstream chunk reaches the client as it came, unsplit and unmerged
+		for (let i = 0; i < pushed.length; i++) expect(got[i]).toEqual(pushed[i]);
 		expect(text(got)).toBe(sent.join(""));
 		expect(ends).toHaveLength(1);
 		expect(ends[0]).toMatchObject({
@@ -315,26 +316,51 @@ describe("relayStream", () => {
 		await refLoop;
 	});
 
-	test("backpressure: a client that does not read holds the upstream to a bounded number of pulls", async () => {
+	test("backpressure through a real socket: a client that reads nothing holds the upstream to a bounded number of pulls", async () => {
 		let pulls = 0;
-		const one = enc.encode(chunkEvent("tok"));
-		const infinite = new ReadableStream<Uint8Array>({
-			pull(c) {
-				pulls++;
-				c.enqueue(one);
+		const one = enc.encode(chunkEvent("t".repeat(64 * 1024)));
+		const infinite = new ReadableStream<Uint8Array>(
+			{
+				pull(c) {
+					pulls++;
+					// 128 MB in all: enough to prove the bound, finite if backpressure were broken
+					if (pulls > 2_000) c.close();
+					else c.enqueue(one);
+				},
 			},
-		});
+			{ highWaterMark: 0 },
+		);
 		const { stream, ends } = startRelay(infinite);
-		const reader = stream.getReader();
-		await settle();
-		expect(pulls).toBeLessThanOrEqual(3);
-		for (let i = 0; i < 10; i++) await reader.read();
-		await settle();
-		expect(pulls).toBeLessThanOrEqual(10 + 3);
-		const after = pulls;
-		await settle();
-		expect(pulls).toBe(after);
-		await reader.cancel();
+		const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(stream) });
+		const socket = connect(server.port ?? 0, "127.0.0.1");
+		try {
+			await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+			socket.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+			socket.pause(); // reads nothing from now on
+			await waitFor(() => pulls > 2, { what: "the stream to start" });
+			// the socket buffers fill, then pulls stop: wait until the count holds still
+			let seen = -1;
+			let still = 0;
+			await waitFor(
+				() => {
+					still = pulls === seen ? still + 1 : 0;
+					seen = pulls;
+					return still >= 8;
+				},
+				{ intervalMs: 50, what: "pulls to stop" },
+			);
+			// a few MB of socket buffers at most, however much the upstream could send
+			expect(pulls * one.byteLength).toBeLessThan(32 * 1024 * 1024);
+			// reading again lets the upstream flow again: the stop was backpressure
+			const stalledAt = pulls;
+			socket.on("data", () => {});
+			socket.resume();
+			await waitFor(() => pulls > stalledAt + 50, { what: "the upstream to flow again" });
+		} finally {
+			socket.destroy();
+			await waitFor(() => ends.length === 1, { what: "the relay to end" });
+			server.stop(true);
+		}
 		expect(ends[0].cancelled).toBe(true);
 	});
 });
