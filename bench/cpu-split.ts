@@ -5,7 +5,14 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import { gatewayEnvFor, runBench, startBareProxy, startGateway } from "./gateway-process.ts";
+import {
+	gatewayEnvFor,
+	runBench,
+	type ServerProcess,
+	startBareProxy,
+	startFullGateway,
+	startGateway,
+} from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import { plainChat, streamedChat } from "./scenarios.ts";
 
@@ -50,9 +57,17 @@ async function main(): Promise<void> {
 	const scenario = process.argv[2] === "stream" ? streamedChat : plainChat;
 	const target = process.argv[3] ?? "gateway";
 	const mock = await startMockUpstream({ fast: true });
-	const server =
-		target === "bare" ? await startBareProxy(mock.url) : await startGateway(gatewayEnvFor(mock.url));
-	const key = target === "bare" ? "bench" : "bench-key";
+	// targets: bare (the pass-through), gateway (static key, one account), full (every feature on)
+	let server: ServerProcess;
+	let key = "bench-key";
+	if (target === "bare") {
+		server = await startBareProxy(mock.url);
+		key = "bench";
+	} else if (target === "full" || target === "full-static") {
+		const full = await startFullGateway(mock.url, { GATEWAY_API_KEYS: "bench-key" });
+		server = full.gw;
+		if (target === "full") key = full.key;
+	} else server = await startGateway(gatewayEnvFor(mock.url));
 	// warm up
 	await runLoad({ url: server.url, path: scenario.path, body: scenario.body, headers: { authorization: `Bearer ${key}` }, concurrency: 64, seconds: 2, warmupSeconds: 0, stream: scenario.stream });
 	const t0 = threadsOf(server.pid);

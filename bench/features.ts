@@ -4,11 +4,11 @@
  * audit on vs off, three accounts vs one, a virtual key with every limit vs a static key,
  * and Anthropic → OpenAI stream translation vs OpenAI pass-through.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { MockUpstream } from "../test/support/mock-upstream.ts";
 import {
+	BENCH_ADMIN_TOKEN as ADMIN,
+	configFile,
+	createLimitedKey,
 	gatewayEnvFor,
 	type ServerProcess,
 	startGateway,
@@ -16,7 +16,6 @@ import {
 import { type LoadResult, runLoad } from "./load.ts";
 import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
 
-const ADMIN = "bench-admin-token-0123456789";
 
 export interface FeatureRow {
 	variant: string;
@@ -41,61 +40,6 @@ interface Variant {
 	/** Runs after start; returns the client key to use. */
 	prepare?: (gw: ServerProcess) => Promise<string>;
 	scenarios: Scenario[];
-}
-
-function configFile(mockUrl: string, accounts: number): string {
-	const dir = mkdtempSync(join(tmpdir(), "interchange-bench-cfg-"));
-	const path = join(dir, "gateway.toml");
-	const accountTables = Array.from(
-		{ length: accounts },
-		(_, i) =>
-			`  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
-	).join("\n");
-	writeFileSync(
-		path,
-		`[[providers]]
-name = "openai"
-type = "openai"
-base_url = "${mockUrl}/v1"
-models = ["gpt-4o-mini"]
-${accountTables}
-[[providers]]
-name = "claude"
-type = "anthropic"
-base_url = "${mockUrl}/v1"
-models = ["claude-bench"]
-api_key = "bench-anthropic"
-
-[[prices]]
-model = "gpt-4o-mini"
-input = 0.15
-output = 0.60
-`,
-	);
-	return path;
-}
-
-async function createLimitedKey(gw: ServerProcess): Promise<string> {
-	const res = await fetch(`${gw.url}/admin/keys`, {
-		method: "POST",
-		headers: {
-			authorization: `Bearer ${ADMIN}`,
-			"content-type": "application/json",
-		},
-		body: JSON.stringify({
-			tenant_id: "bench",
-			name: "bench",
-			rpm: 100_000_000,
-			tpm: 1_000_000_000,
-			max_concurrency: 10_000,
-			quota_daily_requests: 1_000_000_000,
-			quota_daily_tokens: 100_000_000_000,
-			budget_usd: 1_000_000,
-		}),
-	});
-	if (res.status !== 201)
-		throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
-	return ((await res.json()) as { key: string }).key;
 }
 
 async function auditRowsWritten(gw: ServerProcess): Promise<number> {

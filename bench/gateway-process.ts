@@ -1,6 +1,6 @@
 /** Child server processes for the benchmark: the gateway and the bare proxy. */
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -195,4 +195,82 @@ export async function startBareProxy(
 		readyTimeoutMs: 15_000,
 		name: "bare-proxy",
 	});
+}
+
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+const ADMIN = BENCH_ADMIN_TOKEN;
+
+/** A gateway.toml for the mock: an OpenAI provider with `accounts` accounts, an Anthropic one, prices. */
+export function configFile(mockUrl: string, accounts: number): string {
+	const dir = mkdtempSync(join(tmpdir(), "interchange-bench-cfg-"));
+	const path = join(dir, "gateway.toml");
+	const accountTables = Array.from(
+		{ length: accounts },
+		(_, i) =>
+			`  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
+	).join("\n");
+	writeFileSync(
+		path,
+		`[[providers]]
+name = "openai"
+type = "openai"
+base_url = "${mockUrl}/v1"
+models = ["gpt-4o-mini"]
+${accountTables}
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = "${mockUrl}/v1"
+models = ["claude-bench"]
+api_key = "bench-anthropic"
+
+[[prices]]
+model = "gpt-4o-mini"
+input = 0.15
+output = 0.60
+`,
+	);
+	return path;
+}
+
+export async function createLimitedKey(gw: ServerProcess): Promise<string> {
+	const res = await fetch(`${gw.url}/admin/keys`, {
+		method: "POST",
+		headers: {
+			authorization: `Bearer ${ADMIN}`,
+			"content-type": "application/json",
+		},
+		body: JSON.stringify({
+			tenant_id: "bench",
+			name: "bench",
+			rpm: 100_000_000,
+			tpm: 1_000_000_000,
+			max_concurrency: 10_000,
+			quota_daily_requests: 1_000_000_000,
+			quota_daily_tokens: 100_000_000_000,
+			budget_usd: 1_000_000,
+		}),
+	});
+	if (res.status !== 201)
+		throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
+	return ((await res.json()) as { key: string }).key;
+}
+
+/**
+ * The gateway with every feature on, as issue 7 measures it: three accounts, prices, audit
+ * to Postgres, metrics, and a database-backed key with RPM, TPM, concurrency, daily quotas
+ * and a budget set (high enough never to refuse). Returns the server and the client key.
+ */
+export async function startFullGateway(mockUrl: string, env: Record<string, string> = {}): Promise<{ gw: ServerProcess; key: string }> {
+	const gw = await startGateway({
+		GATEWAY_CONFIG: configFile(mockUrl, 3),
+		GATEWAY_ADMIN_TOKEN: ADMIN,
+		...env,
+	});
+	try {
+		return { gw, key: await createLimitedKey(gw) };
+	} catch (e) {
+		await gw.stop();
+		throw e;
+	}
 }

@@ -1,5 +1,5 @@
 /**
- * `bun bench/profile.ts [plain|stream]`: runs the gateway under Bun's CPU profiler
+ * `bun bench/profile.ts [plain|stream] [full]`: runs the gateway under Bun's CPU profiler
  * (markdown profile in PROFILE_DIR, default ./bench/results/profile) for a fixed load,
  * to see where a request's CPU goes. One HTTP worker unless GATEWAY_HTTP_WORKERS is set.
  */
@@ -7,7 +7,14 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { freePort } from "../test/support/free-port.ts";
-import { gatewayEnvFor, runBench, spawnServer } from "./gateway-process.ts";
+import {
+	BENCH_ADMIN_TOKEN,
+	configFile,
+	createLimitedKey,
+	gatewayEnvFor,
+	runBench,
+	spawnServer,
+} from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import { plainChat, streamedChat } from "./scenarios.ts";
 
@@ -16,11 +23,13 @@ async function main(): Promise<void> {
 	const dir = process.env.PROFILE_DIR ?? join(import.meta.dir, "results", "profile");
 	mkdirSync(dir, { recursive: true });
 	const mock = await startMockUpstream({ fast: true });
+	const full = process.argv[3] === "full";
 	const port = await freePort();
 	const gw = await spawnServer({
 		cmd: [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=100", "bench/profile-worker.ts"],
 		env: {
 			...gatewayEnvFor(mock.url),
+			...(full ? { GATEWAY_CONFIG: configFile(mock.url, 3), GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN } : {}),
 			PORT: String(port),
 			LOG_LEVEL: "warn",
 			BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
@@ -33,11 +42,12 @@ async function main(): Promise<void> {
 		readyTimeoutMs: 60_000,
 		name: "gateway",
 	});
+	const key = full ? await createLimitedKey(gw) : "bench-key";
 	const r = await runLoad({
 		url: gw.url,
 		path: scenario.path,
 		body: scenario.body,
-		headers: { authorization: "Bearer bench-key" },
+		headers: { authorization: `Bearer ${key}` },
 		concurrency: 32,
 		seconds: Number(process.env.BENCH_SECONDS ?? 8),
 		stream: scenario.stream,

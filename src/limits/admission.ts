@@ -162,34 +162,52 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		};
 		const taken: Taken[] = [];
 		const headers: HeaderRecord = {};
-		if (!subjects.some((s) => s.limits.max_concurrency != null)) {
-			for (const s of subjects)
-				onDecision(
-					limiter.check(s.key, s.limits, estimate, now()),
-					s,
-					taken,
-					headers,
-				);
-			return admitted(taken, headers);
+		// synchronous unless a subject at its concurrency limit has to wait for a place
+		for (let i = 0; i < subjects.length; i++) {
+			const d = decide(subjects[i], estimate, ctx);
+			if (d instanceof Promise) return admitRest(d, i, subjects, estimate, ctx, taken, headers);
+			onDecision(d, subjects[i], taken, headers);
 		}
-		return (async () => {
-			for (const s of subjects) {
-				const d =
-					s.limits.max_concurrency != null
-						? await limiter.checkAsync(s.key, s.limits, estimate, {
-								waitMs,
-								signal: ctx?.signal,
-								maxQueue: opts.maxQueue,
-							})
-						: limiter.check(s.key, s.limits, estimate, now());
-				onDecision(d, s, taken, headers);
-			}
-			return admitted(taken, headers);
-		})();
+		return admitted(taken, headers);
 	};
+
+	function decide(s: Subject, estimate: CostEstimate, ctx: AdmitContext | undefined) {
+		return s.limits.max_concurrency != null
+			? limiter.checkOrWait(s.key, s.limits, estimate, { waitMs, signal: ctx?.signal, maxQueue: opts.maxQueue })
+			: limiter.check(s.key, s.limits, estimate, now());
+	}
+
+	/** The rest of an admission once subject `i` had to wait for a concurrency place. */
+	async function admitRest(
+		waiting: Promise<LimitDecision>,
+		i: number,
+		subjects: Subject[],
+		estimate: CostEstimate,
+		ctx: AdmitContext | undefined,
+		taken: Taken[],
+		headers: HeaderRecord,
+	): Promise<LimitAdmission> {
+		onDecision(await waiting, subjects[i], taken, headers);
+		for (let j = i + 1; j < subjects.length; j++) {
+			onDecision(await decide(subjects[j], estimate, ctx), subjects[j], taken, headers);
+		}
+		return admitted(taken, headers);
+	}
 }
 
+/** Principals are cached objects (one per key until its cache entry is refreshed): so are their subjects. */
+const subjectsCache = new WeakMap<Principal, Subject[]>();
+
 function subjectsOf(p: Principal): Subject[] {
+	let out = subjectsCache.get(p);
+	if (!out) {
+		out = listSubjects(p);
+		subjectsCache.set(p, out);
+	}
+	return out;
+}
+
+function listSubjects(p: Principal): Subject[] {
 	const out: Subject[] = [];
 	// Counters run even without limits, so a limit added later sees earlier usage.
 	if (p.keyId) out.push({ key: `key:${p.keyId}`, limits: p.limits ?? {} });
@@ -199,19 +217,20 @@ function subjectsOf(p: Principal): Subject[] {
 }
 
 /** Per window (requests / tokens), keep the subject with the least remaining. */
+const HEADER_KINDS = [
+	["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+	["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],
+] as const;
+
+/** Keeps, per kind (requests, tokens), the headers of the subject with the least remaining. */
 function mergeHeaders(into: HeaderRecord, add: HeaderRecord): void {
-	for (const kind of ["requests", "tokens"]) {
-		const rem = `x-ratelimit-remaining-${kind}`;
-		if (add[rem] === undefined) continue;
-		if (into[rem] !== undefined && Number(into[rem]) <= Number(add[rem]))
-			continue;
-		for (const h of [
-			`x-ratelimit-limit-${kind}`,
-			rem,
-			`x-ratelimit-reset-${kind}`,
-		]) {
-			if (add[h] !== undefined) into[h] = add[h];
-		}
+	for (const [limit, rem, reset] of HEADER_KINDS) {
+		const r = add[rem];
+		if (r === undefined) continue;
+		if (into[rem] !== undefined && Number(into[rem]) <= Number(r)) continue;
+		into[rem] = r;
+		if (add[limit] !== undefined) into[limit] = add[limit];
+		if (add[reset] !== undefined) into[reset] = add[reset];
 	}
 }
 

@@ -3,7 +3,8 @@ import { type LimitTable, SlotField } from "./limit-table.ts";
 /**
  * Daily request and token counts and the lifetime budget spent, per slot.
  *
- * Each daily counter is one 64-bit word `[ UTC day: 23 bits ][ count: 40 bits ]`, so the day
+ * Each daily counter is one 64-bit word holding `day · 2^37 + count` (UTC day since 1970 in 16
+ * bits, good until 2149; count in 37 bits, 137 billion a day), so the day
  * stamp and the count change in the same CAS: a counter stamped with an older day reads as 0,
  * and the first update of a new day replaces stamp and count together (the rollover is
  * atomic without a separate reset step, and two workers crossing midnight cannot both reset or
@@ -15,9 +16,14 @@ import { type LimitTable, SlotField } from "./limit-table.ts";
  * which errs on the safe side.
  */
 
-const COUNT_BITS = 40n;
-const COUNT_MASK = (1n << COUNT_BITS) - 1n;
-const MAX_COUNT = 2 ** 40 - 1;
+/**
+ * The word stays below 2^53, so `Number(word)` reads it exactly and packing is one
+ * `BigInt(number)`: no BigInt shifts and masks (each an allocation) on the hot path.
+ */
+const COUNT_SCALE = 2 ** 37;
+const MAX_COUNT = COUNT_SCALE - 1;
+const pack = (day: number, count: number): bigint => BigInt(day * COUNT_SCALE + count);
+const dayOf = (n: number): number => Math.floor(n / COUNT_SCALE);
 const DAY_MS = 86_400_000;
 
 export type DailyFailure = "daily_requests" | "daily_tokens" | "budget";
@@ -233,16 +239,17 @@ export class DailyCounters {
 	): number {
 		for (;;) {
 			const word = Atomics.load(this.words, i);
-			const stamped = Number(word >> COUNT_BITS);
+			const n = Number(word);
+			const stamped = dayOf(n);
 			if (stamped !== day && sameDayOnly) return day;
 			// A worker whose clock already crossed midnight wins: count into its (later) day.
 			const on = Math.max(stamped, day);
-			const count = stamped === on ? Number(word & COUNT_MASK) : 0;
+			const count = stamped === on ? n - stamped * COUNT_SCALE : 0;
 			const next = count + delta;
 			if (limit != null && delta >= 0 && (next > limit || count >= limit))
 				return -1;
 			const clamped = next < 0 ? 0 : Math.min(next, MAX_COUNT);
-			const packed = (BigInt(on) << COUNT_BITS) | BigInt(clamped);
+			const packed = pack(on, clamped);
 			if (Atomics.compareExchange(this.words, i, word, packed) === word)
 				return on;
 		}
@@ -252,17 +259,18 @@ export class DailyCounters {
 		const want = Math.min(MAX_COUNT, Math.max(0, Math.round(value)));
 		for (;;) {
 			const word = Atomics.load(this.words, i);
-			const stamped = Number(word >> COUNT_BITS);
+			const n = Number(word);
+			const stamped = dayOf(n);
 			if (stamped > day) return;
-			if (stamped === day && Number(word & COUNT_MASK) >= want) return;
-			const packed = (BigInt(day) << COUNT_BITS) | BigInt(want);
+			if (stamped === day && n - stamped * COUNT_SCALE >= want) return;
+			const packed = pack(day, want);
 			if (Atomics.compareExchange(this.words, i, word, packed) === word) return;
 		}
 	}
 
 	private countOn(i: number, day: number): number {
-		const word = Atomics.load(this.words, i);
-		return Number(word >> COUNT_BITS) === day ? Number(word & COUNT_MASK) : 0;
+		const n = Number(Atomics.load(this.words, i));
+		return dayOf(n) === day ? n - day * COUNT_SCALE : 0;
 	}
 
 	/** Adds micro-USD to the lifetime spend; with a limit, refuses past it. Never below 0. */
@@ -278,15 +286,14 @@ export class DailyCounters {
 				return true;
 			}
 		}
-		const d = BigInt(delta);
 		for (;;) {
 			const cur = Atomics.load(this.words, i);
+			// micro-USD below 2^53 ($9 billion): exact as a number
+			const spent = Number(cur);
 			if (limitMicro !== null && delta >= 0) {
-				const spent = Number(cur);
 				if (spent >= limitMicro || spent + delta > limitMicro) return false;
 			}
-			let next = cur + d;
-			if (next < 0n) next = 0n;
+			const next = BigInt(Math.max(0, spent + delta));
 			if (Atomics.compareExchange(this.words, i, cur, next) === cur)
 				return true;
 		}

@@ -35,7 +35,7 @@ const H_CAPACITY = 1;
 const H_EPOCH = 2;
 const H_USED = 3;
 const H_FULL_MISSES = 4;
-const MAGIC = 0x49584c4d54310001n; // "IXLMT1" + layout version
+const MAGIC = 0x49584c4d54310002n; // "IXLMT1" + layout version
 
 export const DEFAULT_TABLE_CAPACITY = 65_536;
 /** Per-worker subject → slot cache bound; cleared wholesale when reached (slots never move). */

@@ -106,42 +106,35 @@ export class Limiter {
 	}
 
 	/**
-	 * Like `check`, but a request over `max_concurrency` waits up to `options.waitMs` in the
-	 * slot's bounded queue before being refused.
+	 * `check` for a subject with a concurrency limit that may wait: when a place is free (the
+	 * usual case) the answer is synchronous, with no promise hop; only a full subject waits in
+	 * the short queue (`options.waitMs`) and answers with a promise.
 	 */
-	async checkAsync(
+	checkOrWait(
 		subjectKey: string,
 		limits: SubjectLimits,
 		estimate: CostEstimate,
 		options: AsyncCheckOptions,
 		now: number = Date.now(),
-	): Promise<LimitDecision> {
+	): LimitDecision | Promise<LimitDecision> {
 		const ticket = new LimitTicket(this.table.slotFor(subjectKey));
 		const headers: HeaderRecord = {};
 		if (ticket.slot < 0) return { ok: true, ticket, headers };
 		const refused = this.takeRates(ticket, limits, estimate, now, headers);
 		if (refused) return refused;
 		const max = limits.max_concurrency;
-		if (max != null) {
-			if (!(await this.concurrency.acquire(ticket.slot, max, options))) {
-				return this.refuseConcurrency(ticket, limits, max, headers);
-			}
-			ticket.holdsConcurrency = true;
+		if (max == null || this.concurrency.tryAcquire(ticket.slot, max)) {
+			ticket.holdsConcurrency = max != null;
+			return this.takeDaily(ticket, limits, estimate, now, headers);
 		}
-		// Time passed while queued: the daily stamp uses the clock after the wait.
-		return this.takeDaily(
-			ticket,
-			limits,
-			estimate,
-			Math.max(now, Date.now()),
-			headers,
-		);
+		return this.concurrency.acquire(ticket.slot, max, options).then((got) => {
+			if (!got) return this.refuseConcurrency(ticket, limits, max, headers);
+			ticket.holdsConcurrency = true;
+			// Time passed while queued: the daily stamp uses the clock after the wait.
+			return this.takeDaily(ticket, limits, estimate, Math.max(now, Date.now()), headers);
+		});
 	}
 
-	/**
-	 * Moves the ticket's reservations to real usage (once): TPM and daily tokens / spend go up
-	 * without failing if the estimate was low and are given back if it was high.
-	 */
 	settle(
 		ticket: LimitTicket,
 		actual: CostEstimate,

@@ -33,6 +33,21 @@ describe("DailyCounters", () => {
 		});
 	});
 
+	test("counts stay exact into the tens of billions, and a day far ahead (2140) still stamps", () => {
+		const { daily, slot } = setup();
+		const big = { requests: 1, tokens: 40_000_000_001, usd: 12_345.678901 };
+		for (const now of [NOON, Date.UTC(2140, 0, 1, 12)]) {
+			daily.reserve(slot, big, {}, now);
+			daily.reserve(slot, big, {}, now);
+			const r = daily.read(slot, now);
+			expect(r.day).toBe(utcDay(now));
+			expect(r.requests).toBe(2);
+			expect(r.tokens).toBe(80_000_000_002);
+		}
+		// lifetime spend in micro-USD: 4 × 12,345.678901 USD
+		expect(daily.read(slot, NOON).spentMicroUsd).toBe(4 * 12_345_678_901);
+	});
+
 	test("refuses at the daily request quota and says when it resets", () => {
 		const { daily, slot } = setup();
 		const limits = { quota_daily_requests: 3 };

@@ -113,17 +113,27 @@ describe("Limiter", () => {
 		expect(fourth).toMatchObject({ ok: false, reason: "concurrency" });
 	});
 
-	test("checkAsync waits in the concurrency queue", async () => {
+	test("checkOrWait waits in the concurrency queue", async () => {
 		const { limiter } = setup();
 		const limits = { max_concurrency: 1 };
 		const first = limiter.check("k", limits, small, NOW);
 		if (!first.ok) throw new Error("expected ok");
-		const waiting = limiter.checkAsync("k", limits, small, { waitMs: 5000 });
+		const waiting = limiter.checkOrWait("k", limits, small, { waitMs: 5000 });
+		expect(waiting).toBeInstanceOf(Promise); // full: it waits
 		queueMicrotask(() => limiter.release(first.ticket));
 		expect((await waiting).ok).toBe(true);
 		expect(
-			(await limiter.checkAsync("k", limits, small, { waitMs: 20 })).ok,
+			(await limiter.checkOrWait("k", limits, small, { waitMs: 20 })).ok,
 		).toBe(false);
+	});
+
+	test("checkOrWait answers at once, without a promise, when a place is free", () => {
+		const { limiter } = setup();
+		const d = limiter.checkOrWait("k", { max_concurrency: 2, rpm: 10 }, small, { waitMs: 5000 });
+		if (d instanceof Promise || !d.ok) throw new Error("expected a synchronous admission");
+		expect(d.ticket.holdsConcurrency).toBe(true);
+		expect(d.headers["x-ratelimit-remaining-requests"]).toBe("9");
+		limiter.release(d.ticket);
 	});
 
 	test("daily and budget refusals undo everything before them and are not retryable", () => {
