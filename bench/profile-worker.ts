@@ -24,7 +24,7 @@ const g = globalThis as unknown as {
 	onmessage: ((e: { data: ToHttpWorker }) => void) | null;
 };
 g.postMessage = (msg) => {
-	if (msg.type === "usage") audit.writeSerialized(msg.ndjson, msg.count);
+	if (msg.type === "usage") audit.writeLines(msg.lines, msg.count);
 	else if (msg.type === "listening") g.onmessage?.({ data: { type: "ready" } });
 	else if (msg.type === "fatal") {
 		console.error(msg.message);

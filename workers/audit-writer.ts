@@ -7,12 +7,12 @@
 import { threadId } from "node:worker_threads";
 import { createDb, type Db, isEmbeddedUrl } from "../src/db/client.ts";
 import postgres from "postgres";
+import { copyLine, parseCopyLine, splitCopyLines } from "../src/db/copy-line.ts";
 import { copyRequestLogs, insertRequestLogs } from "../src/db/insert-request-logs.ts";
 import {
 	type AuditInit,
 	emptyAuditStats,
 	type FromAuditWriter,
-	parseLines,
 	type ToAuditWriter,
 } from "../src/usage/audit-protocol.ts";
 import { AuditSpool } from "../src/usage/audit-spool.ts";
@@ -28,7 +28,8 @@ const REPLAY_CHUNK = 2_000;
 let cfg: AuditInit;
 let db: Db;
 let spool: AuditSpool;
-let queue: UsageEvent[] = [];
+/** Rows waiting for Postgres, as COPY lines (what the HTTP workers send). */
+let queue: string[] = [];
 let draining: Promise<boolean> | null = null;
 let down = false;
 let stopping = false;
@@ -58,8 +59,18 @@ function openDb(): Db {
 let insertOnly = false;
 let copyAllowed = true;
 
+/** Rows given as COPY lines; see insertEvents. */
+function insert(lines: readonly string[], fresh: boolean): Promise<number> {
+	return write(lines, null, fresh);
+}
+
+/** Rows given as events (read back from the spool): always the idempotent INSERT. */
+function insertEvents(events: readonly UsageEvent[]): Promise<number> {
+	return write(null, events, false);
+}
+
 /** Insert with a deadline: a half-open socket must not stall the writer forever. */
-async function insert(rows: readonly UsageEvent[], fresh = false): Promise<number> {
+async function write(lines: readonly string[] | null, events: readonly UsageEvent[] | null, fresh: boolean): Promise<number> {
 	const timeoutMs = cfg.insertTimeoutMs ?? 10_000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
@@ -69,9 +80,9 @@ async function insert(rows: readonly UsageEvent[], fresh = false): Promise<numbe
 		);
 	});
 	try {
-		if (fresh && copyAllowed && !insertOnly) {
+		if (lines && fresh && copyAllowed && !insertOnly) {
 			try {
-				return await Promise.race([copyRequestLogs(db.sql, rows), timeout]);
+				return await Promise.race([copyRequestLogs(db.sql, lines), timeout]);
 			} catch (err) {
 				// a row already stored (unique violation) or bad data: redo the batch idempotently;
 				// anything else (connection, timeout) is a failure of this write
@@ -79,6 +90,7 @@ async function insert(rows: readonly UsageEvent[], fresh = false): Promise<numbe
 				if (err.code !== "23505") stats.lastError = `COPY failed, batch inserted instead: ${err.message}`;
 			}
 		}
+		const rows = events ?? eventsOf(lines ?? []);
 		return await Promise.race([insertRequestLogs(db.sql, rows), timeout]);
 	} catch (err) {
 		insertOnly = true;
@@ -95,8 +107,26 @@ async function insert(rows: readonly UsageEvent[], fresh = false): Promise<numbe
 	}
 }
 
-function spoolRows(rows: readonly UsageEvent[]): void {
-	if (rows.length === 0) return;
+/**
+ * COPY lines back to events, for the INSERT and the spool. A line that does not parse (only a
+ * bug could make one) is dropped and counted, so it cannot wedge the writer in a retry loop.
+ */
+function eventsOf(lines: readonly string[]): UsageEvent[] {
+	const out: UsageEvent[] = [];
+	for (const line of lines) {
+		try {
+			out.push(parseCopyLine(line));
+		} catch (err) {
+			stats.rowsDropped++;
+			stats.lastError = `unreadable usage line dropped: ${String((err as Error)?.message ?? err)}`;
+		}
+	}
+	return out;
+}
+
+function spoolRows(lines: readonly string[]): void {
+	if (lines.length === 0) return;
+	const rows = eventsOf(lines);
 	try {
 		stats.spoolBytes += spool.append(rows);
 		stats.rowsSpooled += rows.length;
@@ -164,7 +194,7 @@ async function replaySpool(): Promise<boolean> {
 		const file = spool.read(path);
 		for (let i = 0; i < file.rows.length; i += REPLAY_CHUNK) {
 			const chunk = file.rows.slice(i, i + REPLAY_CHUNK);
-			await insert(chunk);
+			await insertEvents(chunk);
 			stats.batchesWritten++;
 		}
 		spool.remove(path);
@@ -282,12 +312,12 @@ self.onmessage = async (ev: MessageEvent<ToAuditWriter>) => {
 			await init(msg);
 			return;
 		case "events":
-			for (const e of msg.events) queue.push(e);
+			for (const e of msg.events) queue.push(copyLine(e));
 			enforceBound();
 			scheduleFlush();
 			return;
 		case "lines":
-			for (const e of parseLines(msg.ndjson)) queue.push(e);
+			for (const line of splitCopyLines(msg.lines)) queue.push(line);
 			enforceBound();
 			scheduleFlush();
 			return;

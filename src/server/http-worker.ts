@@ -57,7 +57,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	db = createDb(init.databaseUrl, { max: 4 });
 	const prices = new PriceBook(config.prices);
 	await prices.reload(db.sql).catch((e) => logger.warn({ err: e }, "could not load model_prices"));
-	relay = new UsageRelay((ndjson, count) => post({ type: "usage", ndjson, count }));
+	relay = new UsageRelay((lines, count) => post({ type: "usage", lines, count }));
 	const sql = db.sql;
 	const accountTable = AccountStateTable.fromBuffer(init.accountTable);
 	const health = new AccountHealth(accountTable);

@@ -123,7 +123,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const msg = e.data;
 			switch (msg.type) {
 				case "usage":
-					if (config.audit.enabled) audit.writeSerialized(msg.ndjson, msg.count);
+					if (config.audit.enabled) audit.writeLines(msg.lines, msg.count);
 					break;
 				case "listening":
 					listening.add(msg.index);

@@ -22,8 +22,8 @@ export type ToHttpWorker =
 /** HTTP worker → supervisor. */
 export type FromHttpWorker =
 	| { type: "listening"; index: number; port: number }
-	/** Finished requests' usage events as NDJSON (one JSON object a line). */
-	| { type: "usage"; ndjson: string; count: number }
+	/** Finished requests' usage rows as COPY lines (src/db/copy-line.ts). */
+	| { type: "usage"; lines: string; count: number }
 	| { type: "scrape"; id: number }
 	| { type: "metrics-snapshot"; id: number; snapshot: MetricsSnapshot }
 	| { type: "drained"; index: number; forced: boolean }

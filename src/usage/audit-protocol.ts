@@ -17,8 +17,8 @@ export interface AuditInit {
 export type ToAuditWriter =
 	| AuditInit
 	| { type: "events"; events: UsageEvent[] }
-	/** The same as NDJSON, as HTTP workers send it (parsed here, off the request path). */
-	| { type: "lines"; ndjson: string }
+	/** Rows as COPY lines, as HTTP workers send them (streamed to Postgres unparsed). */
+	| { type: "lines"; lines: string }
 	| { type: "flush"; id: number }
 	| { type: "stop" };
 
@@ -46,13 +46,6 @@ export type FromAuditWriter =
 	| { type: "ready" }
 	| { type: "flushed"; id: number; ok: boolean; pending: number }
 	| { type: "stopped" };
-
-/** Parses NDJSON usage lines (blank lines skipped). */
-export function parseLines(ndjson: string): UsageEvent[] {
-	const out: UsageEvent[] = [];
-	for (const line of ndjson.split("\n")) if (line) out.push(JSON.parse(line) as UsageEvent);
-	return out;
-}
 
 /** Counters as a new writer starts them. */
 export function emptyAuditStats(): AuditWriterStats {

@@ -3,9 +3,9 @@ import {
 	type AuditWriterStats,
 	emptyAuditStats,
 	type FromAuditWriter,
-	parseLines,
 	type ToAuditWriter,
 } from "./audit-protocol.ts";
+import { parseCopyLine, splitCopyLines } from "../db/copy-line.ts";
 import { AuditSpool } from "./audit-spool.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
@@ -107,17 +107,17 @@ export class AuditWriterClient {
 	}
 
 	/**
-	 * Events already serialised as NDJSON (what HTTP workers send): forwarded as one string,
+	 * Rows already written as COPY lines (what HTTP workers send): forwarded as one string,
 	 * never parsed on this thread. Order with `write` is kept.
 	 */
-	writeSerialized(ndjson: string, count: number): void {
+	writeLines(lines: string, count: number): void {
 		if (count === 0) return;
 		if (this.stopped) {
-			this.spoolLate(...parseLines(ndjson));
+			this.spoolLate(...splitCopyLines(lines).map(parseCopyLine));
 			return;
 		}
 		this.postPending();
-		this.send({ type: "lines", ndjson });
+		this.send({ type: "lines", lines });
 	}
 
 	/** Everything written so far reaches Postgres (ok) or the spool file (ok=false, pending rows). */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createDb, type Db, isEmbeddedUrl } from "../../src/db/client.ts";
-import { copyRequestLogs, copyText, insertRequestLogs } from "../../src/db/insert-request-logs.ts";
+import { copyLine, copyText, parseCopyLine, splitCopyLines } from "../../src/db/copy-line.ts";
+import { copyRequestLogs, insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import type { UsageEvent } from "../../src/usage/usage-event.ts";
 import { getTestDatabase, type TestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
@@ -22,7 +23,9 @@ type Writer = (sql: Db["sql"], rows: readonly UsageEvent[]) => Promise<number>;
 /** COPY is the writer's path for fresh rows on a real Postgres; PGlite only takes the INSERT. */
 const writers = (): [string, Writer][] => [
 	["insert", insertRequestLogs],
-	...(isEmbeddedUrl(tdb.url) ? [] : ([["copy", copyRequestLogs]] as [string, Writer][])),
+	...(isEmbeddedUrl(tdb.url)
+		? []
+		: ([["copy", (sql, rows) => copyRequestLogs(sql, rows.map(copyLine))]] as [string, Writer][])),
 ];
 
 describe("request_logs writers", () => {
@@ -34,6 +37,16 @@ describe("request_logs writers", () => {
 		expect(fields[15]).toBe("\\N"); // ttft_ms
 		expect(fields[24]).toBe("a\\tb\\nc\\\\d");
 		expect(text.endsWith("\n")).toBe(true);
+	});
+
+	test("a COPY line reads back as the event it was made from, odd characters included", () => {
+		const events = [
+			makeUsageEvent({ user_agent: "a\tb\nc\\d\re \\N", ttft_ms: null, cost_usd: 1.25e-7, stream: true, incomplete: true }),
+			makeUsageEvent({ key_id: null, tenant_id: null, error_code: "UPSTREAM_TIMEOUT", status: 504, ttft_ms: 12 }),
+		];
+		const lines = splitCopyLines(copyText(events));
+		expect(lines).toHaveLength(2);
+		expect(lines.map(parseCopyLine)).toEqual(events);
 	});
 
 	test("store client-supplied text Postgres cannot hold (NUL, lone surrogates) without failing the batch", async () => {

@@ -10,6 +10,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDb, type Db } from "../../src/db/client.ts";
+import { copyLine } from "../../src/db/copy-line.ts";
 import { AuditWriterClient } from "../../src/usage/audit-writer-client.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 import {
@@ -66,6 +67,19 @@ describe("audit writer", () => {
 		expect(await w.flush(10_000)).toEqual({ ok: true, pending: 0 });
 		expect(await countRows("batch_")).toEqual({ n: 1_000, d: 1_000 });
 		expect(w.stats().batchesWritten).toBeGreaterThanOrEqual(5);
+		await w.stop();
+	});
+
+	test("rows sent as COPY lines are stored as they are; an unreadable line is dropped and counted, never wedging its batch", async () => {
+		const w = new AuditWriterClient({ databaseUrl: tdb.url, dataDir: dataDir(), batchSize: 500, flushIntervalMs: 20 });
+		await w.start();
+		const lines = [0, 1, 2].map((i) => copyLine(makeUsageEvent({ request_id: `lines_${i}`, user_agent: "tab\there" })));
+		w.writeLines(`${lines[0]}not a usage row\n${lines[1]}${lines[2]}`, 4);
+		expect(await w.flush(10_000)).toEqual({ ok: true, pending: 0 });
+		expect(await countRows("lines_")).toEqual({ n: 3, d: 3 });
+		const [row] = await db.sql`select user_agent from request_logs where request_id = 'lines_1'`;
+		expect(row.user_agent).toBe("tab\there");
+		await waitFor(() => w.stats().rowsDropped === 1, { what: "the dropped line to be counted" });
 		await w.stop();
 	});
 

@@ -1,0 +1,109 @@
+import type { UsageEvent } from "../usage/usage-event.ts";
+
+/**
+ * A usage row as one line of COPY's text format: what HTTP workers send to the audit writer
+ * (instead of JSON) and what the writer streams to Postgres as it is. Neither side parses or
+ * re-serialises anything on the normal path; `parseCopyLine` turns a line back into an event
+ * only for the rare paths (the idempotent INSERT after a failed write, the spool file).
+ */
+
+/** request_logs columns in COPY order, with how each is written. */
+const COLUMN_KINDS = [
+	["ts", "ts"],
+	["request_id", "text"],
+	["client_request_id", "text"],
+	["key_id", "text"],
+	["tenant_id", "text"],
+	["endpoint", "text"],
+	["requested_model", "text"],
+	["provider", "text"],
+	["account", "text"],
+	["model", "text"],
+	["stream", "bool"],
+	["status", "num"],
+	["error_code", "text"],
+	["attempts", "num"],
+	["latency_ms", "num"],
+	["ttft_ms", "num"],
+	["prompt_tokens", "num"],
+	["completion_tokens", "num"],
+	["cached_tokens", "num"],
+	["cache_write_tokens", "num"],
+	["reasoning_tokens", "num"],
+	["total_tokens", "num"],
+	["cost_usd", "num"],
+	["incomplete", "bool"],
+	["user_agent", "text"],
+] as const satisfies readonly (readonly [keyof UsageEvent, "ts" | "text" | "num" | "bool"])[];
+
+export const REQUEST_LOG_COLUMNS = COLUMN_KINDS.map(([c]) => c);
+
+/** What Postgres text cannot hold: NUL, and lone UTF-16 surrogates (not valid UTF-8). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
+export const UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+/**
+ * A client can put a NUL or a lone surrogate in a model name; Postgres would reject the
+ * whole batch, and the writer would retry it forever. Such characters become U+FFFD.
+ */
+export function storableText(v: string): string {
+	return v.toWellFormed().replaceAll("\u0000", "\ufffd");
+}
+
+const SPECIAL = /[\\\n\r\t]/;
+const SPECIAL_ALL = /[\\\n\r\t]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+const UNESCAPES: Record<string, string> = { "\\": "\\", n: "\n", r: "\r", t: "\t" };
+
+/** One value in COPY's text format: \N for null, backslash escapes for the separators. */
+function copyValue(v: unknown): string {
+	if (v === null || v === undefined) return "\\N";
+	if (typeof v !== "string") return String(v);
+	const s = UNSTORABLE.test(v) ? storableText(v) : v;
+	return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : s;
+}
+
+/** The event as one COPY line, newline included. */
+export function copyLine(e: UsageEvent): string {
+	const row = e as unknown as Record<string, unknown>;
+	let out = new Date(e.ts).toISOString();
+	for (let i = 1; i < COLUMN_KINDS.length; i++) out += `\t${copyValue(row[COLUMN_KINDS[i][0]])}`;
+	return `${out}\n`;
+}
+
+/** A batch as COPY text. */
+export function copyText(events: readonly UsageEvent[]): string {
+	let out = "";
+	for (const e of events) out += copyLine(e);
+	return out;
+}
+
+/** The event a COPY line stands for (the inverse of copyLine). */
+export function parseCopyLine(line: string): UsageEvent {
+	const fields = (line.endsWith("\n") ? line.slice(0, -1) : line).split("\t");
+	if (fields.length !== COLUMN_KINDS.length) throw new Error(`usage line has ${fields.length} fields, not ${COLUMN_KINDS.length}`);
+	const out: Record<string, unknown> = {};
+	for (let i = 0; i < COLUMN_KINDS.length; i++) {
+		const [name, kind] = COLUMN_KINDS[i];
+		const f = fields[i];
+		if (f === "\\N") out[name] = null;
+		else if (kind === "ts") out[name] = Date.parse(f);
+		else if (kind === "num") out[name] = Number(f);
+		else if (kind === "bool") out[name] = f === "true";
+		else out[name] = f.includes("\\") ? f.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c) : f;
+	}
+	return out as unknown as UsageEvent;
+}
+
+/** Splits a block of COPY lines into lines, each keeping its newline. */
+export function splitCopyLines(block: string): string[] {
+	const out: string[] = [];
+	let start = 0;
+	for (;;) {
+		const nl = block.indexOf("\n", start);
+		if (nl === -1) break;
+		out.push(block.slice(start, nl + 1));
+		start = nl + 1;
+	}
+	return out;
+}
