@@ -90,6 +90,9 @@ export async function runFeatureComparison(
 			scenarios: [plainChat],
 		},
 	];
+	// BENCH_VARIANTS (comma list of names) narrows the comparison, e.g. to two variants
+	const only = process.env.BENCH_VARIANTS?.split(",").map((v) => v.trim());
+	if (only) variants.splice(0, variants.length, ...variants.filter((v) => only.includes(v.name)));
 	// every variant runs at once (idle ones cost nothing) and the measurements rotate through
 	// `rounds` rounds; the median of each is reported, so a passing disturbance on the shared
 	// cores cannot decide a comparison on its own

@@ -67,9 +67,10 @@ export class DbKeyAuthenticator implements Authenticator {
 	}
 
 	authenticate(token: string): Principal | Promise<Principal> {
-		if (this.staticKeys?.has(token)) return STATIC_PRINCIPAL;
-		if (!isGatewayApiKey(token)) throw invalidKey();
+		// one SHA-256 serves both lookups
 		const hash = hashApiKey(token);
+		if (this.staticKeys?.hasHash(hash)) return STATIC_PRINCIPAL;
+		if (!isGatewayApiKey(token)) throw invalidKey();
 		const hit = this.cache.get(hash);
 		if (hit.kind === "positive" && hit.fresh) return this.admit(hit.value);
 		if (hit.kind === "negative") throw invalidKey();

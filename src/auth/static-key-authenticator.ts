@@ -23,6 +23,11 @@ export class StaticKeyAuthenticator implements Authenticator {
 		return this.hashes.has(sha256Hex(token));
 	}
 
+	/** `has` for a key already hashed with sha256Hex (callers that need the hash anyway). */
+	hasHash(hash: string): boolean {
+		return this.hashes.has(hash);
+	}
+
 	authenticate(token: string): Principal {
 		if (this.has(token)) return STATIC_PRINCIPAL;
 		throw new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
