@@ -363,4 +363,49 @@ describe("relayStream", () => {
 		}
 		expect(ends[0].cancelled).toBe(true);
 	});
+
+	test("a client that leaves while the relay waits on a blocked write ends the relay and the upstream", async () => {
+		let pulls = 0;
+		let upstreamCancelled = false;
+		const one = enc.encode(chunkEvent("t".repeat(64 * 1024)));
+		const infinite = new ReadableStream<Uint8Array>(
+			{
+				pull(c) {
+					pulls++;
+					if (pulls > 2_000) c.close();
+					else c.enqueue(one);
+				},
+				cancel() {
+					upstreamCancelled = true;
+				},
+			},
+			{ highWaterMark: 0 },
+		);
+		const { stream, ends, aborts } = startRelay(infinite);
+		const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(stream) });
+		const socket = connect(server.port ?? 0, "127.0.0.1");
+		try {
+			await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+			socket.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+			socket.pause();
+			let seen = -1;
+			let still = 0;
+			await waitFor(
+				() => {
+					still = pulls === seen ? still + 1 : 0;
+					seen = pulls;
+					return pulls > 2 && still >= 8;
+				},
+				{ intervalMs: 50, what: "the relay to block on the stalled client" },
+			);
+			socket.destroy();
+			await waitFor(() => ends.length === 1, { what: "the relay to end after the client left" });
+			expect(ends[0]).toMatchObject({ cancelled: true, completed: false, errorCode: "CLIENT_CLOSED_REQUEST" });
+			expect(aborts()).toBe(1);
+			await waitFor(() => upstreamCancelled, { what: "the upstream read to be cancelled" });
+		} finally {
+			socket.destroy();
+			server.stop(true);
+		}
+	});
 });
