@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "../test/support/free-port.ts";
+import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
 
 export interface ServerProcess {
 	url: string;
@@ -86,7 +87,7 @@ export interface SpawnServerOptions {
 	readyPath: string;
 	readyTimeoutMs: number;
 	name: string;
-	onStop?: () => void;
+	onStop?: () => void | Promise<void>;
 }
 
 /** Spawns a server process and polls `readyPath` until 200, or throws with its output's tail. */
@@ -106,7 +107,7 @@ export async function spawnServer(
 	const deadline = Date.now() + o.readyTimeoutMs;
 	const stop = async () => {
 		await stopChild(child);
-		o.onStop?.();
+		await o.onStop?.();
 	};
 	while (true) {
 		if (child.exitCode !== null || child.signalCode !== null) {
@@ -137,7 +138,10 @@ export async function spawnServer(
 
 /**
  * Starts `bun run src/index.ts` with the given env on a free port and a throwaway data dir,
- * and waits until GET /readyz answers 200 (up to 60 s). `env` overrides the defaults.
+ * and waits until GET /readyz answers 200 (up to 60 s). `env` overrides the defaults. With
+ * DATABASE_URL set, each gateway gets a fresh database on that server, dropped when it stops:
+ * every run starts from an empty request_logs (a table grown by earlier runs makes inserts
+ * slower and the figures drift).
  */
 export async function startGateway(
 	env: Record<string, string>,
@@ -152,7 +156,8 @@ export async function startGateway(
 		GATEWAY_DATA_DIR: dataDir,
 		HOME: process.env.HOME ?? "/tmp",
 	};
-	if (process.env.DATABASE_URL) base.DATABASE_URL = process.env.DATABASE_URL;
+	const database = env.DATABASE_URL ? null : await freshDatabaseUrl();
+	if (database) base.DATABASE_URL = database;
 	// experiments: GATEWAY_* and BUN_CONFIG_* settings in the bench's env reach the gateway
 	for (const [k, v] of Object.entries(process.env)) {
 		if (
@@ -168,7 +173,13 @@ export async function startGateway(
 		readyPath: "/readyz",
 		readyTimeoutMs,
 		name: "gateway",
-		onStop: () => rmSync(dataDir, { recursive: true, force: true }),
+		onStop: async () => {
+			rmSync(dataDir, { recursive: true, force: true });
+			if (database) await dropDatabase(database);
+		},
+	}).catch(async (e) => {
+		if (database) await dropDatabase(database);
+		throw e;
 	});
 }
 

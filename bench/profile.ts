@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { freePort } from "../test/support/free-port.ts";
+import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
 import {
 	BENCH_ADMIN_TOKEN,
 	configFile,
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
 	mkdirSync(dir, { recursive: true });
 	const mock = await startMockUpstream({ fast: true });
 	const full = process.argv[3] === "full";
+	const database = await freshDatabaseUrl();
 	const port = await freePort();
 	const gw = await spawnServer({
 		cmd: [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=100", "bench/profile-worker.ts"],
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
 			BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
 			GATEWAY_HTTP_WORKERS: process.env.GATEWAY_HTTP_WORKERS ?? "1",
 			GATEWAY_DATA_DIR: "/tmp/interchange-profile",
-			...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+			...(database ? { DATABASE_URL: database } : {}),
 		},
 		port,
 		readyPath: "/readyz",
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
 	console.log(`${scenario.name}: ${r.rps.toFixed(0)} req/s`);
 	await gw.stop();
 	await mock.stop();
+	if (database) await dropDatabase(database);
 	console.log(`profile written under ${dir}`);
 }
 
