@@ -117,12 +117,17 @@ function eventsOf(lines: readonly string[]): UsageEvent[] {
 		try {
 			out.push(parseCopyLine(line));
 		} catch (err) {
+			// a batch that fails later is read again: count each bad line once
+			if (countedBadLines.has(line)) continue;
+			if (countedBadLines.size >= 1_000) countedBadLines.clear();
+			countedBadLines.add(line);
 			stats.rowsDropped++;
 			stats.lastError = `unreadable usage line dropped: ${String((err as Error)?.message ?? err)}`;
 		}
 	}
 	return out;
 }
+const countedBadLines = new Set<string>();
 
 function spoolRows(lines: readonly string[]): void {
 	if (lines.length === 0) return;
