@@ -1,7 +1,7 @@
 /**
  * One flat record per client request. Built by the HTTP worker when the request ends
- * (success, error or broken stream) and posted to the audit writer; never awaited.
- * Flat and primitive-only so structured clone across threads stays cheap.
+ * (success, error or broken stream), written as one COPY line (src/db/copy-line.ts) and
+ * posted towards the audit writer; never awaited. Flat and primitive-only: one line, one row.
  */
 export interface UsageEvent {
 	/** Gateway request id; unique; rows are idempotent on it. */
