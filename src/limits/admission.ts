@@ -172,9 +172,7 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 	};
 
 	function decide(s: Subject, estimate: CostEstimate, ctx: AdmitContext | undefined) {
-		return s.limits.max_concurrency != null
-			? limiter.checkOrWait(s.key, s.limits, estimate, { waitMs, signal: ctx?.signal, maxQueue: opts.maxQueue })
-			: limiter.check(s.key, s.limits, estimate, now());
+		return limiter.checkOrWait(s.key, s.limits, estimate, { waitMs, signal: ctx?.signal, maxQueue: opts.maxQueue }, now());
 	}
 
 	/** The rest of an admission once subject `i` had to wait for a concurrency place. */
@@ -216,7 +214,6 @@ function listSubjects(p: Principal): Subject[] {
 	return out;
 }
 
-/** Per window (requests / tokens), keep the subject with the least remaining. */
 const HEADER_KINDS = [
 	["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
 	["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],

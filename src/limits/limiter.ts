@@ -83,26 +83,15 @@ export class Limiter {
 		this.daily = new DailyCounters(table);
 	}
 
-	/** Checks and takes every limit for one request, synchronously. */
+	/** Checks and takes every limit for one request, synchronously (a full subject is refused). */
 	check(
 		subjectKey: string,
 		limits: SubjectLimits,
 		estimate: CostEstimate,
 		now: number = Date.now(),
 	): LimitDecision {
-		const ticket = new LimitTicket(this.table.slotFor(subjectKey));
-		const headers: HeaderRecord = {};
-		if (ticket.slot < 0) return { ok: true, ticket, headers };
-		const refused = this.takeRates(ticket, limits, estimate, now, headers);
-		if (refused) return refused;
-		const max = limits.max_concurrency;
-		if (max != null) {
-			if (!this.concurrency.tryAcquire(ticket.slot, max)) {
-				return this.refuseConcurrency(ticket, limits, max, headers);
-			}
-			ticket.holdsConcurrency = true;
-		}
-		return this.takeDaily(ticket, limits, estimate, now, headers);
+		// without a wait there is no promise: decide answers synchronously
+		return this.decide(subjectKey, limits, estimate, null, now) as LimitDecision;
 	}
 
 	/**
@@ -117,6 +106,16 @@ export class Limiter {
 		options: AsyncCheckOptions,
 		now: number = Date.now(),
 	): LimitDecision | Promise<LimitDecision> {
+		return this.decide(subjectKey, limits, estimate, options, now);
+	}
+
+	private decide(
+		subjectKey: string,
+		limits: SubjectLimits,
+		estimate: CostEstimate,
+		wait: AsyncCheckOptions | null,
+		now: number,
+	): LimitDecision | Promise<LimitDecision> {
 		const ticket = new LimitTicket(this.table.slotFor(subjectKey));
 		const headers: HeaderRecord = {};
 		if (ticket.slot < 0) return { ok: true, ticket, headers };
@@ -127,7 +126,8 @@ export class Limiter {
 			ticket.holdsConcurrency = max != null;
 			return this.takeDaily(ticket, limits, estimate, now, headers);
 		}
-		return this.concurrency.acquire(ticket.slot, max, options).then((got) => {
+		if (!wait) return this.refuseConcurrency(ticket, limits, max, headers);
+		return this.concurrency.acquire(ticket.slot, max, wait).then((got) => {
 			if (!got) return this.refuseConcurrency(ticket, limits, max, headers);
 			ticket.holdsConcurrency = true;
 			// Time passed while queued: the daily stamp uses the clock after the wait.
