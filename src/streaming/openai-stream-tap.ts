@@ -5,17 +5,26 @@ import type { StreamTransform } from "./stream-transform.ts";
 const enc = new TextEncoder();
 const RESPONSES_ERROR_RE = /"type"\s*:\s*"error"/;
 
-/** True when the event carries a `"usage": {…}` object (not the `"usage":null` of ordinary chunks). */
-function hasUsageObject(data: string): boolean {
-	const at = data.lastIndexOf('"usage"');
-	if (at === -1) return false;
-	for (let i = at + 7; i < data.length; i++) {
-		const c = data.charCodeAt(i);
-		if (c === 123) return true; // {
-		if (c !== 58 && c !== 32 && c !== 9 && c !== 10 && c !== 13) return false; // not ":" or space
+/**
+ * Index of the last `"usage"` key in `text` whose value is an object (the `"usage":null` of
+ * ordinary chunks does not count), or -1. A cheap filter: the JSON decides.
+ */
+export function lastUsageObject(text: string): number {
+	let at = text.length;
+	while (at > 0) {
+		at = text.lastIndexOf('"usage"', at - 1);
+		if (at === -1) return -1;
+		for (let i = at + 7; i < text.length; i++) {
+			const c = text.charCodeAt(i);
+			if (c === 123) return at; // {
+			if (c !== 58 && c !== 32 && c !== 9 && c !== 10 && c !== 13) break; // not ":" or space
+		}
 	}
-	return false;
+	return -1;
 }
+
+/** True when the event carries a `"usage": {…}` object. */
+const hasUsageObject = (data: string): boolean => lastUsageObject(data) !== -1;
 const RESPONSES_END = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** The few fields of a stream event the tap looks at. */

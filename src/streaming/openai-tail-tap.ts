@@ -1,5 +1,5 @@
 import type { TokenUsage } from "../usage/token-usage.ts";
-import { inspectOpenAIEvent, type OpenAIStreamFacts, openAIErrorEvent } from "./openai-stream-tap.ts";
+import { inspectOpenAIEvent, lastUsageObject, type OpenAIStreamFacts, openAIErrorEvent } from "./openai-stream-tap.ts";
 import { SseFramer } from "./sse-framer.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
@@ -104,7 +104,7 @@ export class OpenAITailTap implements StreamTransform {
 		if (start === -1 && !wholeStream) return false;
 		const end = text.indexOf("\n\n", at);
 		if (end === -1 && !this.ended) return false;
-		inspectOpenAIEvent(text.slice(start + 2 * Number(start !== -1), end === -1 ? text.length : end + 2), this.facts);
+		inspectOpenAIEvent(text.slice(start === -1 ? 0 : start + 2, end === -1 ? text.length : end + 2), this.facts);
 		return this.facts.usage !== null;
 	}
 
@@ -129,18 +129,3 @@ export class OpenAITailTap implements StreamTransform {
 
 /** How much of the end the quick read decodes: a usage chunk and [DONE] take ~300 bytes. */
 const QUICK_BYTES = 2048;
-
-/** Index of the last `"usage"` key whose value is an object (`"usage":null` does not count), or -1. */
-function lastUsageObject(text: string): number {
-	let at = text.length;
-	for (;;) {
-		at = text.lastIndexOf('"usage"', at - 1);
-		if (at === -1) return -1;
-		for (let i = at + 7; i < text.length; i++) {
-			const c = text.charCodeAt(i);
-			if (c === 123) return at; // {
-			if (c !== 58 && c !== 32 && c !== 9 && c !== 10) break; // not ":" or space
-		}
-		if (at === 0) return -1;
-	}
-}
