@@ -59,18 +59,18 @@ function openDb(): Db {
 let insertOnly = false;
 let copyAllowed = true;
 
-/** Rows given as COPY lines; see insertEvents. */
-function insert(lines: readonly string[], fresh: boolean): Promise<number> {
-	return write(lines, null, fresh);
+/** A live batch, as COPY lines: by COPY unless a recent write failed. */
+function insert(lines: readonly string[]): Promise<number> {
+	return write(lines, null);
 }
 
 /** Rows given as events (read back from the spool): always the idempotent INSERT. */
 function insertEvents(events: readonly UsageEvent[]): Promise<number> {
-	return write(null, events, false);
+	return write(null, events);
 }
 
 /** Insert with a deadline: a half-open socket must not stall the writer forever. */
-async function write(lines: readonly string[] | null, events: readonly UsageEvent[] | null, fresh: boolean): Promise<number> {
+async function write(lines: readonly string[] | null, events: readonly UsageEvent[] | null): Promise<number> {
 	const timeoutMs = cfg.insertTimeoutMs ?? 10_000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
@@ -80,7 +80,7 @@ async function write(lines: readonly string[] | null, events: readonly UsageEven
 		);
 	});
 	try {
-		if (lines && fresh && copyAllowed && !insertOnly) {
+		if (lines && copyAllowed && !insertOnly) {
 			try {
 				return await Promise.race([copyRequestLogs(db.sql, lines), timeout]);
 			} catch (err) {
@@ -228,7 +228,7 @@ function drain(): Promise<boolean> {
 			while (queue.length > 0) {
 				const generation = queueGeneration;
 				const batch = queue.slice(0, cfg.batchSize);
-				const inserted = await insert(batch, true);
+				const inserted = await insert(batch);
 				// Only now leave memory: a failed batch stays at the head of the queue. If a
 				// flush gave up on this insert meanwhile, the queue was spooled and replaced.
 				if (generation === queueGeneration) queue.splice(0, batch.length);
