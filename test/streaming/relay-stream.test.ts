@@ -317,95 +317,85 @@ describe("relayStream", () => {
 	});
 
 	test("backpressure through a real socket: a client that reads nothing holds the upstream to a bounded number of pulls", async () => {
-		let pulls = 0;
-		const one = enc.encode(chunkEvent("t".repeat(64 * 1024)));
-		const infinite = new ReadableStream<Uint8Array>(
-			{
-				pull(c) {
-					pulls++;
-					// 128 MB in all: enough to prove the bound, finite if backpressure were broken
-					if (pulls > 2_000) c.close();
-					else c.enqueue(one);
-				},
-			},
-			{ highWaterMark: 0 },
-		);
-		const { stream, ends } = startRelay(infinite);
-		const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(stream) });
-		const socket = connect(server.port ?? 0, "127.0.0.1");
+		const upstream = floodingUpstream();
+		const { stream, ends } = startRelay(upstream.body);
+		const client = await stalledClient(stream);
 		try {
-			await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-			socket.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n");
-			socket.pause(); // reads nothing from now on
-			await waitFor(() => pulls > 2, { what: "the stream to start" });
-			// the socket buffers fill, then pulls stop: wait until the count holds still
-			let seen = -1;
-			let still = 0;
-			await waitFor(
-				() => {
-					still = pulls === seen ? still + 1 : 0;
-					seen = pulls;
-					return still >= 8;
-				},
-				{ intervalMs: 50, what: "pulls to stop" },
-			);
+			await waitUntilPullsStop(upstream.state);
 			// a few MB of socket buffers at most, however much the upstream could send
-			expect(pulls * one.byteLength).toBeLessThan(32 * 1024 * 1024);
+			expect(upstream.state.pulls * FLOOD_CHUNK.byteLength).toBeLessThan(32 * 1024 * 1024);
 			// reading again lets the upstream flow again: the stop was backpressure
-			const stalledAt = pulls;
-			socket.on("data", () => {});
-			socket.resume();
-			await waitFor(() => pulls > stalledAt + 50, { what: "the upstream to flow again" });
+			const stalledAt = upstream.state.pulls;
+			client.socket.on("data", () => {});
+			client.socket.resume();
+			await waitFor(() => upstream.state.pulls > stalledAt + 50, { what: "the upstream to flow again" });
 		} finally {
-			socket.destroy();
+			client.socket.destroy();
 			await waitFor(() => ends.length === 1, { what: "the relay to end" });
-			server.stop(true);
+			client.server.stop(true);
 		}
 		expect(ends[0].cancelled).toBe(true);
 	});
 
 	test("a client that leaves while the relay waits on a blocked write ends the relay and the upstream", async () => {
-		let pulls = 0;
-		let upstreamCancelled = false;
-		const one = enc.encode(chunkEvent("t".repeat(64 * 1024)));
-		const infinite = new ReadableStream<Uint8Array>(
-			{
-				pull(c) {
-					pulls++;
-					if (pulls > 2_000) c.close();
-					else c.enqueue(one);
-				},
-				cancel() {
-					upstreamCancelled = true;
-				},
-			},
-			{ highWaterMark: 0 },
-		);
-		const { stream, ends, aborts } = startRelay(infinite);
-		const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(stream) });
-		const socket = connect(server.port ?? 0, "127.0.0.1");
+		const upstream = floodingUpstream();
+		const { stream, ends, aborts } = startRelay(upstream.body);
+		const client = await stalledClient(stream);
 		try {
-			await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-			socket.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n");
-			socket.pause();
-			let seen = -1;
-			let still = 0;
-			await waitFor(
-				() => {
-					still = pulls === seen ? still + 1 : 0;
-					seen = pulls;
-					return pulls > 2 && still >= 8;
-				},
-				{ intervalMs: 50, what: "the relay to block on the stalled client" },
-			);
-			socket.destroy();
+			await waitUntilPullsStop(upstream.state);
+			client.socket.destroy();
 			await waitFor(() => ends.length === 1, { what: "the relay to end after the client left" });
 			expect(ends[0]).toMatchObject({ cancelled: true, completed: false, errorCode: "CLIENT_CLOSED_REQUEST" });
 			expect(aborts()).toBe(1);
-			await waitFor(() => upstreamCancelled, { what: "the upstream read to be cancelled" });
+			await waitFor(() => upstream.state.cancelled, { what: "the upstream read to be cancelled" });
 		} finally {
-			socket.destroy();
-			server.stop(true);
+			client.socket.destroy();
+			client.server.stop(true);
 		}
 	});
 });
+
+const FLOOD_CHUNK = enc.encode(chunkEvent("t".repeat(64 * 1024)));
+
+/** An upstream that sends 64 KB events as fast as it is read: 128 MB in all, finite if backpressure were broken. */
+function floodingUpstream() {
+	const state = { pulls: 0, cancelled: false };
+	const body = new ReadableStream<Uint8Array>(
+		{
+			pull(c) {
+				state.pulls++;
+				if (state.pulls > 2_000) c.close();
+				else c.enqueue(FLOOD_CHUNK);
+			},
+			cancel() {
+				state.cancelled = true;
+			},
+		},
+		{ highWaterMark: 0 },
+	);
+	return { body, state };
+}
+
+/** Serves `stream` to a raw socket that sends its request and then reads nothing. */
+async function stalledClient(stream: ReadableStream<Uint8Array>) {
+	const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(stream) });
+	const socket = connect(server.port ?? 0, "127.0.0.1");
+	await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+	socket.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+	socket.pause();
+	return { server, socket };
+}
+
+/** Waits until the stream has started and the relay stopped pulling: the count holds still. */
+async function waitUntilPullsStop(state: { pulls: number }): Promise<void> {
+	let seen = -1;
+	let still = 0;
+	await waitFor(
+		() => {
+			still = state.pulls === seen ? still + 1 : 0;
+			seen = state.pulls;
+			return state.pulls > 2 && still >= 8;
+		},
+		{ intervalMs: 50, what: "the relay to block on the stalled client" },
+	);
+}
