@@ -3,7 +3,6 @@
  * thread — gateway threads (from /proc/<pid>/task), Postgres backends, the mock upstream —
  * over a fixed closed-loop load. Prints microseconds of CPU per request for each.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import {
 	gatewayEnvFor,
@@ -14,44 +13,8 @@ import {
 	startGateway,
 } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
+import { cpuMicrosOfProcesses, threadCpuMicros } from "./process-cpu.ts";
 import { plainChat, streamedChat } from "./scenarios.ts";
-
-const TICK_US = 10_000; // USER_HZ 100
-
-function cpuOfStat(path: string): number {
-	try {
-		const s = readFileSync(path, "utf8");
-		const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-		return (Number(f[11]) + Number(f[12])) * TICK_US;
-	} catch {
-		return 0;
-	}
-}
-
-function threadsOf(pid: number): Map<string, number> {
-	const out = new Map<string, number>();
-	for (const tid of readdirSync(`/proc/${pid}/task`)) {
-		let name = "?";
-		try {
-			name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-		} catch {}
-		const key = name === "Worker" ? `Worker#${tid}` : name;
-		out.set(key, (out.get(key) ?? 0) + cpuOfStat(`/proc/${pid}/task/${tid}/stat`));
-	}
-	return out;
-}
-
-function postgresCpu(): number {
-	let total = 0;
-	for (const p of readdirSync("/proc")) {
-		if (!/^\d+$/.test(p)) continue;
-		try {
-			const comm = readFileSync(`/proc/${p}/comm`, "utf8").trim();
-			if (comm.startsWith("postgres")) total += cpuOfStat(`/proc/${p}/stat`);
-		} catch {}
-	}
-	return total;
-}
 
 async function main(): Promise<void> {
 	const scenario = process.argv[2] === "stream" ? streamedChat : plainChat;
@@ -70,14 +33,14 @@ async function main(): Promise<void> {
 	} else server = await startGateway(gatewayEnvFor(mock.url));
 	// warm up
 	await runLoad({ url: server.url, path: scenario.path, body: scenario.body, headers: { authorization: `Bearer ${key}` }, concurrency: 64, seconds: 2, warmupSeconds: 0, stream: scenario.stream });
-	const t0 = threadsOf(server.pid);
-	const pg0 = postgresCpu();
+	const t0 = threadCpuMicros(server.pid);
+	const pg0 = cpuMicrosOfProcesses("postgres");
 	const self0 = process.cpuUsage();
 	const r = await runLoad({ url: server.url, path: scenario.path, body: scenario.body, headers: { authorization: `Bearer ${key}` }, concurrency: 64, seconds: Number(process.env.BENCH_SECONDS ?? 6), warmupSeconds: 0, stream: scenario.stream });
 	// let the audit writer catch up before reading the counters
 	await Bun.sleep(1000);
-	const t1 = threadsOf(server.pid);
-	const pg1 = postgresCpu();
+	const t1 = threadCpuMicros(server.pid);
+	const pg1 = cpuMicrosOfProcesses("postgres");
 	const self1 = process.cpuUsage(self0);
 	const n = r.requests;
 	console.log(`${scenario.name} / ${target}: ${r.rps.toFixed(0)} req/s, ${n} requests; CPU µs per request:`);

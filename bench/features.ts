@@ -6,7 +6,7 @@
  */
 import type { MockUpstream } from "../test/support/mock-upstream.ts";
 import {
-	BENCH_ADMIN_TOKEN as ADMIN,
+	BENCH_ADMIN_TOKEN,
 	configFile,
 	createLimitedKey,
 	gatewayEnvFor,
@@ -65,7 +65,7 @@ export async function runFeatureComparison(
 	const threeAccounts = configFile(mock.url, 3);
 	const common = {
 		GATEWAY_API_KEYS: base.GATEWAY_API_KEYS,
-		GATEWAY_ADMIN_TOKEN: ADMIN,
+		GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 	};
 	const variants: Variant[] = [
 		{

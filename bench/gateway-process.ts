@@ -209,7 +209,6 @@ export async function startBareProxy(
 }
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
-const ADMIN = BENCH_ADMIN_TOKEN;
 
 /** A gateway.toml for the mock: an OpenAI provider with `accounts` accounts, an Anthropic one, prices. */
 export function configFile(mockUrl: string, accounts: number): string {
@@ -248,7 +247,7 @@ export async function createLimitedKey(gw: ServerProcess): Promise<string> {
 	const res = await fetch(`${gw.url}/admin/keys`, {
 		method: "POST",
 		headers: {
-			authorization: `Bearer ${ADMIN}`,
+			authorization: `Bearer ${BENCH_ADMIN_TOKEN}`,
 			"content-type": "application/json",
 		},
 		body: JSON.stringify({
@@ -275,7 +274,7 @@ export async function createLimitedKey(gw: ServerProcess): Promise<string> {
 export async function startFullGateway(mockUrl: string, env: Record<string, string> = {}): Promise<{ gw: ServerProcess; key: string }> {
 	const gw = await startGateway({
 		GATEWAY_CONFIG: configFile(mockUrl, 3),
-		GATEWAY_ADMIN_TOKEN: ADMIN,
+		GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 		...env,
 	});
 	try {

@@ -6,22 +6,12 @@
  * bounds what a usage-reading gateway can reach against a pass-through that never looks.
  * Env: RELAY_MODES (native,pull,direct,generator,transform), BENCH_SECONDS (5).
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { freePort } from "../test/support/free-port.ts";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { runBench, spawnServer } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
+import { processCpuMicros } from "./process-cpu.ts";
 import { streamedChat } from "./scenarios.ts";
-
-function cpuMicros(pid: number): number {
-	let total = 0;
-	for (const tid of readdirSync(`/proc/${pid}/task`)) {
-		const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-		const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-		total += (Number(f[11]) + Number(f[12])) * 10_000;
-	}
-	return total;
-}
 
 await runBench(async () => {
 	const modes = (process.env.RELAY_MODES ?? "native,pull,direct,generator,transform").split(",");
@@ -47,9 +37,9 @@ await runBench(async () => {
 				stream: true,
 			};
 			await runLoad({ ...load, seconds: 2, warmupSeconds: 0 });
-			const before = cpuMicros(server.pid);
+			const before = processCpuMicros(server.pid);
 			const r = await runLoad({ ...load, seconds, warmupSeconds: 0 });
-			const cpuUs = (cpuMicros(server.pid) - before) / Math.max(1, r.requests);
+			const cpuUs = (processCpuMicros(server.pid) - before) / Math.max(1, r.requests);
 			await server.stop();
 			if (r.errors > 0) throw new Error(`${mode}: ${r.errors} errors`);
 			rows.push({ mode, rps: Math.round(r.rps), cpuUs: Math.round(cpuUs * 10) / 10 });
