@@ -10,9 +10,9 @@ const MAX_MEMO = 10_000;
  * combinations repeat on every request, and escaping them each time showed up in profiles.
  */
 class LabelMemo {
-	private readonly cache = new Map<string, string>();
-	get(key: string, render: () => string): string {
-		let v = this.cache.get(key);
+	private readonly cache = new Map<string, unknown>();
+	get<T>(key: string, render: () => T): T {
+		let v = this.cache.get(key) as T | undefined;
 		if (v === undefined) {
 			v = render();
 			if (this.cache.size >= MAX_MEMO) this.cache.clear();
@@ -22,31 +22,43 @@ class LabelMemo {
 	}
 }
 
+/** The label sets one request shape (route, model, provider, status) writes to. */
+interface ShapeLabels {
+	route: string;
+	request: string;
+	prompt: string;
+	completion: string;
+	cached: string;
+	model: string;
+}
+
 /** Turns each finished request into counters and histograms (a RequestRecord listener). */
 export function requestMetricsListener(reg: MetricsRegistry) {
 	const memo = new LabelMemo();
-	const routeLabels = (route: string) => memo.get(`r\u0000${route}`, () => labels({ route }));
-	const requestLabels = (route: string, model: string | null, provider: string | null, status: number) =>
-		memo.get(`q\u0000${route}\u0000${model}\u0000${provider}\u0000${status}`, () =>
-			labels({ route, model, provider, status }),
-		);
-	const tokenLabels = (model: string, kind: string) => memo.get(`t\u0000${model}\u0000${kind}`, () => labels({ model, kind }));
-	const modelLabels = (model: string | null) => memo.get(`m\u0000${model}`, () => labels({ model }));
+	// one lookup per request: every label set of the request's shape rendered together
+	const shapeLabels = (ev: UsageEvent): ShapeLabels =>
+		memo.get(`${ev.endpoint}\u0000${ev.model}\u0000${ev.provider}\u0000${ev.status}`, () => {
+			const m = ev.model ?? "";
+			return {
+				route: labels({ route: ev.endpoint }),
+				request: labels({ route: ev.endpoint, model: ev.model, provider: ev.provider, status: ev.status }),
+				prompt: labels({ model: m, kind: "prompt" }),
+				completion: labels({ model: m, kind: "completion" }),
+				cached: labels({ model: m, kind: "cached" }),
+				model: labels({ model: ev.model }),
+			};
+		});
 	const upstreamLabels = (provider: string | null, account: string | null, code: string) =>
 		memo.get(`u\u0000${provider}\u0000${account}\u0000${code}`, () => labels({ provider, account, code }));
 	const providerLabels = (provider: string | null) => memo.get(`p\u0000${provider}`, () => labels({ provider }));
 	return (ev: UsageEvent): void => {
-		const route = routeLabels(ev.endpoint);
-		reg.inc(
-			"interchange_requests_total",
-			"Client requests by route, model, provider and status",
-			requestLabels(ev.endpoint, ev.model, ev.provider, ev.status),
-		);
+		const l = shapeLabels(ev);
+		reg.inc("interchange_requests_total", "Client requests by route, model, provider and status", l.request);
 		reg.observe(
 			"interchange_request_duration_seconds",
 			"Client request latency (to the last byte)",
 			LATENCY_BUCKETS,
-			route,
+			l.route,
 			ev.latency_ms / 1000,
 		);
 		if (ev.ttft_ms !== null) {
@@ -54,18 +66,17 @@ export function requestMetricsListener(reg: MetricsRegistry) {
 				"interchange_time_to_first_token_seconds",
 				"Time to the first streamed byte",
 				LATENCY_BUCKETS,
-				route,
+				l.route,
 				ev.ttft_ms / 1000,
 			);
 		}
 		if (ev.total_tokens > 0) {
-			const m = ev.model ?? "";
 			const help = "Tokens by model and kind";
-			reg.inc("interchange_tokens_total", help, tokenLabels(m, "prompt"), ev.prompt_tokens);
-			reg.inc("interchange_tokens_total", help, tokenLabels(m, "completion"), ev.completion_tokens);
-			if (ev.cached_tokens) reg.inc("interchange_tokens_total", help, tokenLabels(m, "cached"), ev.cached_tokens);
+			reg.inc("interchange_tokens_total", help, l.prompt, ev.prompt_tokens);
+			reg.inc("interchange_tokens_total", help, l.completion, ev.completion_tokens);
+			if (ev.cached_tokens) reg.inc("interchange_tokens_total", help, l.cached, ev.cached_tokens);
 		}
-		if (ev.cost_usd > 0) reg.inc("interchange_cost_usd_total", "Cost in USD by model", modelLabels(ev.model), ev.cost_usd);
+		if (ev.cost_usd > 0) reg.inc("interchange_cost_usd_total", "Cost in USD by model", l.model, ev.cost_usd);
 		if (ev.error_code?.startsWith("UPSTREAM_")) {
 			reg.inc(
 				"interchange_upstream_errors_total",

@@ -39,6 +39,44 @@ describe("request_logs writers", () => {
 		expect(text.endsWith("\n")).toBe(true);
 	});
 
+	test("every column lands in its own place: a line with a distinct value per column reads back whole", () => {
+		const event: UsageEvent = {
+			ts: Date.UTC(2026, 10, 22, 23, 59, 59, 7),
+			request_id: "req-1",
+			client_request_id: "client-2",
+			key_id: "key-3",
+			tenant_id: "tenant-4",
+			endpoint: "/v1/endpoint-5",
+			requested_model: "requested-6",
+			provider: "provider-7",
+			account: "account-8",
+			model: "model-9",
+			stream: true,
+			status: 211,
+			error_code: "CODE_12",
+			attempts: 13,
+			latency_ms: 14,
+			ttft_ms: 15,
+			prompt_tokens: 16,
+			completion_tokens: 17,
+			cached_tokens: 18,
+			cache_write_tokens: 19,
+			reasoning_tokens: 20,
+			total_tokens: 21,
+			cost_usd: 0.22,
+			incomplete: false,
+			user_agent: "agent-24",
+		};
+		const line = copyLine(event);
+		expect(line.slice(0, 24)).toBe("2026-11-22T23:59:59.007Z");
+		expect(parseCopyLine(line)).toEqual(event);
+		// milliseconds of every width, and the next second right after a cached one
+		for (const ms of [0, 9, 10, 99, 100, 999, 1000]) {
+			const ts = Date.UTC(2026, 0, 1) + ms;
+			expect(copyLine({ ...event, ts }).slice(0, 24)).toBe(new Date(ts).toISOString());
+		}
+	});
+
 	test("a COPY line reads back as the event it was made from, odd characters included", () => {
 		const events = [
 			makeUsageEvent({ user_agent: "a\tb\nc\\d\re \\N", ttft_ms: null, cost_usd: 1.25e-7, stream: true, incomplete: true }),
