@@ -158,10 +158,10 @@ export async function startGateway(
 	};
 	const database = env.DATABASE_URL ? null : await freshDatabaseUrl();
 	if (database) base.DATABASE_URL = database;
-	// experiments: GATEWAY_* and BUN_CONFIG_* settings in the bench's env reach the gateway
+	// experiments: GATEWAY_*, BUN_CONFIG_* and BUN_JSC_* (JavaScriptCore options) settings in the bench's env reach the gateway
 	for (const [k, v] of Object.entries(process.env)) {
 		if (
-			(k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_")) &&
+			(k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_") || k.startsWith("BUN_JSC_")) &&
 			v !== undefined
 		)
 			base[k] = v;

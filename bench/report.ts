@@ -9,6 +9,8 @@ export interface BenchRow {
 
 export interface Ratio {
 	scenario: string;
+	/** Which gateway target. */
+	target: string;
 	/** gateway rps / pass-through rps (1.0 = as fast as the bare proxy). */
 	rps: number;
 	/** gateway p50 / pass-through p50. */
@@ -32,7 +34,7 @@ export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
 		"errors",
 		"requests",
 	];
-	const widths = [20, 12, 10, 8, 8, 8, 9, 7, 9];
+	const widths = [20, 13, 10, 8, 8, 8, 9, 7, 9];
 	const line = (cells: string[]) =>
 		cells.map((c, i) => pad(c, widths[i], i >= 2)).join("  ");
 	const out = [line(head), widths.map((w) => "-".repeat(w)).join("  ")];
@@ -56,7 +58,7 @@ export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
 		out.push("", "gateway / pass-through:");
 		for (const r of ratios) {
 			out.push(
-				`  ${pad(r.scenario, 20)}  req/s x${r.rps.toFixed(2)}   p50 x${r.p50.toFixed(2)}   p99 x${r.p99.toFixed(2)}`,
+				`  ${pad(r.scenario, 20)}  ${pad(r.target, 13)}  req/s x${r.rps.toFixed(2)}   p50 x${r.p50.toFixed(2)}   p99 x${r.p99.toFixed(2)}`,
 			);
 		}
 	}

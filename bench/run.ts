@@ -6,7 +6,7 @@
  * BENCH_ROUNDS rotating rounds and the median round of each is reported: this shared 2-core
  * box drifts by ±10–20% over minutes, and rotation keeps a drift from deciding a ratio.
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (64), BENCH_ROUNDS (3),
- * BENCH_TARGETS (mock,bare,gateway), DATABASE_URL (passed to the gateway).
+ * BENCH_TARGETS (mock,bare,core,gateway; core = the env quick start with audit off), DATABASE_URL (passed to the gateway).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,14 +15,21 @@ import { formatFeatures, runFeatureComparison } from "./features.ts";
 import {
 	runBench,
 	type ServerProcess,
+	gatewayEnvFor,
 	startBareProxy,
 	startFullGateway,
+	startGateway,
 } from "./gateway-process.ts";
 import { defaultSeconds, runLoad } from "./load.ts";
 import { type BenchRow, formatTable, type Ratio } from "./report.ts";
 import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Issue 2's gateway: the env quick start (static key, one provider), no audit. */
+const CORE = "gateway core";
+/** Issue 7's gateway: every feature on. */
+const FULL = "gateway";
 
 /** One request of each scenario, checked, so a broken target is skipped rather than measured. */
 async function sanityCheck(
@@ -57,25 +64,26 @@ function ratiosOf(rows: BenchRow[]): Ratio[] {
 		const bare = rows.find(
 			(r) => r.scenario === scenario && r.target === "pass-through",
 		)?.result;
-		const gw = rows.find(
-			(r) => r.scenario === scenario && r.target === "gateway",
-		)?.result;
-		if (!bare || !gw || bare.rps === 0 || bare.p50 === 0 || bare.p99 === 0)
-			continue;
-		const r2 = (n: number) => Math.round(n * 100) / 100;
-		out.push({
-			scenario,
-			rps: r2(gw.rps / bare.rps),
-			p50: r2(gw.p50 / bare.p50),
-			p99: r2(gw.p99 / bare.p99),
-		});
+		if (!bare || bare.rps === 0 || bare.p50 === 0 || bare.p99 === 0) continue;
+		for (const target of [CORE, FULL]) {
+			const gw = rows.find((r) => r.scenario === scenario && r.target === target)?.result;
+			if (!gw) continue;
+			const r2 = (n: number) => Math.round(n * 100) / 100;
+			out.push({
+				scenario,
+				target,
+				rps: r2(gw.rps / bare.rps),
+				p50: r2(gw.p50 / bare.p50),
+				p99: r2(gw.p99 / bare.p99),
+			});
+		}
 	}
 	return out;
 }
 
 async function main(): Promise<number> {
 	const wanted = new Set(
-		(process.env.BENCH_TARGETS ?? "mock,bare,gateway")
+		(process.env.BENCH_TARGETS ?? "mock,bare,core,gateway")
 			.split(",")
 			.map((s) => s.trim()),
 	);
@@ -101,13 +109,18 @@ async function main(): Promise<number> {
 				headers: bearer("bench"),
 			});
 		}
+		if (wanted.has("core")) {
+			const core = await startGateway({ ...gatewayEnvFor(mock.url), GATEWAY_AUDIT: "off" });
+			servers.push(core);
+			targets.push({ name: CORE, url: core.url, headers: bearer(gatewayEnvFor(mock.url).GATEWAY_API_KEYS) });
+		}
 		if (wanted.has("gateway")) {
 			console.log("starting the gateway (bun run src/index.ts, every feature on) …");
 			try {
 				const { gw, key } = await startFullGateway(mock.url);
 				servers.push(gw);
 				targets.push({
-					name: "gateway",
+					name: FULL,
 					url: gw.url,
 					headers: bearer(key),
 				});
