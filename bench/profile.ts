@@ -1,5 +1,5 @@
 /**
- * `bun bench/profile.ts [plain|stream] [full]`: runs the gateway under Bun's CPU profiler
+ * `bun bench/profile.ts [plain|stream] [full|full-static]`: runs the gateway under Bun's CPU profiler
  * (markdown profile in PROFILE_DIR, default ./bench/results/profile) for a fixed load,
  * to see where a request's CPU goes. One HTTP worker unless GATEWAY_HTTP_WORKERS is set.
  */
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
 	const dir = process.env.PROFILE_DIR ?? join(import.meta.dir, "results", "profile");
 	mkdirSync(dir, { recursive: true });
 	const mock = await startMockUpstream({ fast: true });
-	const full = process.argv[3] === "full";
+	// full: every feature on with the DB-backed key; full-static: the same gateway, static key
+	const full = process.argv[3] === "full" || process.argv[3] === "full-static";
 	const database = await freshDatabaseUrl();
 	const port = await freePort();
 	const gw = await spawnServer({
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 		readyTimeoutMs: 60_000,
 		name: "gateway",
 	});
-	const key = full ? await createLimitedKey(gw) : "bench-key";
+	const key = process.argv[3] === "full" ? await createLimitedKey(gw) : "bench-key";
 	const r = await runLoad({
 		url: gw.url,
 		path: scenario.path,
