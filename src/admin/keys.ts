@@ -1,7 +1,7 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { generateApiKey } from "../auth/api-key-format.ts";
-import type { DbNum, KeyRowBase } from "../auth/key-store.ts";
+import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters } from "../limits/daily-counters.ts";
@@ -64,16 +64,14 @@ export interface KeyView {
 	usage?: { requests_today: number; tokens_today: number; spent_usd: number };
 }
 
-type Num = DbNum;
 interface KeyRow extends KeyRowBase {
 	name: string | null;
 	prefix: string;
-	created_ms: Num;
-	updated_ms: Num;
+	created_ms: DbNum;
+	updated_ms: DbNum;
 }
 
-const num = (v: Num): number | null => (v === null ? null : Number(v));
-const iso = (v: Num): string | null =>
+const iso = (v: DbNum): string | null =>
 	v === null ? null : new Date(Math.round(Number(v))).toISOString();
 
 /** Column → SQL type, for the PATCH-able and insertable fields. */
@@ -210,12 +208,12 @@ export class KeyService {
 			name: r.name,
 			prefix: r.prefix,
 			models: r.models,
-			rpm: num(r.rpm),
-			tpm: num(r.tpm),
-			max_concurrency: num(r.max_concurrency),
-			quota_daily_requests: num(r.quota_daily_requests),
-			quota_daily_tokens: num(r.quota_daily_tokens),
-			budget_usd: num(r.budget_usd),
+			rpm: numOrNull(r.rpm),
+			tpm: numOrNull(r.tpm),
+			max_concurrency: numOrNull(r.max_concurrency),
+			quota_daily_requests: numOrNull(r.quota_daily_requests),
+			quota_daily_tokens: numOrNull(r.quota_daily_tokens),
+			budget_usd: numOrNull(r.budget_usd),
 			expires_at: iso(r.expires_ms),
 			revoked_at: iso(r.revoked_ms),
 			created_at: iso(r.created_ms) as string,

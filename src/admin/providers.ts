@@ -196,7 +196,6 @@ export interface ProviderView {
 	accounts: AccountView[];
 }
 
-type ProviderRow = ProviderDbRow;
 
 type AccountRow = AccountDbRow;
 
@@ -226,7 +225,7 @@ export class ProviderService {
 			if (this.d.catalog.configNames.has(p.name)) out.push(this.configView(p));
 		}
 		const rows = await this.d.sql<
-			ProviderRow[]
+			ProviderDbRow[]
 		>`select * from providers order by created_at, name`;
 		for (const r of rows)
 			if (!this.d.catalog.configNames.has(r.name))
@@ -435,9 +434,9 @@ export class ProviderService {
 		}
 	}
 
-	private async row(name: string): Promise<ProviderRow> {
+	private async row(name: string): Promise<ProviderDbRow> {
 		const rows = await this.d.sql<
-			ProviderRow[]
+			ProviderDbRow[]
 		>`select * from providers where name = ${name}`;
 		if (!rows[0]) throw notFound(`No provider named '${name}'`);
 		return rows[0];
@@ -499,7 +498,7 @@ export class ProviderService {
 		};
 	}
 
-	private async dbView(r: ProviderRow): Promise<ProviderView> {
+	private async dbView(r: ProviderDbRow): Promise<ProviderView> {
 		const accounts = await this.d.sql<AccountRow[]>`
 			select * from provider_accounts where provider = ${r.name} order by created_at, name`;
 		const live = this.liveStates(

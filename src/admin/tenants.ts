@@ -1,6 +1,6 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
-import type { DbNum } from "../auth/key-store.ts";
+import { type DbNum, numOrNull } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { randomId } from "./keys.ts";
@@ -33,17 +33,16 @@ export const PatchTenantBody = t.Object(
 export type CreateTenantInput = Static<typeof CreateTenantBody>;
 export type PatchTenantInput = Static<typeof PatchTenantBody>;
 
-type Num = DbNum;
 interface TenantRow {
 	id: string;
 	name: string;
-	rpm: Num;
-	tpm: Num;
-	quota_daily_requests: Num;
-	quota_daily_tokens: Num;
-	budget_usd: Num;
-	created_ms: Num;
-	keys: Num;
+	rpm: DbNum;
+	tpm: DbNum;
+	quota_daily_requests: DbNum;
+	quota_daily_tokens: DbNum;
+	budget_usd: DbNum;
+	created_ms: DbNum;
+	keys: DbNum;
 }
 
 export interface TenantView {
@@ -69,7 +68,6 @@ const COLUMNS = {
 	budget_usd: "numeric",
 } as const;
 
-const num = (v: Num): number | null => (v === null ? null : Number(v));
 const notFound = (id: string) =>
 	new GatewayError("PLATFORM_NOT_FOUND", `No tenant with id '${id}'`, {
 		param: "id",
@@ -139,7 +137,7 @@ export class TenantService {
 		id: string,
 	): Promise<{ id: string; object: "tenant"; deleted: true }> {
 		const [{ n }] = await this.sql<
-			{ n: Num }[]
+			{ n: DbNum }[]
 		>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
 		if (Number(n) > 0) {
 			throw new GatewayError(
@@ -171,11 +169,11 @@ function view(r: TenantRow): TenantView {
 		id: r.id,
 		object: "tenant",
 		name: r.name,
-		rpm: num(r.rpm),
-		tpm: num(r.tpm),
-		quota_daily_requests: num(r.quota_daily_requests),
-		quota_daily_tokens: num(r.quota_daily_tokens),
-		budget_usd: num(r.budget_usd),
+		rpm: numOrNull(r.rpm),
+		tpm: numOrNull(r.tpm),
+		quota_daily_requests: numOrNull(r.quota_daily_requests),
+		quota_daily_tokens: numOrNull(r.quota_daily_tokens),
+		budget_usd: numOrNull(r.budget_usd),
 		active_keys: Number(r.keys ?? 0),
 		created_at: new Date(Math.round(Number(r.created_ms))).toISOString(),
 	};

@@ -30,33 +30,35 @@ export interface KeyStore {
 
 /** A numeric column as postgres.js returns it (bigint and numeric come back as strings). */
 export type DbNum = number | string | null;
-type Num = DbNum;
+
+/** A numeric column as a number; null stays null. */
+export const numOrNull = (v: DbNum): number | null => (v === null ? null : Number(v));
 
 /** The api_keys columns both the auth lookup and the admin API select (times as epoch ms). */
 export interface KeyRowBase {
 	id: string;
 	tenant_id: string;
 	models: string[] | null;
-	rpm: Num;
-	tpm: Num;
-	max_concurrency: Num;
-	quota_daily_requests: Num;
-	quota_daily_tokens: Num;
-	budget_usd: Num;
-	expires_ms: Num;
-	revoked_ms: Num;
+	rpm: DbNum;
+	tpm: DbNum;
+	max_concurrency: DbNum;
+	quota_daily_requests: DbNum;
+	quota_daily_tokens: DbNum;
+	budget_usd: DbNum;
+	expires_ms: DbNum;
+	revoked_ms: DbNum;
 }
 
 interface KeyRow extends KeyRowBase {
 	tenant_found: boolean | null;
-	t_rpm: Num;
-	t_tpm: Num;
-	t_quota_daily_requests: Num;
-	t_quota_daily_tokens: Num;
-	t_budget_usd: Num;
+	t_rpm: DbNum;
+	t_tpm: DbNum;
+	t_quota_daily_requests: DbNum;
+	t_quota_daily_tokens: DbNum;
+	t_budget_usd: DbNum;
 }
 
-const n = (v: Num): number | undefined =>
+const n = (v: DbNum): number | undefined =>
 	v === null || v === undefined ? undefined : Number(v);
 
 /** Drops absent fields so `{}` means "no limits" and tests can compare shapes. */

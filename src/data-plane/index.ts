@@ -7,7 +7,8 @@ import { extractToken } from "../auth/extract-token.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { proxyRequest } from "./proxy-request.ts";
 
-const ROUTES: [string, Operation][] = [
+const PREFIXES = ["/v1", "/api/v1"];
+const OPERATIONS: [string, Operation][] = [
 	["/chat/completions", "chat"],
 	["/completions", "completions"],
 	["/embeddings", "embeddings"],
@@ -15,6 +16,11 @@ const ROUTES: [string, Operation][] = [
 	["/messages", "messages"],
 	["/messages/count_tokens", "count_tokens"],
 ];
+
+/** Every data-plane POST route: its path, the canonical endpoint (without /api) and the operation. */
+const POST_ROUTES = PREFIXES.flatMap((prefix) =>
+	OPERATIONS.map(([path, op]) => ({ path: `${prefix}${path}`, endpoint: `/v1${path}`, op })),
+);
 
 type Ctx = {
 	request: Request;
@@ -52,23 +58,20 @@ export function nativeDataPlaneRoutes(
 	onError: (path: string, err: unknown, requestId: string) => Response,
 ): Record<string, { POST: NativeHandler }> {
 	const routes: Record<string, { POST: NativeHandler }> = {};
-	for (const prefix of ["/v1", "/api/v1"]) {
-		for (const [path, op] of ROUTES) {
-			const endpoint = `/v1${path}`;
-			routes[`${prefix}${path}`] = {
-				POST: (request, server) => {
-					if (request.headers.has("origin")) return viaApp(request);
-					const startedAt = performance.now();
-					const ids = requestIdsFor(request.headers);
-					return proxyRequest(deps, op, request, {
-						ids,
-						startedAt,
-						endpoint,
-						keepOpen: () => server.timeout(request, 0),
-					}).catch((err) => onError(endpoint, err, ids.visible));
-				},
-			};
-		}
+	for (const { path, endpoint, op } of POST_ROUTES) {
+		routes[path] = {
+			POST: (request, server) => {
+				if (request.headers.has("origin")) return viaApp(request);
+				const startedAt = performance.now();
+				const ids = requestIdsFor(request.headers);
+				return proxyRequest(deps, op, request, {
+					ids,
+					startedAt,
+					endpoint,
+					keepOpen: () => server.timeout(request, 0),
+				}).catch((err) => onError(endpoint, err, ids.visible));
+			},
+		};
 	}
 	return routes;
 }
@@ -76,23 +79,22 @@ export function nativeDataPlaneRoutes(
 /** The OpenAI- and Anthropic-shaped endpoints, under /v1 and /api/v1. Thin: the work is in proxyRequest. */
 export function createDataPlane(deps: GatewayDeps) {
 	const app = new Elysia({ name: "data-plane" });
-	for (const prefix of ["/v1", "/api/v1"]) {
-		for (const [path, op] of ROUTES) {
-			const endpoint = `/v1${path}`;
-			app.post(
-				`${prefix}${path}`,
-				(c) => {
-					const { request, ids, startedAt, server, set } = c as unknown as Ctx;
-					return proxyRequest(deps, op, request, {
-						ids,
-						startedAt,
-						endpoint,
-						keepOpen: () => server?.timeout(request, 0),
-					}).then((res) => adopt(res, request, set));
-				},
-				{ parse: "none" },
-			);
-		}
+	for (const { path, endpoint, op } of POST_ROUTES) {
+		app.post(
+			path,
+			(c) => {
+				const { request, ids, startedAt, server, set } = c as unknown as Ctx;
+				return proxyRequest(deps, op, request, {
+					ids,
+					startedAt,
+					endpoint,
+					keepOpen: () => server?.timeout(request, 0),
+				}).then((res) => adopt(res, request, set));
+			},
+			{ parse: "none" },
+		);
+	}
+	for (const prefix of PREFIXES) {
 		app.get(`${prefix}/models`, async ({ request }) => {
 			await deps.auth.authenticate(extractToken(request.headers));
 			const data = listModels(deps.providers()).map((m) => ({

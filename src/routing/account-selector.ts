@@ -2,6 +2,9 @@ import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountRef, AttemptOutcome } from "./types.ts";
 
 /** What the failover loop needs from account routing. */
+/** Why no account of a provider can take a request now. */
+export type UnavailableReason = "no_account" | "cooling_down" | "saturated" | "ejected" | "disabled";
+
 export interface AccountSelector {
 	/** The best available account of `provider` for `model`, skipping slots in `exclude`; null when none. */
 	pick(
@@ -14,7 +17,7 @@ export interface AccountSelector {
 	unavailable(
 		provider: ProviderRuntime,
 		model: string,
-	): { reason: "no_account" | "cooling_down" | "saturated" | "ejected" | "disabled"; retryAfterMs: number | null };
+	): { reason: UnavailableReason; retryAfterMs: number | null };
 	acquire(account: AccountRef): void;
 	release(account: AccountRef): void;
 	report(account: AccountRef, outcome: AttemptOutcome): void;

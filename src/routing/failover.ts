@@ -2,7 +2,7 @@ import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { UpstreamRequest } from "../providers/upstream-request.ts";
-import type { AccountSelector } from "./account-selector.ts";
+import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
 import { retryAfterMs } from "./retry-after.ts";
 import type { AccountRef, AttemptOutcome } from "./types.ts";
@@ -197,7 +197,7 @@ export async function callWithFailover(
 	});
 }
 
-const NO_ACCOUNT_MESSAGES: Record<string, (provider: string) => string> = {
+const NO_ACCOUNT_MESSAGES: Record<UnavailableReason, (provider: string) => string> = {
 	no_account: (p) => `No upstream account of provider '${p}' serves this model`,
 	cooling_down: (p) => `Every upstream account of provider '${p}' is cooling down`,
 	saturated: (p) => `Every upstream account of provider '${p}' is at its concurrency limit`,

@@ -5,6 +5,8 @@ import type { StreamTransform } from "./stream-transform.ts";
 
 /** Bytes kept from the end of the stream: the usage chunk, [DONE] and a closing error fit easily. */
 const TAIL_BYTES = 16 * 1024;
+/** How much of the end the quick read decodes: a usage chunk and [DONE] take ~300 bytes. */
+const QUICK_BYTES = 2048;
 
 /**
  * The cheapest tap, for chat and completions streams whose client asked for usage itself:
@@ -126,6 +128,3 @@ export class OpenAITailTap implements StreamTransform {
 		}
 	}
 }
-
-/** How much of the end the quick read decodes: a usage chunk and [DONE] take ~300 bytes. */
-const QUICK_BYTES = 2048;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createDb, type Db, isEmbeddedUrl } from "../../src/db/client.ts";
-import { copyLine, copyText, parseCopyLine, splitCopyLines } from "../../src/db/copy-line.ts";
+import { copyLine, parseCopyLine, splitCopyLines } from "../../src/db/copy-line.ts";
 import { copyRequestLogs, insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import type { UsageEvent } from "../../src/usage/usage-event.ts";
 import { getTestDatabase, type TestDatabase } from "../support/test-database.ts";
@@ -30,7 +30,7 @@ const writers = (): [string, Writer][] => [
 
 describe("request_logs writers", () => {
 	test("COPY text escapes separators and marks nulls", () => {
-		const text = copyText([makeUsageEvent({ user_agent: "a\tb\nc\\d", ttft_ms: null, ts: Date.UTC(2026, 0, 2) })]);
+		const text = copyLine(makeUsageEvent({ user_agent: "a\tb\nc\\d", ttft_ms: null, ts: Date.UTC(2026, 0, 2) }));
 		const fields = text.slice(0, -1).split("\t");
 		expect(fields).toHaveLength(25);
 		expect(fields[0]).toBe("2026-01-02T00:00:00.000Z");
@@ -82,7 +82,7 @@ describe("request_logs writers", () => {
 			makeUsageEvent({ user_agent: "a\tb\nc\\d\re \\N", ttft_ms: null, cost_usd: 1.25e-7, stream: true, incomplete: true }),
 			makeUsageEvent({ key_id: null, tenant_id: null, error_code: "UPSTREAM_TIMEOUT", status: 504, ttft_ms: 12 }),
 		];
-		const lines = splitCopyLines(copyText(events));
+		const lines = splitCopyLines(events.map(copyLine).join(""));
 		expect(lines).toHaveLength(2);
 		expect(lines.map(parseCopyLine)).toEqual(events);
 	});
