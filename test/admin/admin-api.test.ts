@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createAdminRoutes } from "../../src/admin/index.ts";
 import {
 	isBlockedAddress,
@@ -10,7 +10,6 @@ import { DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";
 import { createDbKeyStore } from "../../src/auth/key-store.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import { SecretBox } from "../../src/crypto/secret-box.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
 import { Limiter } from "../../src/limits/limiter.ts";
@@ -23,23 +22,17 @@ import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
-import {
-	getTestDatabase,
-	type TestDatabase,
-} from "../support/test-database.ts";
+import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
 const TOKEN = "admin-test-token-0123456789";
 const SECRET = "sk-upstream-TOPSECRET-9d8e7f";
-let tdb: TestDatabase;
-let db: Db;
+const t = useTestDatabase();
 let app: ReturnType<typeof createApp>;
 let catalog: ProviderCatalog;
 let prices: PriceBook;
 
 beforeAll(async () => {
-	tdb = await getTestDatabase();
-	db = createDb(tdb.url, { max: 2 });
 	const config = buildConfig(
 		{
 			providers: [
@@ -56,7 +49,7 @@ beforeAll(async () => {
 	);
 	const accountTable = AccountStateTable.create();
 	const box = new SecretBox(new Uint8Array(32).fill(7));
-	catalog = new ProviderCatalog({ config, accountTable, sql: db.sql, box });
+	catalog = new ProviderCatalog({ config, accountTable, sql: t.db.sql, box });
 	prices = new PriceBook();
 	const health = new AccountHealth(accountTable);
 	const deps = buildGatewayDeps({
@@ -79,7 +72,7 @@ beforeAll(async () => {
 		plugins: [
 			createAdminRoutes({
 				adminToken: TOKEN,
-				sql: db.sql,
+				sql: t.db.sql,
 				control: {
 					bus: null,
 					box,
@@ -94,11 +87,6 @@ beforeAll(async () => {
 		],
 	});
 }, 30_000);
-
-afterAll(async () => {
-	await db?.close();
-	await tdb?.cleanup();
-});
 
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are read as loose JSON in tests
 async function call<T = Record<string, any>>(
@@ -138,7 +126,7 @@ describe("admin API: keys and tenants", () => {
 		expect(key).toMatch(/^sk-ix-/);
 		expect(prefix).toBe(key.slice(0, 12));
 		const [row] =
-			await db.sql`select key_hash, prefix from api_keys where id = ${id}`;
+			await t.db.sql`select key_hash, prefix from api_keys where id = ${id}`;
 		expect(row.key_hash).toBe(hashApiKey(key));
 		const one = await call("GET", `/keys/${id}`);
 		expect(one.json.key).toBeUndefined();
@@ -169,7 +157,7 @@ describe("admin API: keys and tenants", () => {
 		expect(patched.json.tpm).toBe(100);
 		expect(patched.json.expires_at).toBe("2099-01-01T00:00:00.000Z");
 		await call("PATCH", "/tenants/acme", { quota_daily_tokens: 1000 });
-		const auth = new DbKeyAuthenticator({ store: createDbKeyStore(db.sql) });
+		const auth = new DbKeyAuthenticator({ store: createDbKeyStore(t.db.sql) });
 		const p = await auth.authenticate(json.key);
 		expect(p.limits).toEqual({ tpm: 100, quota_daily_requests: 3 });
 		expect((p as { tenantLimits?: unknown }).tenantLimits).toEqual({
@@ -244,7 +232,7 @@ describe("admin API: providers, accounts, prices", () => {
 		expect(p.json.accounts[0].api_key).toBe("sk-…8e7f");
 		expect(JSON.stringify(p.json)).not.toContain(SECRET);
 		const [row] =
-			await db.sql`select api_key_enc from provider_accounts where provider = 'rt'`;
+			await t.db.sql`select api_key_enc from provider_accounts where provider = 'rt'`;
 		expect(row.api_key_enc).toStartWith("v1:");
 		expect(row.api_key_enc).not.toContain(SECRET);
 		// bus null: the service reloaded the catalog itself
@@ -289,7 +277,7 @@ describe("admin API: providers, accounts, prices", () => {
 		expect((await call("DELETE", "/providers/rt")).status).toBe(200);
 		expect(catalog.current().providers.has("rt")).toBe(false);
 		expect(
-			(await db.sql`select count(*)::int as n from provider_accounts`)[0].n,
+			(await t.db.sql`select count(*)::int as n from provider_accounts`)[0].n,
 		).toBe(0);
 	});
 
@@ -383,7 +371,7 @@ describe("upstream URL validation (SSRF)", () => {
 describe("restoreUsage", () => {
 	test("today's requests/tokens and lifetime spend per key and tenant go into the limit table", async () => {
 		const now = Date.now();
-		await insertRequestLogs(db.sql, [
+		await insertRequestLogs(t.db.sql, [
 			makeUsageEvent({
 				request_id: "r1",
 				ts: now - 1000,
@@ -410,7 +398,7 @@ describe("restoreUsage", () => {
 			}),
 		]);
 		const limiter = new Limiter(new LimitTable({ capacity: 64 }));
-		const r = await restoreUsage(db.sql, limiter, now);
+		const r = await restoreUsage(t.db.sql, limiter, now);
 		expect(r.subjects).toBe(2);
 		const refused = limiter.check(
 			"key:kr",

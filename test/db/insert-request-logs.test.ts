@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createDb, type Db, isEmbeddedUrl } from "../../src/db/client.ts";
+import { describe, expect, test } from "bun:test";
+import { type Db, isEmbeddedUrl } from "../../src/db/client.ts";
 import { copyLine, parseCopyLine, splitCopyLines } from "../../src/db/copy-line.ts";
 import { copyRequestLogs, insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import type { UsageEvent } from "../../src/usage/usage-event.ts";
-import { getTestDatabase, type TestDatabase } from "../support/test-database.ts";
+import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
-let tdb: TestDatabase;
-let db: Db;
-
-beforeAll(async () => {
-	tdb = await getTestDatabase();
-	db = createDb(tdb.url, { max: 2 });
-}, 30_000);
-
-afterAll(async () => {
-	await db.close();
-	await tdb.cleanup();
-}, 30_000);
+const t = useTestDatabase();
 
 type Writer = (sql: Db["sql"], rows: readonly UsageEvent[]) => Promise<number>;
 /** COPY is the writer's path for fresh rows on a real Postgres; PGlite only takes the INSERT. */
 const writers = (): [string, Writer][] => [
 	["insert", insertRequestLogs],
-	...(isEmbeddedUrl(tdb.url)
+	...(isEmbeddedUrl(t.tdb.url)
 		? []
 		: ([["copy", (sql, rows) => copyRequestLogs(sql, rows.map(copyLine))]] as [string, Writer][])),
 ];
@@ -96,8 +85,8 @@ describe("request_logs writers", () => {
 				cost_usd: 1.5e-7,
 				stream: true,
 			});
-			expect(await write(db.sql, [odd, makeUsageEvent()])).toBe(2);
-			const [row] = await db.sql`select * from request_logs where request_id = ${odd.request_id}`;
+			expect(await write(t.db.sql, [odd, makeUsageEvent()])).toBe(2);
+			const [row] = await t.db.sql`select * from request_logs where request_id = ${odd.request_id}`;
 			expect(row.requested_model).toBe(`m\ufffdodel\t${name}`);
 			expect(row.user_agent).toBe("agent\ufffd x\\y\nz 😀");
 			expect(row.ttft_ms).toBe(12);
@@ -109,13 +98,13 @@ describe("request_logs writers", () => {
 
 	test("COPY of a row already stored fails with the unique violation (it never hangs); INSERT skips it", async () => {
 		const e = makeUsageEvent();
-		expect(await insertRequestLogs(db.sql, [e])).toBe(1);
+		expect(await insertRequestLogs(t.db.sql, [e])).toBe(1);
 		for (const [name, write] of writers()) {
-			if (name === "insert") expect(await write(db.sql, [e])).toBe(0);
-			else await expect(write(db.sql, [e, makeUsageEvent()])).rejects.toMatchObject({ code: "23505" });
+			if (name === "insert") expect(await write(t.db.sql, [e])).toBe(0);
+			else await expect(write(t.db.sql, [e, makeUsageEvent()])).rejects.toMatchObject({ code: "23505" });
 		}
 		// the connection is usable afterwards and nothing of the failed batch was stored
-		const [{ n }] = await db.sql`select count(*)::int as n from request_logs where request_id = ${e.request_id}`;
+		const [{ n }] = await t.db.sql`select count(*)::int as n from request_logs where request_id = ${e.request_id}`;
 		expect(n).toBe(1);
 	});
 });

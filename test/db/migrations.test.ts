@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { describe, expect, test } from "bun:test";
 import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 import {
@@ -8,31 +7,17 @@ import {
 	listRequestLogPartitions,
 	partitionName,
 } from "../../src/db/partitions.ts";
-import {
-	getTestDatabase,
-	type TestDatabase,
-} from "../support/test-database.ts";
+import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
-let tdb: TestDatabase;
-let db: Db;
+const t = useTestDatabase();
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-	tdb = await getTestDatabase();
-	db = createDb(tdb.url, { max: 2 });
-}, 30_000);
-
-afterAll(async () => {
-	await db.close();
-	await tdb.cleanup();
-}, 30_000);
 
 describe("migrations", () => {
 	test("are idempotent, also when two run at once", async () => {
-		await Promise.all([runMigrations(tdb.url), runMigrations(tdb.url)]);
-		await runMigrations(tdb.url);
-		const tables = await db.sql<{ t: string }[]>`
+		await Promise.all([runMigrations(t.tdb.url), runMigrations(t.tdb.url)]);
+		await runMigrations(t.tdb.url);
+		const tables = await t.db.sql<{ t: string }[]>`
 			select tablename as t from pg_tables where schemaname = 'public' and tablename not like 'request_logs_%'
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
@@ -43,13 +28,13 @@ describe("migrations", () => {
 			"request_logs",
 			"tenants",
 		]);
-		const [{ kind }] = await db.sql<{ kind: string }[]>`
+		const [{ kind }] = await t.db.sql<{ kind: string }[]>`
 			select relkind::text as kind from pg_class where relname = 'request_logs'`;
 		expect(kind).toBe("p"); // partitioned
 	});
 
 	test("create daily partitions around today plus a default one", async () => {
-		const parts = await listRequestLogPartitions(db.sql);
+		const parts = await listRequestLogPartitions(t.db.sql);
 		expect(parts).toContain("request_logs_default");
 		for (let i = -1; i <= 7; i++)
 			expect(parts).toContain(partitionName(new Date(Date.now() + i * DAY)));
@@ -59,9 +44,9 @@ describe("migrations", () => {
 describe("request_logs", () => {
 	test("inserts are idempotent on (request_id, ts)", async () => {
 		const e = makeUsageEvent({ request_id: "idem_1" });
-		expect(await insertRequestLogs(db.sql, [e, { ...e }])).toBe(1);
-		expect(await insertRequestLogs(db.sql, [e])).toBe(0);
-		const [{ n }] = await db.sql<
+		expect(await insertRequestLogs(t.db.sql, [e, { ...e }])).toBe(1);
+		expect(await insertRequestLogs(t.db.sql, [e])).toBe(0);
+		const [{ n }] = await t.db.sql<
 			{ n: number }[]
 		>`select count(*)::int as n from request_logs where request_id = 'idem_1'`;
 		expect(n).toBe(1);
@@ -70,15 +55,15 @@ describe("request_logs", () => {
 	test("rows outside every partition land in the default one and move out when their day is created", async () => {
 		const far = Date.UTC(2031, 0, 15, 12);
 		const e = makeUsageEvent({ request_id: "far_1", ts: far });
-		expect(await insertRequestLogs(db.sql, [e])).toBe(1);
+		expect(await insertRequestLogs(t.db.sql, [e])).toBe(1);
 		const where = async () =>
 			(
-				await db.sql<
+				await t.db.sql<
 					{ t: string }[]
 				>`select tableoid::regclass::text as t from request_logs where request_id = 'far_1'`
 			)[0].t;
 		expect(await where()).toBe("request_logs_default");
-		const created = await ensureRequestLogPartitions(db.sql, {
+		const created = await ensureRequestLogPartitions(t.db.sql, {
 			now: new Date(far),
 			daysBack: 0,
 			daysAhead: 0,
@@ -86,9 +71,9 @@ describe("request_logs", () => {
 		expect(created).toEqual(["request_logs_p20310115"]);
 		expect(await where()).toBe("request_logs_p20310115");
 		// Still idempotent across the move.
-		expect(await insertRequestLogs(db.sql, [e])).toBe(0);
+		expect(await insertRequestLogs(t.db.sql, [e])).toBe(0);
 		expect(
-			await ensureRequestLogPartitions(db.sql, {
+			await ensureRequestLogPartitions(t.db.sql, {
 				now: new Date(far),
 				daysBack: 0,
 				daysAhead: 0,
@@ -98,23 +83,23 @@ describe("request_logs", () => {
 
 	test("retention drops whole old partitions only", async () => {
 		const old = new Date(Date.now() - 40 * DAY);
-		await ensureRequestLogPartitions(db.sql, {
+		await ensureRequestLogPartitions(t.db.sql, {
 			now: old,
 			daysBack: 0,
 			daysAhead: 0,
 		});
-		await insertRequestLogs(db.sql, [
+		await insertRequestLogs(t.db.sql, [
 			makeUsageEvent({ request_id: "old_1", ts: old.getTime() }),
 		]);
-		const dropped = await dropOldRequestLogPartitions(db.sql, {
+		const dropped = await dropOldRequestLogPartitions(t.db.sql, {
 			retentionDays: 30,
 		});
 		expect(dropped).toEqual([partitionName(old)]);
-		const parts = await listRequestLogPartitions(db.sql);
+		const parts = await listRequestLogPartitions(t.db.sql);
 		expect(parts).not.toContain(partitionName(old));
 		expect(parts).toContain(partitionName(new Date()));
 		expect(parts).toContain("request_logs_default");
-		const [{ n }] = await db.sql<
+		const [{ n }] = await t.db.sql<
 			{ n: number }[]
 		>`select count(*)::int as n from request_logs where request_id = 'old_1'`;
 		expect(n).toBe(0);

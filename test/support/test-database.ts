@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "bun:test";
 import postgres from "postgres";
+import { createDb, type Db } from "../../src/db/client.ts";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 
@@ -46,4 +48,29 @@ export async function getTestDatabase(): Promise<TestDatabase> {
 			rmSync(dataDir, { recursive: true, force: true });
 		},
 	};
+}
+
+/** What useTestDatabase gives a test file: set before the file's first test runs. */
+export interface TestDb {
+	tdb: TestDatabase;
+	/** A two-connection client on it. */
+	db: Db;
+}
+
+/**
+ * The setup every test file that needs Postgres shares: a fresh migrated database (see
+ * getTestDatabase) and a client, opened before the file's tests and closed after them.
+ * Call at the top level of the file; hooks the file adds itself run after this one's.
+ */
+export function useTestDatabase(): TestDb {
+	const t = {} as TestDb;
+	beforeAll(async () => {
+		t.tdb = await getTestDatabase();
+		t.db = createDb(t.tdb.url, { max: 2 });
+	}, 30_000);
+	afterAll(async () => {
+		await t.db?.close();
+		await t.tdb?.cleanup();
+	}, 30_000);
+	return t;
 }

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { queryLogs, queryUsage } from "../../src/admin/usage-queries.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
-import {
-	getTestDatabase,
-	type TestDatabase,
-} from "../support/test-database.ts";
+import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
-let tdb: TestDatabase;
-let db: Db;
+const t = useTestDatabase();
 const HOUR = 3_600_000;
 // Today 01:00 UTC: inside the partitions migrations create.
 const base = Math.floor(Date.now() / 86_400_000) * 86_400_000 + HOUR;
 
 beforeAll(async () => {
-	tdb = await getTestDatabase();
-	db = createDb(tdb.url, { max: 2 });
 	const events = [];
 	for (let i = 0; i < 30; i++) {
 		events.push(
@@ -54,12 +47,7 @@ beforeAll(async () => {
 			model: "tie-model",
 		}),
 	);
-	await insertRequestLogs(db.sql, events);
-}, 30_000);
-
-afterAll(async () => {
-	await db.close();
-	await tdb.cleanup();
+	await insertRequestLogs(t.db.sql, events);
 }, 30_000);
 
 const expectInvalid = async (p: Promise<unknown>, param: string) => {
@@ -78,7 +66,7 @@ describe("queryLogs", () => {
 		let cursor: string | undefined;
 		let pages = 0;
 		do {
-			const page = await queryLogs(db, { limit: 7, cursor });
+			const page = await queryLogs(t.db, { limit: 7, cursor });
 			seen.push(...page.data.map((r) => r.request_id));
 			for (let i = 1; i < page.data.length; i++)
 				expect(Date.parse(page.data[i - 1].ts)).toBeGreaterThanOrEqual(
@@ -94,18 +82,18 @@ describe("queryLogs", () => {
 	});
 
 	test("filters by key, model, status and time", async () => {
-		const odd = await queryLogs(db.sql, { key_id: "key_odd", limit: 500 });
+		const odd = await queryLogs(t.db.sql, { key_id: "key_odd", limit: 500 });
 		expect(odd.data.length).toBe(15);
 		expect(odd.next_cursor).toBeNull();
-		const claude = await queryLogs(db, { model: "claude-sonnet" });
+		const claude = await queryLogs(t.db, { model: "claude-sonnet" });
 		expect(claude.data.length).toBe(10);
-		const errors = await queryLogs(db, { status: "502" });
+		const errors = await queryLogs(t.db, { status: "502" });
 		expect(errors.data.map((r) => r.request_id).sort()).toEqual([
 			"q_09",
 			"q_19",
 			"q_29",
 		]);
-		const window = await queryLogs(db, {
+		const window = await queryLogs(t.db, {
 			since: new Date(base + 2 * HOUR).toISOString(),
 			until: base + 3 * HOUR,
 		});
@@ -115,16 +103,16 @@ describe("queryLogs", () => {
 	});
 
 	test("rejects bad input with PLATFORM_INVALID_REQUEST", async () => {
-		await expectInvalid(queryLogs(db, { limit: 501 }), "limit");
-		await expectInvalid(queryLogs(db, { since: "yesterday-ish" }), "since");
-		await expectInvalid(queryLogs(db, { cursor: "not-a-cursor" }), "cursor");
-		await expectInvalid(queryLogs(db, { status: "abc" }), "status");
+		await expectInvalid(queryLogs(t.db, { limit: 501 }), "limit");
+		await expectInvalid(queryLogs(t.db, { since: "yesterday-ish" }), "since");
+		await expectInvalid(queryLogs(t.db, { cursor: "not-a-cursor" }), "cursor");
+		await expectInvalid(queryLogs(t.db, { status: "abc" }), "status");
 	});
 });
 
 describe("queryUsage", () => {
 	test("groups by model with errors, tokens, cost and latency percentiles", async () => {
-		const rows = await queryUsage(db, {
+		const rows = await queryUsage(t.db, {
 			group_by: "model",
 			since: base - 10 * HOUR,
 		});
@@ -143,13 +131,13 @@ describe("queryUsage", () => {
 	});
 
 	test("groups by key, provider and hour", async () => {
-		const keys = await queryUsage(db, { group_by: "key" });
+		const keys = await queryUsage(t.db, { group_by: "key" });
 		expect(keys.map((r) => [r.group, r.requests])).toEqual([
 			["key_even", 15],
 			["key_odd", 15],
 			["key_tie", 2],
 		]);
-		const hours = await queryUsage(db, {
+		const hours = await queryUsage(t.db, {
 			group_by: "hour",
 			since: base,
 			until: base + 3 * HOUR,
@@ -158,16 +146,16 @@ describe("queryUsage", () => {
 		expect(hours[0].group).toBe(
 			new Date(base).toISOString().replace(".000", ""),
 		);
-		const days = await queryUsage(db, { group_by: "day" });
+		const days = await queryUsage(t.db, { group_by: "day" });
 		expect(days.reduce((n, r) => n + r.requests, 0)).toBe(32);
-		const providers = await queryUsage(db, { group_by: "provider" });
+		const providers = await queryUsage(t.db, { group_by: "provider" });
 		expect(providers.find((r) => r.group === "anthropic")?.requests).toBe(10);
 	});
 
 	test("rejects an unknown group_by", async () => {
-		await expectInvalid(queryUsage(db, { group_by: "color" }), "group_by");
+		await expectInvalid(queryUsage(t.db, { group_by: "color" }), "group_by");
 		await expectInvalid(
-			queryUsage(db, { group_by: "day", until: "31/12/2020" }),
+			queryUsage(t.db, { group_by: "day", until: "31/12/2020" }),
 			"until",
 		);
 	});
@@ -175,12 +163,12 @@ describe("queryUsage", () => {
 
 describe("PriceBook.reload", () => {
 	test("reads model_prices rows, which override the config", async () => {
-		await db.sql`insert into model_prices (model, input_per_mtok, output_per_mtok, cached_input_per_mtok)
+		await t.db.sql`insert into model_prices (model, input_per_mtok, output_per_mtok, cached_input_per_mtok)
 			values ('gpt-4o-mini', 1, 2, 0.5)`;
 		const book = new PriceBook([
 			{ model: "gpt-4o-mini", input: 0.15, output: 0.6 },
 		]);
-		await book.reload(db.sql);
+		await book.reload(t.db.sql);
 		expect(book.lookup("openai/gpt-4o-mini")).toEqual({
 			input: 1,
 			output: 2,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import {
 	existsSync,
 	mkdirSync,
@@ -9,19 +9,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { copyLine } from "../../src/db/copy-line.ts";
 import { AuditWriterClient } from "../../src/usage/audit-writer-client.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
-import {
-	getTestDatabase,
-	type TestDatabase,
-} from "../support/test-database.ts";
+import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 import { waitFor } from "../support/wait-for.ts";
 
-let tdb: TestDatabase;
-let db: Db;
+const t = useTestDatabase();
 const dirs: string[] = [];
 const dataDir = () => {
 	const d = mkdtempSync(join(tmpdir(), "ix-audit-"));
@@ -29,27 +24,20 @@ const dataDir = () => {
 	return d;
 };
 const countRows = async (prefix: string) => {
-	const [r] = await db.sql<{ n: number; d: number }[]>`
+	const [r] = await t.db.sql<{ n: number; d: number }[]>`
 		select count(*)::int as n, count(distinct request_id)::int as d
 		from request_logs where request_id like ${`${prefix}%`}`;
 	return r;
 };
 
-beforeAll(async () => {
-	tdb = await getTestDatabase();
-	db = createDb(tdb.url, { max: 2 });
-}, 30_000);
-
 afterAll(async () => {
-	await db.close();
-	await tdb.cleanup();
 	for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }, 30_000);
 
 describe("audit writer", () => {
 	test("batches by size, and a repeated request id is stored once", async () => {
 		const w = new AuditWriterClient({
-			databaseUrl: tdb.url,
+			databaseUrl: t.tdb.url,
 			dataDir: dataDir(),
 			batchSize: 200,
 			flushIntervalMs: 1_000,
@@ -71,13 +59,13 @@ describe("audit writer", () => {
 	});
 
 	test("rows sent as COPY lines are stored as they are; an unreadable line is dropped and counted, never wedging its batch", async () => {
-		const w = new AuditWriterClient({ databaseUrl: tdb.url, dataDir: dataDir(), batchSize: 500, flushIntervalMs: 20 });
+		const w = new AuditWriterClient({ databaseUrl: t.tdb.url, dataDir: dataDir(), batchSize: 500, flushIntervalMs: 20 });
 		await w.start();
 		const lines = [0, 1, 2].map((i) => copyLine(makeUsageEvent({ request_id: `lines_${i}`, user_agent: "tab\there" })));
 		w.writeLines(`${lines[0]}not a usage row\n${lines[1]}${lines[2]}`, 4);
 		expect(await w.flush(10_000)).toEqual({ ok: true, pending: 0 });
 		expect(await countRows("lines_")).toEqual({ n: 3, d: 3 });
-		const [row] = await db.sql`select user_agent from request_logs where request_id = 'lines_1'`;
+		const [row] = await t.db.sql`select user_agent from request_logs where request_id = 'lines_1'`;
 		expect(row.user_agent).toBe("tab\there");
 		await waitFor(() => w.stats().rowsDropped === 1, { what: "the dropped line to be counted" });
 		await w.stop();
@@ -85,7 +73,7 @@ describe("audit writer", () => {
 
 	test("batches by time: a few rows are written without a flush", async () => {
 		const w = new AuditWriterClient({
-			databaseUrl: tdb.url,
+			databaseUrl: t.tdb.url,
 			dataDir: dataDir(),
 			batchSize: 500,
 			flushIntervalMs: 30,
@@ -118,7 +106,7 @@ describe("audit writer", () => {
 			file,
 			`${[...rows, rows[0]].map((r) => JSON.stringify(r)).join("\n")}\n`,
 		);
-		const w = new AuditWriterClient({ databaseUrl: tdb.url, dataDir: dir });
+		const w = new AuditWriterClient({ databaseUrl: t.tdb.url, dataDir: dir });
 		await w.start();
 		await waitFor(
 			async () => (await countRows("spooled_")).n === 250 && !existsSync(file),
@@ -132,12 +120,12 @@ describe("audit writer", () => {
 	});
 
 	test("loses no row while Postgres is cut off, then catches up", async () => {
-		const target = new URL(tdb.url);
+		const target = new URL(t.tdb.url);
 		const proxy = startTcpProxy({
 			host: target.hostname,
 			port: Number(target.port || 5432),
 		});
-		const viaProxy = new URL(tdb.url);
+		const viaProxy = new URL(t.tdb.url);
 		viaProxy.port = String(proxy.port);
 		const dir = dataDir();
 		const w = new AuditWriterClient({
@@ -195,12 +183,12 @@ describe("audit writer", () => {
 	});
 
 	test("flush while Postgres is down spools everything and reports pending", async () => {
-		const target = new URL(tdb.url);
+		const target = new URL(t.tdb.url);
 		const proxy = startTcpProxy({
 			host: target.hostname,
 			port: Number(target.port || 5432),
 		});
-		const viaProxy = new URL(tdb.url);
+		const viaProxy = new URL(t.tdb.url);
 		viaProxy.port = String(proxy.port);
 		const dir = dataDir();
 		proxy.cut();
@@ -217,7 +205,7 @@ describe("audit writer", () => {
 		expect(w.stats().rowsDropped).toBe(0);
 		// The next writer (Postgres reachable) replays the files the first one released at stop.
 		proxy.restore();
-		const w2 = new AuditWriterClient({ databaseUrl: tdb.url, dataDir: dir });
+		const w2 = new AuditWriterClient({ databaseUrl: t.tdb.url, dataDir: dir });
 		await w2.start();
 		expect(await w2.flush(10_000)).toEqual({ ok: true, pending: 0 });
 		expect(await countRows("down_")).toEqual({ n: 40, d: 40 });
