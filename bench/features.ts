@@ -14,6 +14,7 @@ import {
 	startGateway,
 } from "./gateway-process.ts";
 import { type LoadResult, runLoad } from "./load.ts";
+import { perRoundRatio } from "./report.ts";
 import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
 
 
@@ -157,18 +158,15 @@ export async function runFeatureComparison(
 		const rps = Math.round(kept.reduce((n, r) => n + r.rps, 0) / kept.length);
 		return { ...median, rps, errors: runs.reduce((n, r) => n + r.errors, 0) };
 	});
-	// each ratio is the median of per-round ratios: the two variants of a round run minutes
-	// apart at most, so a drift of the shared box cancels out of each round's ratio
+	// each ratio is the median of per-round ratios (the two variants of a round run minutes
+	// apart at most, so a drift of the shared box cancels out of each round's ratio)
+	const rpsOf = (v: [string, Scenario]) => (samples.get(`${v[0]}\u0000${v[1].name}`) ?? []).map((r) => r.rps);
 	const ratio = (a: [string, Scenario], b: [string, Scenario]) => {
-		const as = samples.get(`${a[0]}\u0000${a[1].name}`) ?? [];
-		const bs = samples.get(`${b[0]}\u0000${b[1].name}`) ?? [];
-		const perRound = as.flatMap((x, i) => (bs[i]?.rps ? [x.rps / bs[i].rps] : [])).sort((p, q) => p - q);
-		if (perRound.length === 0) return { ratio: 0, range: [0, 0] as [number, number] };
+		const r = perRoundRatio(rpsOf(a), rpsOf(b));
 		const r3 = (n: number) => Math.round(n * 1000) / 1000;
-		return {
-			ratio: r3(perRound[Math.floor(perRound.length / 2)]),
-			range: [r3(perRound[0]), r3(perRound[perRound.length - 1])] as [number, number],
-		};
+		return r
+			? { ratio: r3(r.median), range: [r3(r.min), r3(r.max)] as [number, number] }
+			: { ratio: 0, range: [0, 0] as [number, number] };
 	};
 	const ratios: FeatureRatio[] = [
 		{

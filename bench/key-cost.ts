@@ -9,6 +9,7 @@ import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { runBench, startFullGateway } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import { cpuMicrosOfProcesses, threadCpuMicros } from "./process-cpu.ts";
+import { perRoundRatio } from "./report.ts";
 import { plainChat } from "./scenarios.ts";
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0;
@@ -55,10 +56,8 @@ await runBench(async () => {
 			}
 			console.log(`round ${r + 1}: ${line.join(" | ")}`);
 		}
-		const ratios = res.static.rps.map((s, i) => res.virtual.rps[i] / s);
-		console.log(
-			`virtual / static req/s: median of rounds x${median(ratios).toFixed(3)} (x${Math.min(...ratios).toFixed(2)}–x${Math.max(...ratios).toFixed(2)})`,
-		);
+		const r = perRoundRatio(res.virtual.rps, res.static.rps);
+		if (r) console.log(`virtual / static req/s: median of rounds x${r.median.toFixed(3)} (x${r.min.toFixed(2)}–x${r.max.toFixed(2)})`);
 		for (const k of ["static", "virtual"])
 			console.log(`${k.padEnd(8)} CPU µs per request: gateway ${median(res[k].gateway).toFixed(1)}, postgres ${median(res[k].postgres).toFixed(1)}`);
 	} finally {

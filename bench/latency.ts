@@ -9,7 +9,7 @@ import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { gatewayEnvFor, runBench, startGateway } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import type { OpenLoopResult, OpenLoopSpec } from "./open-loop-worker.ts";
-import { plainChat, streamedChat } from "./scenarios.ts";
+import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
 
 const RATES = (process.env.LAT_RATES ?? "500,2000,5000").split(",").map(Number);
 const SECONDS = Number(process.env.LAT_SECONDS ?? 5);
@@ -39,24 +39,15 @@ async function main(): Promise<void> {
 			lines.push(
 				"rate/s   target     p50      p99    p99.9   errors  | added p50  added p99  added p99.9",
 			);
+			/** The same open-loop load on the mock directly, then through the gateway. */
+			const directAndVia = async (scenario: Scenario, rate: number) => {
+				const base = { path: scenario.path, body: scenario.body, rate, seconds: SECONDS, warmupSeconds: 1 };
+				const direct = await openLoop({ ...base, url: mock.url, headers: { authorization: "Bearer bench" } });
+				const via = await openLoop({ ...base, url: gw.url, headers: { authorization: "Bearer bench-key" } });
+				return { direct, via };
+			};
 			for (const rate of RATES) {
-				const base = {
-					path: plainChat.path,
-					body: plainChat.body,
-					rate,
-					seconds: SECONDS,
-					warmupSeconds: 1,
-				};
-				const direct = await openLoop({
-					...base,
-					url: mock.url,
-					headers: { authorization: "Bearer bench" },
-				});
-				const via = await openLoop({
-					...base,
-					url: gw.url,
-					headers: { authorization: "Bearer bench-key" },
-				});
+				const { direct, via } = await directAndVia(plainChat, rate);
 				lines.push(
 					`${String(rate).padStart(6)}   direct ${fmt(direct.p50)} ${fmt(direct.p99)} ${fmt(direct.p999)} ${String(direct.errors).padStart(8)}  |`,
 				);
@@ -65,23 +56,7 @@ async function main(): Promise<void> {
 				);
 				console.log(lines.slice(-2).join("\n"));
 			}
-			const sbase = {
-				path: streamedChat.path,
-				body: streamedChat.body,
-				rate: STREAM_RATE,
-				seconds: SECONDS,
-				warmupSeconds: 1,
-			};
-			const sDirect = await openLoop({
-				...sbase,
-				url: mock.url,
-				headers: { authorization: "Bearer bench" },
-			});
-			const sVia = await openLoop({
-				...sbase,
-				url: gw.url,
-				headers: { authorization: "Bearer bench-key" },
-			});
+			const { direct: sDirect, via: sVia } = await directAndVia(streamedChat, STREAM_RATE);
 			lines.push(
 				"",
 				`streams at ${STREAM_RATE}/s, time to first byte (ms): direct p50 ${sDirect.ttfbP50} p99 ${sDirect.ttfbP99}; gateway p50 ${sVia.ttfbP50} p99 ${sVia.ttfbP99}; added p50 ${(sVia.ttfbP50 - sDirect.ttfbP50).toFixed(3)}`,

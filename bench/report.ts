@@ -7,6 +7,20 @@ export interface BenchRow {
 	result: LoadResult;
 }
 
+/**
+ * Variant / baseline measured round by round (a[i] against b[i]; rounds where either side is
+ * missing or the baseline is 0 are left out): the median and the lowest and highest round.
+ * Both sides of a round run within a minute, so the box's drift cancels out of each ratio.
+ */
+export function perRoundRatio(
+	a: readonly number[],
+	b: readonly number[],
+): { median: number; min: number; max: number } | null {
+	const r = a.flatMap((x, i) => (b[i] ? [x / b[i]] : [])).sort((p, q) => p - q);
+	if (r.length === 0) return null;
+	return { median: r[Math.floor(r.length / 2)], min: r[0], max: r[r.length - 1] };
+}
+
 export interface Ratio {
 	scenario: string;
 	/** Which gateway target. */

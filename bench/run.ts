@@ -21,7 +21,7 @@ import {
 	startGateway,
 } from "./gateway-process.ts";
 import { defaultSeconds, runLoad } from "./load.ts";
-import { type BenchRow, formatTable, type Ratio } from "./report.ts";
+import { type BenchRow, formatTable, perRoundRatio, type Ratio } from "./report.ts";
 import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -72,13 +72,14 @@ function ratiosOf(rows: BenchRow[], runs: Map<string, BenchRow[]>): Ratio[] {
 		for (const target of [CORE, FULL]) {
 			const gw = rows.find((r) => r.scenario === scenario && r.target === target)?.result;
 			if (!gw) continue;
-			const perRound = (runs.get(`${scenario}\u0000${target}`) ?? [])
-				.flatMap((g, i) => (bareRuns[i]?.result.rps ? [g.result.rps / bareRuns[i].result.rps] : []))
-				.sort((a, b) => a - b);
+			const perRound = perRoundRatio(
+				(runs.get(`${scenario}\u0000${target}`) ?? []).map((g) => g.result.rps),
+				bareRuns.map((b) => b.result.rps),
+			);
 			out.push({
 				scenario,
 				target,
-				rps: r2(perRound[Math.floor(perRound.length / 2)] ?? gw.rps / bare.rps),
+				rps: r2(perRound?.median ?? gw.rps / bare.rps),
 				p50: r2(gw.p50 / bare.p50),
 				p99: r2(gw.p99 / bare.p99),
 			});
@@ -201,7 +202,7 @@ async function main(): Promise<number> {
 				process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5),
 			);
 			console.log(
-				`\nfeature costs: gateway variants, ${featureSeconds} s per run, trimmed means of rotating rounds`,
+				`\nfeature costs: gateway variants, ${featureSeconds} s per run in rotating rounds (rows: trimmed means; ratios: medians of per-round ratios)`,
 			);
 			features = await runFeatureComparison(mock, concurrency, featureSeconds);
 			console.log(`\n${formatFeatures(features.rows, features.ratios)}`);
