@@ -4,7 +4,7 @@ import { generateApiKey } from "../auth/api-key-format.ts";
 import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import { DailyCounters } from "../limits/daily-counters.ts";
+import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
 
 const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
@@ -60,7 +60,7 @@ export interface KeyView {
 	revoked_at: string | null;
 	created_at: string;
 	updated_at: string;
-	/** Live counters from the shared limit table (this instance). */
+	/** Live counters from the shared limit table (this instance); only on keys with a limit. */
 	usage?: { requests_today: number; tokens_today: number; spent_usd: number };
 }
 
@@ -175,7 +175,7 @@ export class KeyService {
 			const r =
 				await sql`update api_keys set ${set}, updated_at = now() where id = ${id} returning id`;
 			if (r.length === 0) throw notFound(id);
-			await this.bus?.publish({ kind: "key", id });
+			await this.bus?.publish({ kind: "key", id, seed: hasDailyLimit(patch) });
 		}
 		return this.get(id);
 	}
@@ -219,7 +219,8 @@ export class KeyService {
 			created_at: iso(r.created_ms) as string,
 			updated_at: iso(r.updated_ms) as string,
 		};
-		if (this.limiter) {
+		// the live counters run only for keys with a limit (see admission.ts)
+		if (this.limiter && hasAnyLimit(v)) {
 			const slot = this.limiter.table.find(`key:${r.id}`);
 			const s =
 				slot >= 0 ? new DailyCounters(this.limiter.table).read(slot) : null;
@@ -232,6 +233,9 @@ export class KeyService {
 		return v;
 	}
 }
+
+const LIMIT_FIELDS = ["rpm", "tpm", "max_concurrency", "quota_daily_requests", "quota_daily_tokens", "budget_usd"] as const;
+const hasAnyLimit = (v: KeyView) => LIMIT_FIELDS.some((f) => v[f] !== null);
 
 /** /admin/keys: thin controller over KeyService. */
 export function keyRoutes(service: KeyService) {

@@ -3,6 +3,7 @@ import type { Sql } from "postgres";
 import { type DbNum, numOrNull } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import { hasDailyLimit } from "../limits/daily-counters.ts";
 import { randomId } from "./keys.ts";
 
 const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
@@ -95,7 +96,7 @@ export class TenantService {
 				{ param: "id" },
 			);
 		}
-		await this.bus?.publish({ kind: "tenant", id });
+		await this.bus?.publish({ kind: "tenant", id, seed: hasDailyLimit(input) });
 		return this.get(id);
 	}
 
@@ -127,7 +128,7 @@ export class TenantService {
 			const r =
 				await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
 			if (r.length === 0) throw notFound(id);
-			await this.bus?.publish({ kind: "tenant", id });
+			await this.bus?.publish({ kind: "tenant", id, seed: hasDailyLimit(patch) });
 		}
 		return this.get(id);
 	}

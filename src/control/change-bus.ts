@@ -2,15 +2,26 @@ import { hostname } from "node:os";
 import type { Sql } from "postgres";
 import type { Logger } from "../logging/logger.ts";
 
-/** What an admin change touched; receivers drop caches or reload from the database. */
+/**
+ * What an admin change touched; receivers drop caches or reload from the database. `seed`:
+ * the change gave the key or tenant a daily quota or a budget, so each instance seeds its
+ * counters for it from request_logs (see restoreUsage).
+ */
 export type ChangeEvent =
-	| { kind: "key"; id: string }
+	| { kind: "key"; id: string; seed?: boolean }
 	| { kind: "key-created" }
-	| { kind: "tenant"; id: string }
+	| { kind: "tenant"; id: string; seed?: boolean }
 	| { kind: "providers" }
 	| { kind: "prices" };
 
-export type ChangeHandler = (event: ChangeEvent) => void | Promise<void>;
+/**
+ * Where an event comes from: this worker published it, another worker of this process did
+ * (BroadcastChannel), or another instance (NOTIFY). Work done once per instance (such as
+ * seeding the shared limit table) runs on "self" in the publisher and on "remote" in one worker.
+ */
+export type ChangeOrigin = "self" | "sibling" | "remote";
+
+export type ChangeHandler = (event: ChangeEvent, origin: ChangeOrigin) => void | Promise<void>;
 
 export interface ChangeBusOptions {
 	/** BroadcastChannel name and Postgres NOTIFY channel. */
@@ -51,7 +62,7 @@ export class ChangeBus {
 		this.sql = opts.sql ?? null;
 		this.logger = opts.logger;
 		this.bc = new BroadcastChannel(this.channelName);
-		this.bc.onmessage = (e: MessageEvent<Wire>) => this.deliver(e.data.event);
+		this.bc.onmessage = (e: MessageEvent<Wire>) => this.deliver(e.data.event, "sibling");
 		// A worker's channel must not keep a draining thread alive.
 		(this.bc as unknown as { unref?: () => void }).unref?.();
 	}
@@ -62,7 +73,7 @@ export class ChangeBus {
 		const sub = await this.sql.listen(this.channelName, (payload) => {
 			try {
 				const wire = JSON.parse(payload) as Wire;
-				if (wire.from !== INSTANCE) this.deliver(wire.event);
+				if (wire.from !== INSTANCE) this.deliver(wire.event, "remote");
 			} catch (err) {
 				this.logger?.warn({ err }, "ignoring a malformed change notification");
 			}
@@ -77,7 +88,7 @@ export class ChangeBus {
 	/** Applies the change here, then tells the other workers and instances. */
 	async publish(event: ChangeEvent): Promise<void> {
 		const wire: Wire = { from: INSTANCE, event };
-		await this.deliver(event);
+		await this.deliver(event, "self");
 		this.bc.postMessage(wire);
 		if (this.sql) {
 			await this.sql
@@ -96,10 +107,10 @@ export class ChangeBus {
 		await this.unlisten?.().catch(() => {});
 	}
 
-	private async deliver(event: ChangeEvent): Promise<void> {
+	private async deliver(event: ChangeEvent, origin: ChangeOrigin): Promise<void> {
 		for (const h of this.handlers) {
 			try {
-				await h(event);
+				await h(event, origin);
 			} catch (err) {
 				this.logger?.error({ err, event }, "change handler failed");
 			}

@@ -34,6 +34,7 @@ import { TokenBucket } from "./token-bucket.ts";
  */
 
 export const DEFAULT_COMPLETION_ESTIMATE = 256;
+const COMPLETION_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
 const NO_COMPLETION: ReadonlySet<Operation> = new Set([
 	"embeddings",
 	"count_tokens",
@@ -62,11 +63,7 @@ export function estimateUsage(
 ): { prompt: number; completion: number } {
 	const prompt = Math.ceil(Math.max(0, bodyBytes) / 4);
 	let completion = NO_COMPLETION.has(op) ? 0 : DEFAULT_COMPLETION_ESTIMATE;
-	for (const f of [
-		"max_tokens",
-		"max_completion_tokens",
-		"max_output_tokens",
-	]) {
+	for (const f of COMPLETION_FIELDS) {
 		const v = body[f];
 		if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
 			completion = Math.ceil(v);
@@ -207,10 +204,12 @@ function subjectsOf(p: Principal): Subject[] {
 
 function listSubjects(p: Principal): Subject[] {
 	const out: Subject[] = [];
-	// Counters run even without limits, so a limit added later sees earlier usage.
-	if (p.keyId) out.push({ key: `key:${p.keyId}`, limits: p.limits ?? {} });
-	if (p.tenantId)
-		out.push({ key: `tenant:${p.tenantId}`, limits: tenantLimitsOf(p) ?? {} });
+	// Only subjects with a limit are counted: an unlimited key or tenant costs nothing here.
+	// One that gains a daily quota or budget later is seeded from request_logs when the
+	// change arrives (restoreUsage), so its earlier usage still counts.
+	if (p.keyId && p.limits) out.push({ key: `key:${p.keyId}`, limits: p.limits });
+	const t = tenantLimitsOf(p);
+	if (p.tenantId && t) out.push({ key: `tenant:${p.tenantId}`, limits: t });
 	return out;
 }
 

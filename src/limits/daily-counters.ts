@@ -35,6 +35,11 @@ export interface DailyLimits {
 	budget_usd?: number | null;
 }
 
+/** True when `l` sets a daily quota or a budget: limits whose counters need the logged past. */
+export function hasDailyLimit(l: DailyLimits): boolean {
+	return l.quota_daily_requests != null || l.quota_daily_tokens != null || l.budget_usd != null;
+}
+
 export interface DailyAmounts {
 	requests: number;
 	tokens: number;

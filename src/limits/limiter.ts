@@ -223,8 +223,8 @@ export class Limiter {
 		now: number,
 		headers: HeaderRecord,
 	): LimitDecision {
-		// Daily and lifetime counters run even without limits, so a limit set later (PATCH)
-		// sees the usage that came before it.
+		// Daily and lifetime counters run for every limited subject, even without a daily
+		// limit, so a quota or budget added later (PATCH) sees the usage that came before it.
 		const r = this.daily.reserve(
 			ticket.slot,
 			{ requests: 1, tokens: estimate.tokens, usd: estimate.usd },

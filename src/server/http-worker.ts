@@ -7,11 +7,12 @@
 import { createAdminRoutes } from "../admin/index.ts";
 import { createApp } from "../app.ts";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
-import { ChangeBus } from "../control/change-bus.ts";
+import { ChangeBus, type ChangeOrigin } from "../control/change-bus.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
+import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
@@ -77,15 +78,25 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	const authn = createAuthenticator({ config, sql, logger });
 	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.
 	bus = new ChangeBus({ sql: isEmbeddedUrl(init.databaseUrl) ? null : sql, logger });
-	bus.subscribe(async (ev) => {
+	// Once per instance: in the worker that published the change (before the others hear of
+	// it, so the admin call answers after the seed), and in worker 0 for other instances'.
+	const seedOnce = async (ev: { kind: "key" | "tenant"; id: string; seed?: boolean }, origin: ChangeOrigin) => {
+		if (!ev.seed || !(origin === "self" || (origin === "remote" && index === 0))) return;
+		await restoreUsage(sql, limiter, Date.now(), { kind: ev.kind, id: ev.id }).catch((err) =>
+			logger.warn({ err, subject: `${ev.kind}:${ev.id}` }, "could not seed limit counters from request_logs"),
+		);
+	};
+	bus.subscribe(async (ev, origin) => {
 		switch (ev.kind) {
 			case "key":
+				await seedOnce(ev, origin);
 				authn.dropKey(ev.id);
 				break;
 			case "key-created":
 				authn.dropNegative();
 				break;
 			case "tenant":
+				await seedOnce(ev, origin);
 				authn.dropAll();
 				break;
 			case "providers":

@@ -11,6 +11,7 @@ import { createDbKeyStore } from "../../src/auth/key-store.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import { SecretBox } from "../../src/crypto/secret-box.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
+import { DailyCounters } from "../../src/limits/daily-counters.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
 import { Limiter } from "../../src/limits/limiter.ts";
 import { restoreUsage } from "../../src/limits/restore-usage.ts";
@@ -422,5 +423,23 @@ describe("restoreUsage", () => {
 				now,
 			).ok,
 		).toBe(true);
+	});
+
+	test("one subject: a key or tenant that gains a limit is seeded from its own rows only", async () => {
+		const now = Date.now();
+		await insertRequestLogs(t.db.sql, [
+			makeUsageEvent({ request_id: "s1", ts: now - 1000, key_id: "ks", tenant_id: "ts", total_tokens: 7, cost_usd: 0.5 }),
+			makeUsageEvent({ request_id: "s2", ts: now - 1000, key_id: "ko", tenant_id: "ts", total_tokens: 3, cost_usd: 0.25 }),
+		]);
+		const limiter = new Limiter(new LimitTable({ capacity: 64 }));
+		const daily = (subject: string) => new DailyCounters(limiter.table).read(limiter.table.find(subject));
+		expect(await restoreUsage(t.db.sql, limiter, now, { kind: "key", id: "ks" })).toEqual({ subjects: 1 });
+		expect(daily("key:ks")).toMatchObject({ requests: 1, tokens: 7, spentMicroUsd: 500_000 });
+		expect(limiter.table.find("key:ko")).toBe(-1);
+		await restoreUsage(t.db.sql, limiter, now, { kind: "tenant", id: "ts" });
+		expect(daily("tenant:ts")).toMatchObject({ requests: 2, tokens: 10, spentMicroUsd: 750_000 });
+		// a repeat never double counts
+		await restoreUsage(t.db.sql, limiter, now, { kind: "tenant", id: "ts" });
+		expect(daily("tenant:ts").requests).toBe(2);
 	});
 });

@@ -134,6 +134,40 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		expect(header(e, "x-should-retry")).toBe("false");
 	});
 
+	test("a daily quota set on a key later counts the requests it served before", async () => {
+		// An unlimited key is not counted live; the PATCH seeds its counters from request_logs.
+		const { id, key } = await newKey({});
+		const c = client(key);
+		for (let i = 0; i < 3; i++) await ask(c);
+		await waitFor(
+			async () =>
+				(await admin<{ data: unknown[] }>("GET", `/logs?key_id=${id}`)).json.data.length === 3,
+			{ what: "the three usage rows" },
+		);
+		expect((await admin("GET", `/keys/${id}`)).json.usage).toBeUndefined();
+		const patched = await admin<{ usage: { requests_today: number } }>("PATCH", `/keys/${id}`, {
+			quota_daily_requests: 4,
+		});
+		expect(patched.status).toBe(200);
+		expect(patched.json.usage.requests_today).toBe(3);
+		// One request is left of four. (A worker that has not yet heard of the change may
+		// serve one more under the old, unlimited entry; counted from zero it would be four.)
+		let served = 0;
+		let refused: InstanceType<typeof OpenAI.APIError> | null = null;
+		for (let i = 0; i < 5 && !refused; i++) {
+			try {
+				await ask(c);
+				served++;
+			} catch (e) {
+				refused = e as InstanceType<typeof OpenAI.APIError>;
+			}
+		}
+		expect(refused?.status).toBe(429);
+		expect((refused?.error as { code?: string } | undefined)?.code).toBe("PLATFORM_QUOTA_EXCEEDED");
+		expect(served).toBeGreaterThanOrEqual(1);
+		expect(served).toBeLessThan(4);
+	});
+
 	test("revoked key: 401 on every worker within a second", async () => {
 		const { id, key } = await newKey({});
 		const c = client(key);
@@ -191,7 +225,8 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		});
 		expect(put.status).toBe(200);
 		// The price reached both workers (change bus): six probe requests cost exactly 0.06.
-		const probe = await newKey({});
+		// (live counters run for keys with a limit: the probe has a budget it cannot reach)
+		const probe = await newKey({ budget_usd: 1000 });
 		for (let i = 0; i < 6; i++)
 			expect((await ask(client(probe.key))).usage?.completion_tokens).toBe(5);
 		const probed = await admin<{

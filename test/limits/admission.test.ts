@@ -99,6 +99,19 @@ describe("createAdmission", () => {
 		expect(a.headers).toEqual({});
 	});
 
+	test("only subjects with a limit are counted: an unlimited key or tenant takes no slot", () => {
+		const { admit, table, daily } = setup();
+		const a = admit(principal(), "chat", body, 4) as Admission;
+		expect(a.headers).toEqual({});
+		a.settle(5, 0);
+		expect(table.find("key:k1")).toBe(-1);
+		expect(table.find("tenant:t1")).toBe(-1);
+		// a limited key under an unlimited tenant: the key is counted, the tenant is not
+		(admit(principal({ limits: { rpm: 10 } }), "chat", body, 4) as Admission).settle(5, 0);
+		expect(daily("key:k1").requests).toBe(1);
+		expect(table.find("tenant:t1")).toBe(-1);
+	});
+
 	test("rpm: headers on every admission, then 429 PLATFORM_RATE_LIMITED with retry-after", async () => {
 		const { admit } = setup();
 		const p = principal({ limits: { rpm: 2 } });
