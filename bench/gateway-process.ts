@@ -243,7 +243,8 @@ output = 0.60
 	return path;
 }
 
-export async function createLimitedKey(gw: ServerProcess): Promise<string> {
+/** A database-backed key with every limit (`limits: false`: a plain key with none). */
+export async function createLimitedKey(gw: ServerProcess, limits = true): Promise<string> {
 	const res = await fetch(`${gw.url}/admin/keys`, {
 		method: "POST",
 		headers: {
@@ -253,12 +254,16 @@ export async function createLimitedKey(gw: ServerProcess): Promise<string> {
 		body: JSON.stringify({
 			tenant_id: "bench",
 			name: "bench",
-			rpm: 100_000_000,
-			tpm: 1_000_000_000,
-			max_concurrency: 10_000,
-			quota_daily_requests: 1_000_000_000,
-			quota_daily_tokens: 100_000_000_000,
-			budget_usd: 1_000_000,
+			...(limits
+				? {
+						rpm: 100_000_000,
+						tpm: 1_000_000_000,
+						max_concurrency: 10_000,
+						quota_daily_requests: 1_000_000_000,
+						quota_daily_tokens: 100_000_000_000,
+						budget_usd: 1_000_000,
+					}
+				: {}),
 		}),
 	});
 	if (res.status !== 201)

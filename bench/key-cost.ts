@@ -1,12 +1,14 @@
 /**
- * `bun bench/key-cost.ts`: what a virtual key with every limit costs against a static key, in
- * ONE gateway (every feature on) so nothing but the key differs. Rounds alternate the two
- * keys back to back (the order flips each round); each reports req/s and CPU µs per request
- * of the gateway's threads and of Postgres, and the summary gives the medians.
+ * `bun bench/key-cost.ts`: what a virtual key costs against a static key, in ONE gateway
+ * (every feature on) so nothing but the key differs: "virtual" has every limit (RPM, TPM,
+ * concurrency, daily quotas, budget; its tenant has none), "unlimited" is a virtual key with
+ * no limit. Rounds run the three keys back to back (the order rotates each round); each
+ * reports req/s and CPU µs per request of the gateway's threads and of Postgres, and the
+ * summary gives the medians.
  * Env: ROUNDS (8), BENCH_SECONDS (4), DATABASE_URL (a fresh database is made from it).
  */
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import { runBench, startFullGateway } from "./gateway-process.ts";
+import { createLimitedKey, runBench, startFullGateway } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import { cpuMicrosOfProcesses, threadCpuMicros } from "./process-cpu.ts";
 import { perRoundRatio } from "./report.ts";
@@ -17,7 +19,8 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 await runBench(async () => {
 	const mock = await startMockUpstream({ fast: true });
 	const { gw, key } = await startFullGateway(mock.url, { GATEWAY_API_KEYS: "bench-key" });
-	const keys: Record<string, string> = { static: "bench-key", virtual: key };
+	const keys: Record<string, string> = { static: "bench-key", virtual: key, unlimited: await createLimitedKey(gw, false) };
+	const names = Object.keys(keys);
 	const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 	const load = (k: string, s: number) =>
 		runLoad({
@@ -31,16 +34,13 @@ await runBench(async () => {
 			stream: false,
 		});
 	try {
-		await load("static", 2);
-		await load("virtual", 2);
-		const res: Record<string, { rps: number[]; gateway: number[]; postgres: number[] }> = {
-			static: { rps: [], gateway: [], postgres: [] },
-			virtual: { rps: [], gateway: [], postgres: [] },
-		};
+		for (const k of names) await load(k, 2);
+		const res: Record<string, { rps: number[]; gateway: number[]; postgres: number[] }> = {};
+		for (const k of names) res[k] = { rps: [], gateway: [], postgres: [] };
 		const rounds = Number(process.env.ROUNDS ?? 8);
 		for (let r = 0; r < rounds; r++) {
 			const line: string[] = [];
-			for (const k of r % 2 ? ["virtual", "static"] : ["static", "virtual"]) {
+			for (const k of names.map((_, i) => names[(i + r) % names.length])) {
 				const t0 = threadCpuMicros(gw.pid);
 				const p0 = cpuMicrosOfProcesses("postgres");
 				const x = await load(k, seconds);
@@ -56,10 +56,12 @@ await runBench(async () => {
 			}
 			console.log(`round ${r + 1}: ${line.join(" | ")}`);
 		}
-		const r = perRoundRatio(res.virtual.rps, res.static.rps);
-		if (r) console.log(`virtual / static req/s: median of rounds x${r.median.toFixed(3)} (x${r.min.toFixed(2)}–x${r.max.toFixed(2)})`);
-		for (const k of ["static", "virtual"])
-			console.log(`${k.padEnd(8)} CPU µs per request: gateway ${median(res[k].gateway).toFixed(1)}, postgres ${median(res[k].postgres).toFixed(1)}`);
+		for (const k of ["virtual", "unlimited"]) {
+			const r = perRoundRatio(res[k].rps, res.static.rps);
+			if (r) console.log(`${k} / static req/s: median of rounds x${r.median.toFixed(3)} (x${r.min.toFixed(2)}–x${r.max.toFixed(2)})`);
+		}
+		for (const k of names)
+			console.log(`${k.padEnd(9)} CPU µs per request: gateway ${median(res[k].gateway).toFixed(1)}, postgres ${median(res[k].postgres).toFixed(1)}`);
 	} finally {
 		await gw.stop();
 		await mock.stop();
