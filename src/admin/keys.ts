@@ -2,6 +2,7 @@ import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { generateApiKey } from "../auth/api-key-format.ts";
 import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
+import { KEY_LIMIT_FIELDS } from "../auth/principal.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
@@ -234,8 +235,7 @@ export class KeyService {
 	}
 }
 
-const LIMIT_FIELDS = ["rpm", "tpm", "max_concurrency", "quota_daily_requests", "quota_daily_tokens", "budget_usd"] as const;
-const hasAnyLimit = (v: KeyView) => LIMIT_FIELDS.some((f) => v[f] !== null);
+const hasAnyLimit = (v: KeyView) => KEY_LIMIT_FIELDS.some((f) => v[f] !== null);
 
 /** /admin/keys: thin controller over KeyService. */
 export function keyRoutes(service: KeyService) {

@@ -2,7 +2,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import type { Logger } from "../logging/logger.ts";
 import { AuthCache } from "./auth-cache.ts";
 import { compactLimits, type KeyPrincipal } from "./key-store.ts";
-import type { Authenticator, KeyLimits, Principal } from "./principal.ts";
+import { type Authenticator, KEY_LIMIT_FIELDS, type KeyLimits, type Principal } from "./principal.ts";
 import { sha256Hex } from "./sha256.ts";
 
 export interface IntrospectionOptions {
@@ -25,15 +25,6 @@ interface Entry {
 	exp: number | null;
 }
 
-const LIMIT_FIELDS = [
-	"rpm",
-	"tpm",
-	"max_concurrency",
-	"quota_daily_requests",
-	"quota_daily_tokens",
-	"budget_usd",
-] as const;
-
 const unavailable = (cause?: unknown) =>
 	new GatewayError(
 		"PLATFORM_AUTH_UNAVAILABLE",
@@ -54,7 +45,7 @@ function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
 		o.limits && typeof o.limits === "object" ? o.limits : o
 	) as Record<string, unknown>;
 	const out: KeyLimits = {};
-	for (const f of LIMIT_FIELDS) {
+	for (const f of KEY_LIMIT_FIELDS) {
 		const v = src[f];
 		if (typeof v === "number" && v >= 0) out[f] = v;
 	}

@@ -8,6 +8,16 @@ export interface KeyLimits {
 	budget_usd?: number;
 }
 
+/** Every limit field a key carries, in enforcement order. */
+export const KEY_LIMIT_FIELDS = [
+	"rpm",
+	"tpm",
+	"max_concurrency",
+	"quota_daily_requests",
+	"quota_daily_tokens",
+	"budget_usd",
+] as const satisfies readonly (keyof KeyLimits)[];
+
 /** Who is calling, as the request path sees it after authentication. */
 export interface Principal {
 	/** Virtual key id; null for static dev keys. */

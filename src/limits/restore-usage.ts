@@ -44,13 +44,9 @@ export async function restoreUsage(
 		coalesce(sum(cost_usd), 0)::float8 as spent`;
 	const counted = sql`(error_code is null or error_code not like 'PLATFORM\\_%')`;
 	const rows = only
-		? only.kind === "key"
-			? await sql<UsageRow[]>`
-				select 'key:' || ${only.id}::text as subject, ${totals}
-				from request_logs where key_id = ${only.id} and ${counted}`
-			: await sql<UsageRow[]>`
-				select 'tenant:' || ${only.id}::text as subject, ${totals}
-				from request_logs where tenant_id = ${only.id} and ${counted}`
+		? await sql<UsageRow[]>`
+				select ${`${only.kind}:${only.id}`}::text as subject, ${totals}
+				from request_logs where ${sql(`${only.kind}_id`)} = ${only.id} and ${counted}`
 		: await sql<UsageRow[]>`
 		with counted as (
 			select key_id, tenant_id, ts, total_tokens, cost_usd from request_logs

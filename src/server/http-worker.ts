@@ -7,7 +7,7 @@
 import { createAdminRoutes } from "../admin/index.ts";
 import { createApp } from "../app.ts";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
-import { ChangeBus, type ChangeOrigin } from "../control/change-bus.ts";
+import { ChangeBus, type ChangeEvent, type ChangeOrigin } from "../control/change-bus.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { LimitTable } from "../limits/limit-table.ts";
@@ -80,7 +80,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	bus = new ChangeBus({ sql: isEmbeddedUrl(init.databaseUrl) ? null : sql, logger });
 	// Once per instance: in the worker that published the change (before the others hear of
 	// it, so the admin call answers after the seed), and in worker 0 for other instances'.
-	const seedOnce = async (ev: { kind: "key" | "tenant"; id: string; seed?: boolean }, origin: ChangeOrigin) => {
+	const seedOnce = async (ev: Extract<ChangeEvent, { kind: "key" | "tenant" }>, origin: ChangeOrigin) => {
 		if (!ev.seed || !(origin === "self" || (origin === "remote" && index === 0))) return;
 		await restoreUsage(sql, limiter, Date.now(), { kind: ev.kind, id: ev.id }).catch((err) =>
 			logger.warn({ err, subject: `${ev.kind}:${ev.id}` }, "could not seed limit counters from request_logs"),
