@@ -7,11 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
-import {
-	runBench,
-	type ServerProcess,
-	startGateway,
-} from "./gateway-process.ts";
+import { runBench, type ServerProcess, startGateway } from "./gateway-process.ts";
 import { runLoad } from "./load.ts";
 import { plainChat } from "./scenarios.ts";
 
@@ -19,14 +15,10 @@ const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const SECONDS = Number(process.env.SECONDS ?? 3);
 
 function config(mockUrl: string, accounts: number): string {
-	const path = join(
-		mkdtempSync(join(tmpdir(), "interchange-accounts-")),
-		"gateway.toml",
-	);
+	const path = join(mkdtempSync(join(tmpdir(), "interchange-accounts-")), "gateway.toml");
 	const tables = Array.from(
 		{ length: accounts },
-		(_, i) =>
-			`[[providers.accounts]]\nname = "a${i}"\napi_key = "bench-${i}"\n`,
+		(_, i) => `[[providers.accounts]]\nname = "a${i}"\napi_key = "bench-${i}"\n`,
 	);
 	writeFileSync(
 		path,
@@ -35,8 +27,7 @@ function config(mockUrl: string, accounts: number): string {
 	return path;
 }
 
-const median = (xs: number[]) =>
-	[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(): Promise<void> {
@@ -60,9 +51,7 @@ async function main(): Promise<void> {
 				});
 				rps[n].push(Math.round(r.rps));
 			}
-			console.log(
-				`round ${round + 1}: 1 account ${rps[1].at(-1)} req/s, 3 accounts ${rps[3].at(-1)} req/s`,
-			);
+			console.log(`round ${round + 1}: 1 account ${rps[1].at(-1)} req/s, 3 accounts ${rps[3].at(-1)} req/s`);
 		}
 	} finally {
 		await gws[1].stop();

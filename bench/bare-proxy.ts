@@ -23,8 +23,7 @@ export function createBareProxy(upstreamUrl: string) {
 				return new Response(upstream.body, {
 					status: upstream.status,
 					headers: {
-						"content-type":
-							upstream.headers.get("content-type") ?? "application/json",
+						"content-type": upstream.headers.get("content-type") ?? "application/json",
 					},
 				});
 			},

@@ -32,11 +32,29 @@ async function main(): Promise<void> {
 		if (target === "full") key = full.key;
 	} else server = await startGateway(gatewayEnvFor(mock.url));
 	// warm up
-	await runLoad({ url: server.url, path: scenario.path, body: scenario.body, headers: { authorization: `Bearer ${key}` }, concurrency: 64, seconds: 2, warmupSeconds: 0, stream: scenario.stream });
+	await runLoad({
+		url: server.url,
+		path: scenario.path,
+		body: scenario.body,
+		headers: { authorization: `Bearer ${key}` },
+		concurrency: 64,
+		seconds: 2,
+		warmupSeconds: 0,
+		stream: scenario.stream,
+	});
 	const t0 = threadCpuMicros(server.pid);
 	const pg0 = cpuMicrosOfProcesses("postgres");
 	const self0 = process.cpuUsage();
-	const r = await runLoad({ url: server.url, path: scenario.path, body: scenario.body, headers: { authorization: `Bearer ${key}` }, concurrency: 64, seconds: Number(process.env.BENCH_SECONDS ?? 6), warmupSeconds: 0, stream: scenario.stream });
+	const r = await runLoad({
+		url: server.url,
+		path: scenario.path,
+		body: scenario.body,
+		headers: { authorization: `Bearer ${key}` },
+		concurrency: 64,
+		seconds: Number(process.env.BENCH_SECONDS ?? 6),
+		warmupSeconds: 0,
+		stream: scenario.stream,
+	});
 	// let the audit writer catch up before reading the counters
 	await Bun.sleep(1000);
 	const t1 = threadCpuMicros(server.pid);

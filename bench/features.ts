@@ -17,7 +17,6 @@ import { type LoadResult, runLoad } from "./load.ts";
 import { perRoundRatio } from "./report.ts";
 import { plainChat, type Scenario, streamedChat } from "./scenarios.ts";
 
-
 export interface FeatureRow {
 	variant: string;
 	scenario: string;
@@ -112,9 +111,7 @@ export async function runFeatureComparison(
 				key: v.prepare ? await v.prepare(gw) : base.GATEWAY_API_KEYS,
 			});
 		}
-		const jobs = started.flatMap((x) =>
-			x.v.scenarios.map((s) => ({ ...x, s })),
-		);
+		const jobs = started.flatMap((x) => x.v.scenarios.map((s) => ({ ...x, s })));
 		for (let round = 0; round < rounds; round++) {
 			const order = round % 2 === 0 ? jobs : [...jobs].reverse();
 			for (const { v, gw, key, s } of order) {
@@ -138,8 +135,7 @@ export async function runFeatureComparison(
 					errors: r.errors,
 				};
 				// warm-up rows are included; the rate is the writer's, over the measured window
-				if (v.name === "audit on" && s === plainChat)
-					row.auditRowsPerSec = Math.round((after - before) / seconds);
+				if (v.name === "audit on" && s === plainChat) row.auditRowsPerSec = Math.round((after - before) / seconds);
 				const k = `${v.name}\u0000${s.name}`;
 				samples.set(k, [...(samples.get(k) ?? []), row]);
 				console.log(
@@ -193,10 +189,7 @@ export async function runFeatureComparison(
 	return { rows, ratios };
 }
 
-export function formatFeatures(
-	rows: FeatureRow[],
-	ratios: FeatureRatio[],
-): string {
+export function formatFeatures(rows: FeatureRow[], ratios: FeatureRatio[]): string {
 	const out = [
 		"variant               scenario                            req/s   p50 ms   p99 ms  errors  audit rows/s",
 	];

@@ -32,9 +32,7 @@ export function killAllChildren(): void {
  * Runs a bench entry point: child servers die with the bench (exit, Ctrl-C, errors), and the
  * exit code is main's (0 when it returns nothing).
  */
-export async function runBench(
-	main: () => Promise<unknown>,
-): Promise<never> {
+export async function runBench(main: () => Promise<unknown>): Promise<never> {
 	process.on("exit", killAllChildren);
 	for (const sig of ["SIGINT", "SIGTERM"] as const) {
 		process.on(sig, () => {
@@ -70,10 +68,7 @@ async function stopChild(child: Subprocess, graceMs = 5_000): Promise<void> {
 		return;
 	}
 	child.kill("SIGTERM");
-	const exited = await Promise.race([
-		child.exited.then(() => true),
-		Bun.sleep(graceMs).then(() => false),
-	]);
+	const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
 	if (!exited) child.kill("SIGKILL");
 	await child.exited;
 	children.delete(child);
@@ -91,9 +86,7 @@ export interface SpawnServerOptions {
 }
 
 /** Spawns a server process and polls `readyPath` until 200, or throws with its output's tail. */
-export async function spawnServer(
-	o: SpawnServerOptions,
-): Promise<ServerProcess> {
+export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess> {
 	const child = Bun.spawn(o.cmd, {
 		cwd: ROOT,
 		env: { ...o.env, PATH: process.env.PATH ?? "/usr/bin:/bin" },
@@ -112,9 +105,7 @@ export async function spawnServer(
 	while (true) {
 		if (child.exitCode !== null || child.signalCode !== null) {
 			await stop();
-			throw new Error(
-				`${o.name} exited (${child.exitCode ?? child.signalCode}) before ready:\n${err() || out()}`,
-			);
+			throw new Error(`${o.name} exited (${child.exitCode ?? child.signalCode}) before ready:\n${err() || out()}`);
 		}
 		try {
 			const res = await fetch(`${url}${o.readyPath}`, {
@@ -127,9 +118,7 @@ export async function spawnServer(
 		}
 		if (Date.now() > deadline) {
 			await stop();
-			throw new Error(
-				`${o.name} not ready after ${o.readyTimeoutMs} ms:\n${err() || out()}`,
-			);
+			throw new Error(`${o.name} not ready after ${o.readyTimeoutMs} ms:\n${err() || out()}`);
 		}
 		await Bun.sleep(100);
 	}
@@ -160,10 +149,7 @@ export async function startGateway(
 	if (database) base.DATABASE_URL = database;
 	// experiments: GATEWAY_*, BUN_CONFIG_* and BUN_JSC_* (JavaScriptCore options) settings in the bench's env reach the gateway
 	for (const [k, v] of Object.entries(process.env)) {
-		if (
-			(k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_") || k.startsWith("BUN_JSC_")) &&
-			v !== undefined
-		)
+		if ((k.startsWith("GATEWAY_") || k.startsWith("BUN_CONFIG_") || k.startsWith("BUN_JSC_")) && v !== undefined)
 			base[k] = v;
 	}
 	return spawnServer({
@@ -194,9 +180,7 @@ export function gatewayEnvFor(mockUrl: string): Record<string, string> {
 }
 
 /** Starts bench/bare-proxy.ts in its own process, forwarding to `upstreamUrl`. */
-export async function startBareProxy(
-	upstreamUrl: string,
-): Promise<ServerProcess> {
+export async function startBareProxy(upstreamUrl: string): Promise<ServerProcess> {
 	const port = await freePort();
 	return spawnServer({
 		cmd: [process.execPath, "bench/bare-proxy.ts"],
@@ -216,8 +200,7 @@ export function configFile(mockUrl: string, accounts: number): string {
 	const path = join(dir, "gateway.toml");
 	const accountTables = Array.from(
 		{ length: accounts },
-		(_, i) =>
-			`  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
+		(_, i) => `  [[providers.accounts]]\n  name = "acct-${i + 1}"\n  api_key = "bench-${i + 1}"\n`,
 	).join("\n");
 	writeFileSync(
 		path,
@@ -266,8 +249,7 @@ export async function createLimitedKey(gw: ServerProcess, limits = true): Promis
 				: {}),
 		}),
 	});
-	if (res.status !== 201)
-		throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
+	if (res.status !== 201) throw new Error(`POST /admin/keys → ${res.status} ${await res.text()}`);
 	return ((await res.json()) as { key: string }).key;
 }
 
@@ -276,7 +258,10 @@ export async function createLimitedKey(gw: ServerProcess, limits = true): Promis
  * to Postgres, metrics, and a database-backed key with RPM, TPM, concurrency, daily quotas
  * and a budget set (high enough never to refuse). Returns the server and the client key.
  */
-export async function startFullGateway(mockUrl: string, env: Record<string, string> = {}): Promise<{ gw: ServerProcess; key: string }> {
+export async function startFullGateway(
+	mockUrl: string,
+	env: Record<string, string> = {},
+): Promise<{ gw: ServerProcess; key: string }> {
 	const gw = await startGateway({
 		GATEWAY_CONFIG: configFile(mockUrl, 3),
 		GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,

@@ -19,7 +19,11 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 await runBench(async () => {
 	const mock = await startMockUpstream({ fast: true });
 	const { gw, key } = await startFullGateway(mock.url, { GATEWAY_API_KEYS: "bench-key" });
-	const keys: Record<string, string> = { static: "bench-key", virtual: key, unlimited: await createLimitedKey(gw, false) };
+	const keys: Record<string, string> = {
+		static: "bench-key",
+		virtual: key,
+		unlimited: await createLimitedKey(gw, false),
+	};
 	const names = Object.keys(keys);
 	const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 	const load = (k: string, s: number) =>
@@ -52,16 +56,23 @@ await runBench(async () => {
 				res[k].rps.push(x.rps);
 				res[k].gateway.push(total / n);
 				res[k].postgres.push((p1 - p0) / n);
-				line.push(`${k} ${x.rps.toFixed(0)} req/s, gateway ${(total / n).toFixed(1)} µs, postgres ${((p1 - p0) / n).toFixed(1)} µs`);
+				line.push(
+					`${k} ${x.rps.toFixed(0)} req/s, gateway ${(total / n).toFixed(1)} µs, postgres ${((p1 - p0) / n).toFixed(1)} µs`,
+				);
 			}
 			console.log(`round ${r + 1}: ${line.join(" | ")}`);
 		}
 		for (const k of ["virtual", "unlimited"]) {
 			const r = perRoundRatio(res[k].rps, res.static.rps);
-			if (r) console.log(`${k} / static req/s: median of rounds x${r.median.toFixed(3)} (x${r.min.toFixed(2)}–x${r.max.toFixed(2)})`);
+			if (r)
+				console.log(
+					`${k} / static req/s: median of rounds x${r.median.toFixed(3)} (x${r.min.toFixed(2)}–x${r.max.toFixed(2)})`,
+				);
 		}
 		for (const k of names)
-			console.log(`${k.padEnd(9)} CPU µs per request: gateway ${median(res[k].gateway).toFixed(1)}, postgres ${median(res[k].postgres).toFixed(1)}`);
+			console.log(
+				`${k.padEnd(9)} CPU µs per request: gateway ${median(res[k].gateway).toFixed(1)}, postgres ${median(res[k].postgres).toFixed(1)}`,
+			);
 	} finally {
 		await gw.stop();
 		await mock.stop();

@@ -36,9 +36,7 @@ async function main(): Promise<void> {
 		const gw = await startGateway(gatewayEnvFor(mock.url));
 		try {
 			lines.push("open loop, plain chat: latency from the due time (ms)");
-			lines.push(
-				"rate/s   target     p50      p99    p99.9   errors  | added p50  added p99  added p99.9",
-			);
+			lines.push("rate/s   target     p50      p99    p99.9   errors  | added p50  added p99  added p99.9");
 			/** The same open-loop load on the mock directly, then through the gateway. */
 			const directAndVia = async (scenario: Scenario, rate: number) => {
 				const base = { path: scenario.path, body: scenario.body, rate, seconds: SECONDS, warmupSeconds: 1 };
@@ -80,9 +78,7 @@ async function main(): Promise<void> {
 					concurrency: 64,
 					seconds: SECONDS,
 				});
-				lines.push(
-					`  ${workers} worker(s): ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
-				);
+				lines.push(`  ${workers} worker(s): ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
 				console.log(lines.at(-1));
 			} finally {
 				await gw.stop();

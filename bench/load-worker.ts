@@ -8,10 +8,7 @@ import { encodeRequest, RawHttpConnection } from "./raw-http-client.ts";
 
 function percentile(sorted: Float64Array, p: number): number {
 	if (sorted.length === 0) return 0;
-	const i = Math.min(
-		sorted.length - 1,
-		Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
-	);
+	const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
 	return sorted[i];
 }
 
@@ -39,9 +36,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 	const method = spec.method ?? "POST";
 	const timeoutMs = spec.timeoutMs ?? 10_000;
 	const maxRequests = spec.maxRequests ?? 5_000_000;
-	const tail = spec.expectTail
-		? new TextEncoder().encode(spec.expectTail)
-		: null;
+	const tail = spec.expectTail ? new TextEncoder().encode(spec.expectTail) : null;
 	const latencies = new Samples();
 	const ttfbs = new Samples();
 	const errorSamples = new Set<string>();
@@ -65,23 +60,14 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 	};
 
 	const target = new URL(spec.url);
-	const rawRequest = encodeRequest(
-		target,
-		method,
-		spec.headers ?? {},
-		spec.body,
-	);
-	const chunkedTail = tail
-		? new Uint8Array([...tail, 13, 10, 48, 13, 10, 13, 10])
-		: null;
+	const rawRequest = encodeRequest(target, method, spec.headers ?? {}, spec.body);
+	const chunkedTail = tail ? new Uint8Array([...tail, 13, 10, 48, 13, 10, 13, 10]) : null;
 	const oneRaw = async (conn: RawHttpConnection): Promise<void> => {
 		const t0 = performance.now();
 		try {
 			const res = await conn.request(rawRequest, timeoutMs);
 			if (res.status !== 200) {
-				noteError(
-					`HTTP ${res.status}: ${new TextDecoder().decode(res.body.subarray(0, 160))}`,
-				);
+				noteError(`HTTP ${res.status}: ${new TextDecoder().decode(res.body.subarray(0, 160))}`);
 				return;
 			}
 			const want = res.chunked ? chunkedTail : tail;
@@ -107,9 +93,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 			const t1 = performance.now();
 			const buf = new Uint8Array(await res.arrayBuffer());
 			if (res.status !== 200) {
-				noteError(
-					`HTTP ${res.status}: ${new TextDecoder().decode(buf.subarray(0, 160))}`,
-				);
+				noteError(`HTTP ${res.status}: ${new TextDecoder().decode(buf.subarray(0, 160))}`);
 				return;
 			}
 			if (tail && !endsWith(buf, tail)) {
@@ -124,10 +108,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 
 	const loop = async () => {
 		if (spec.client === "raw") {
-			const conn = new RawHttpConnection(
-				target.hostname,
-				Number(target.port || 80),
-			);
+			const conn = new RawHttpConnection(target.hostname, Number(target.port || 80));
 			try {
 				while (!stop && measured < maxRequests) await oneRaw(conn);
 			} finally {
@@ -142,10 +123,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 	await Bun.sleep(spec.warmupSeconds * 1000);
 	measuring = true;
 	const started = performance.now();
-	await Promise.race([
-		Bun.sleep(spec.seconds * 1000),
-		waitUntil(() => measured >= maxRequests),
-	]);
+	await Promise.race([Bun.sleep(spec.seconds * 1000), waitUntil(() => measured >= maxRequests)]);
 	const elapsed = (performance.now() - started) / 1000;
 	measuring = false;
 	stop = true;
@@ -171,8 +149,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
 function endsWith(buf: Uint8Array, tail: Uint8Array): boolean {
 	if (buf.length < tail.length) return false;
 	const off = buf.length - tail.length;
-	for (let i = 0; i < tail.length; i++)
-		if (buf[off + i] !== tail[i]) return false;
+	for (let i = 0; i < tail.length; i++) if (buf[off + i] !== tail[i]) return false;
 	return true;
 }
 

@@ -43,20 +43,14 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadResult> {
 	const spec: LoadSpec = {
 		url: `${o.url}${o.path}`,
 		method: o.body === undefined ? "GET" : "POST",
-		body:
-			o.body === undefined
-				? undefined
-				: typeof o.body === "string"
-					? o.body
-					: JSON.stringify(o.body),
+		body: o.body === undefined ? undefined : typeof o.body === "string" ? o.body : JSON.stringify(o.body),
 		headers: { "content-type": "application/json", ...o.headers },
 		concurrency: o.concurrency ?? 64,
 		seconds: o.seconds ?? defaultSeconds(),
 		warmupSeconds: o.warmupSeconds ?? defaultWarmup(),
 		expectTail: o.expectTail ?? (o.stream ? "data: [DONE]\n\n" : undefined),
 		maxRequests: o.maxRequests,
-		client:
-			o.client ?? (process.env.BENCH_CLIENT === "fetch" ? "fetch" : "raw"),
+		client: o.client ?? (process.env.BENCH_CLIENT === "fetch" ? "fetch" : "raw"),
 	};
 	const child = Bun.spawn([process.execPath, WORKER, JSON.stringify(spec)], {
 		stdout: "pipe",
@@ -75,8 +69,7 @@ export async function runLoad(o: RunLoadOptions): Promise<LoadResult> {
 			new Response(child.stderr).text(),
 			child.exited,
 		]);
-		if (code !== 0)
-			throw new Error(`load worker exited ${code}: ${err.slice(-2000)}`);
+		if (code !== 0) throw new Error(`load worker exited ${code}: ${err.slice(-2000)}`);
 		const line = out.trim().split("\n").at(-1) ?? "";
 		return JSON.parse(line) as LoadResult;
 	} finally {

@@ -92,8 +92,7 @@ api_key = "x"
 						}),
 					});
 					const text = await res.text();
-					if (res.status === 200 && text.trimEnd().endsWith("data: [DONE]"))
-						completed++;
+					if (res.status === 200 && text.trimEnd().endsWith("data: [DONE]")) completed++;
 					else failed++;
 				} catch {
 					failed++;

@@ -33,10 +33,7 @@ export interface OpenLoopResult {
 
 function percentile(sorted: Float64Array, p: number): number {
 	if (sorted.length === 0) return 0;
-	const i = Math.min(
-		sorted.length - 1,
-		Math.ceil((p / 100) * sorted.length) - 1,
-	);
+	const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
 	return Math.round(sorted[Math.max(0, i)] * 1000) / 1000;
 }
 
@@ -96,9 +93,7 @@ export async function openLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 			fire(next, t0 + next * interval);
 			next++;
 		}
-		await Bun.sleep(
-			Math.max(0, Math.min(1, t0 + next * interval - performance.now())),
-		);
+		await Bun.sleep(Math.max(0, Math.min(1, t0 + next * interval - performance.now())));
 	}
 	await Promise.all(inflight);
 	for (const c of idle) c.close();

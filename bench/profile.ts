@@ -5,9 +5,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { freePort } from "../test/support/free-port.ts";
 import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
+import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import {
 	BENCH_ADMIN_TOKEN,
 	configFile,
@@ -29,7 +29,13 @@ async function main(): Promise<void> {
 	const database = await freshDatabaseUrl();
 	const port = await freePort();
 	const gw = await spawnServer({
-		cmd: [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=100", "bench/profile-worker.ts"],
+		cmd: [
+			process.execPath,
+			"--cpu-prof-md",
+			`--cpu-prof-dir=${dir}`,
+			"--cpu-prof-interval=100",
+			"bench/profile-worker.ts",
+		],
 		env: {
 			...gatewayEnvFor(mock.url),
 			...(full ? { GATEWAY_CONFIG: configFile(mock.url, 3), GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN } : {}),

@@ -89,8 +89,7 @@ export class RawHttpConnection {
 			used = this.contentLength;
 		} else if (this.chunked) {
 			// Assumes no trailers and one reply at a time: the reply ends where the buffer ends.
-			done =
-				body.length >= 5 && body.subarray(body.length - 5).equals(CHUNKED_END);
+			done = body.length >= 5 && body.subarray(body.length - 5).equals(CHUNKED_END);
 			used = body.length;
 		}
 		if (!done) return;
@@ -138,18 +137,9 @@ export class RawHttpConnection {
 }
 
 /** Pre-encodes a request for RawHttpConnection. */
-export function encodeRequest(
-	url: URL,
-	method: string,
-	headers: Record<string, string>,
-	body?: string,
-): Uint8Array {
+export function encodeRequest(url: URL, method: string, headers: Record<string, string>, body?: string): Uint8Array {
 	const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
-	const lines = [
-		`${method} ${url.pathname}${url.search} HTTP/1.1`,
-		`host: ${url.host}`,
-		"connection: keep-alive",
-	];
+	const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, "connection: keep-alive"];
 	for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
 	if (body !== undefined) lines.push(`content-length: ${payload.length}`);
 	return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`), payload]);

@@ -37,20 +37,9 @@ function pad(s: string, n: number, right = false): string {
 }
 
 export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
-	const head = [
-		"scenario",
-		"target",
-		"req/s",
-		"p50 ms",
-		"p90 ms",
-		"p99 ms",
-		"ttfb p50",
-		"errors",
-		"requests",
-	];
+	const head = ["scenario", "target", "req/s", "p50 ms", "p90 ms", "p99 ms", "ttfb p50", "errors", "requests"];
 	const widths = [20, 13, 10, 8, 8, 8, 9, 7, 9];
-	const line = (cells: string[]) =>
-		cells.map((c, i) => pad(c, widths[i], i >= 2)).join("  ");
+	const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 2)).join("  ");
 	const out = [line(head), widths.map((w) => "-".repeat(w)).join("  ")];
 	for (const r of rows) {
 		const x = r.result;
@@ -79,10 +68,7 @@ export function formatTable(rows: BenchRow[], ratios: Ratio[]): string {
 	const samples = rows.filter((r) => r.result.errorSamples.length > 0);
 	if (samples.length > 0) {
 		out.push("", "error samples:");
-		for (const r of samples)
-			out.push(
-				`  ${r.scenario} / ${r.target}: ${r.result.errorSamples.join(" | ")}`,
-			);
+		for (const r of samples) out.push(`  ${r.scenario} / ${r.target}: ${r.result.errorSamples.join(" | ")}`);
 	}
 	return out.join("\n");
 }

@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { formatFeatures, runFeatureComparison } from "./features.ts";
 import {
+	gatewayEnvFor,
 	runBench,
 	type ServerProcess,
-	gatewayEnvFor,
 	startBareProxy,
 	startFullGateway,
 	startGateway,
@@ -32,10 +32,7 @@ const CORE = "gateway core";
 const FULL = "gateway";
 
 /** One request of each scenario, checked, so a broken target is skipped rather than measured. */
-async function sanityCheck(
-	target: Target,
-	scenarios: Scenario[],
-): Promise<string | null> {
+async function sanityCheck(target: Target, scenarios: Scenario[]): Promise<string | null> {
 	for (const s of scenarios) {
 		try {
 			const res = await fetch(`${target.url}${s.path}`, {
@@ -45,12 +42,9 @@ async function sanityCheck(
 				signal: AbortSignal.timeout(10_000),
 			});
 			const text = await res.text();
-			if (res.status !== 200)
-				return `${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`;
-			if (s.stream && !text.endsWith("data: [DONE]\n\n"))
-				return `${s.name}: stream does not end with [DONE]`;
-			if (!text.includes('"completion_tokens":'))
-				return `${s.name}: no usage in the reply`;
+			if (res.status !== 200) return `${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`;
+			if (s.stream && !text.endsWith("data: [DONE]\n\n")) return `${s.name}: stream does not end with [DONE]`;
+			if (!text.includes('"completion_tokens":')) return `${s.name}: no usage in the reply`;
 		} catch (e) {
 			return `${s.name}: ${e instanceof Error ? e.message : String(e)}`;
 		}
@@ -89,11 +83,7 @@ function ratiosOf(rows: BenchRow[], runs: Map<string, BenchRow[]>): Ratio[] {
 }
 
 async function main(): Promise<number> {
-	const wanted = new Set(
-		(process.env.BENCH_TARGETS ?? "mock,bare,core,gateway")
-			.split(",")
-			.map((s) => s.trim()),
-	);
+	const wanted = new Set((process.env.BENCH_TARGETS ?? "mock,bare,core,gateway").split(",").map((s) => s.trim()));
 	const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 	const scenarios = defaultScenarios;
 	const mock = await startMockUpstream({ fast: true });
@@ -133,12 +123,8 @@ async function main(): Promise<number> {
 				});
 			} catch (e) {
 				const msg = e instanceof Error ? e.message : String(e);
-				notes.push(
-					`gateway skipped: it did not become ready.\n${msg.slice(0, 1500)}`,
-				);
-				console.log(
-					`SKIP gateway: it did not become ready (${msg.split("\n")[0]})`,
-				);
+				notes.push(`gateway skipped: it did not become ready.\n${msg.slice(0, 1500)}`);
+				console.log(`SKIP gateway: it did not become ready (${msg.split("\n")[0]})`);
 			}
 		}
 		for (const t of [...targets]) {
@@ -195,12 +181,9 @@ async function main(): Promise<number> {
 
 		// the gateway under test is stopped first: variants must not share the cores with it
 		for (const s of servers.splice(0)) await s.stop().catch(() => {});
-		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null =
-			null;
+		let features: Awaited<ReturnType<typeof runFeatureComparison>> | null = null;
 		if (wanted.has("gateway") && process.env.BENCH_FEATURES !== "0") {
-			const featureSeconds = Number(
-				process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5),
-			);
+			const featureSeconds = Number(process.env.BENCH_FEATURE_SECONDS ?? Math.min(seconds, 5));
 			console.log(
 				`\nfeature costs: gateway variants, ${featureSeconds} s per run in rotating rounds (rows: trimmed means; ratios: medians of per-round ratios)`,
 			);
@@ -219,9 +202,7 @@ async function main(): Promise<number> {
 			seconds,
 			rounds: Number(process.env.BENCH_ROUNDS ?? 3),
 			gateway: "every feature on: 3 accounts, audit, metrics, DB-backed key with RPM/TPM/concurrency/quotas/budget",
-			database: process.env.DATABASE_URL
-				? "postgres (DATABASE_URL)"
-				: "embedded PGlite",
+			database: process.env.DATABASE_URL ? "postgres (DATABASE_URL)" : "embedded PGlite",
 			rows,
 			ratios,
 			features,

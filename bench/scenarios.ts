@@ -7,9 +7,7 @@ export interface Scenario {
 	stream: boolean;
 }
 
-const messages = [
-	{ role: "user", content: "Say hello to the benchmark in a few words" },
-];
+const messages = [{ role: "user", content: "Say hello to the benchmark in a few words" }];
 
 export const plainChat: Scenario = {
 	name: "chat plain",

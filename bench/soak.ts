@@ -5,10 +5,7 @@
  * Env: SOAK_SECONDS (600), SOAK_RATE (1000), DATABASE_URL (passed to the gateway).
  */
 import { join } from "node:path";
-import {
-	dropDatabase,
-	freshDatabaseUrl,
-} from "../test/support/gateway-server.ts";
+import { dropDatabase, freshDatabaseUrl } from "../test/support/gateway-server.ts";
 import { startMockUpstream } from "../test/support/mock-upstream.ts";
 import { waitFor } from "../test/support/wait-for.ts";
 import { gatewayEnvFor, runBench, startGateway } from "./gateway-process.ts";
@@ -57,22 +54,13 @@ async function main(): Promise<number> {
 			seconds: SECONDS,
 			warmupSeconds: 0,
 		};
-		const child = Bun.spawn(
-			[
-				process.execPath,
-				join(import.meta.dir, "open-loop-worker.ts"),
-				JSON.stringify(spec),
-			],
-			{
-				stdout: "pipe",
-				stderr: "inherit",
-			},
-		);
+		const child = Bun.spawn([process.execPath, join(import.meta.dir, "open-loop-worker.ts"), JSON.stringify(spec)], {
+			stdout: "pipe",
+			stderr: "inherit",
+		});
 		const out = await new Response(child.stdout).text();
 		await child.exited;
-		const r = JSON.parse(
-			out.trim().split("\n").at(-1) ?? "{}",
-		) as OpenLoopResult;
+		const r = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as OpenLoopResult;
 		const expected = r.completed + r.errors;
 		let rows = 0;
 		await waitFor(
@@ -84,19 +72,13 @@ async function main(): Promise<number> {
 		).catch(() => {});
 		// single samples catch GC peaks: compare the mean of the second minute with the mean of
 		// the last one (both reported next to the raw samples)
-		const mean = (xs: number[]) =>
-			xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0;
+		const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
 		const end = samples.at(-1)?.t ?? 0;
 		const afterFirstMinute =
-			mean(samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rss)) ||
-			(samples[0]?.rss ?? 0);
+			mean(samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rss)) || (samples[0]?.rss ?? 0);
 		const last = mean(samples.filter((s) => s.t > end - 60).map((s) => s.rss));
-		const drift = afterFirstMinute
-			? (last - afterFirstMinute) / afterFirstMinute
-			: 0;
-		console.log(
-			`RSS samples (s:MB): ${samples.map((s) => `${s.t}:${s.rss}`).join(" ")}`,
-		);
+		const drift = afterFirstMinute ? (last - afterFirstMinute) / afterFirstMinute : 0;
+		console.log(`RSS samples (s:MB): ${samples.map((s) => `${s.t}:${s.rss}`).join(" ")}`);
 		console.log(
 			JSON.stringify({
 				seconds: SECONDS,

@@ -1,12 +1,12 @@
 import { cors } from "@elysiajs/cors";
 import { type AnyElysia, Elysia } from "elysia";
-import { createDataPlane, nativeDataPlaneRoutes } from "./data-plane/index.ts";
 import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
+import { createDataPlane, nativeDataPlaneRoutes } from "./data-plane/index.ts";
+import { anthropicErrorResponse } from "./errors/anthropic-error-response.ts";
 import { errorResponse } from "./errors/error-response.ts";
 import { GatewayError } from "./errors/gateway-error.ts";
 import { createOpsRoutes, type OpsDeps } from "./ops/index.ts";
 import { requestIdsFor } from "./plugins/request-id.ts";
-import { anthropicErrorResponse } from "./errors/anthropic-error-response.ts";
 
 export interface AppDeps extends GatewayDeps {
 	ops: OpsDeps;
@@ -72,8 +72,10 @@ export function createApp(deps: AppDeps) {
 	const served = app;
 	app.config.serve = {
 		...app.config.serve,
-		routes: nativeDataPlaneRoutes(deps, (request) => served.handle(request), (path, err, requestId) =>
-			errorResponseFor(deps.logger, path, err, requestId),
+		routes: nativeDataPlaneRoutes(
+			deps,
+			(request) => served.handle(request),
+			(path, err, requestId) => errorResponseFor(deps.logger, path, err, requestId),
 		),
 	};
 	return app;

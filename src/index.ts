@@ -2,11 +2,12 @@
  * Interchange entry point (`bun run start`): loads and validates the configuration, then
  * runs the supervisor, which owns the database, the audit writer and the HTTP workers.
  */
+
+import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "./config/config-error.ts";
 import { loadConfig } from "./config/load-config.ts";
 import { createLogger } from "./logging/logger.ts";
 import { startSupervisor } from "./server/supervisor.ts";
-import pkg from "../package.json" with { type: "json" };
 
 async function main(): Promise<void> {
 	let config: Awaited<ReturnType<typeof loadConfig>>;

@@ -5,8 +5,8 @@
  * ON CONFLICT DO NOTHING) once Postgres answers again. Protocol: src/usage/audit-protocol.ts.
  */
 import { threadId } from "node:worker_threads";
-import { createDb, type Db, isEmbeddedUrl } from "../src/db/client.ts";
 import postgres from "postgres";
+import { createDb, type Db, isEmbeddedUrl } from "../src/db/client.ts";
 import { copyLine, parseCopyLine, splitCopyLines } from "../src/db/copy-line.ts";
 import { copyRequestLogs, insertRequestLogs } from "../src/db/insert-request-logs.ts";
 import {
@@ -42,8 +42,7 @@ let statsTimer: ReturnType<typeof setInterval> | null = null;
 const stats = emptyAuditStats();
 
 const post = (msg: FromAuditWriter) => self.postMessage(msg);
-const postStats = () =>
-	post({ type: "stats", ...stats, queueDepth: queue.length, down });
+const postStats = () => post({ type: "stats", ...stats, queueDepth: queue.length, down });
 
 function openDb(): Db {
 	// Two connections: one live batch and one spool replay can overlap.
@@ -74,10 +73,7 @@ async function write(lines: readonly string[] | null, events: readonly UsageEven
 	const timeoutMs = cfg.insertTimeoutMs ?? 10_000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(
-			() => reject(new Error(`insert timed out after ${timeoutMs} ms`)),
-			timeoutMs,
-		);
+		timer = setTimeout(() => reject(new Error(`insert timed out after ${timeoutMs} ms`)), timeoutMs);
 	});
 	try {
 		if (lines && copyAllowed && !insertOnly) {
@@ -163,9 +159,7 @@ function markDown(err: unknown): void {
 	down = true;
 	enforceBound();
 	stats.lastError = String((err as Error)?.message ?? err);
-	backoffMs = backoffMs
-		? Math.min(backoffMs * 2, BACKOFF_MAX_MS)
-		: BACKOFF_MIN_MS;
+	backoffMs = backoffMs ? Math.min(backoffMs * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
 	scheduleRetry();
 }
 
@@ -205,10 +199,7 @@ async function replaySpool(): Promise<boolean> {
 		spool.remove(path);
 		stats.rowsReplayed += file.rows.length;
 		stats.rowsDropped += file.corrupt;
-		stats.spoolPending = Math.max(
-			0,
-			stats.spoolPending - file.rows.length - file.corrupt,
-		);
+		stats.spoolPending = Math.max(0, stats.spoolPending - file.rows.length - file.corrupt);
 	}
 	const left = spool.measure();
 	stats.spoolBytes = left.bytes;

@@ -13,19 +13,10 @@ import { startMockUpstream } from "../../test/support/mock-upstream.ts";
 
 const KEY = "sk-outage";
 const serverUrl = process.env.DATABASE_URL;
-if (!serverUrl)
-	throw new Error(
-		"set DATABASE_URL to the Postgres server this script may stop",
-	);
+if (!serverUrl) throw new Error("set DATABASE_URL to the Postgres server this script may stop");
 const cluster = readdirSync("/etc/postgresql")[0];
 const pgctl = (action: "stop" | "start") =>
-	Bun.spawnSync([
-		"pg_ctlcluster",
-		"--skip-systemctl-redirect",
-		cluster,
-		"main",
-		action,
-	]).exitCode;
+	Bun.spawnSync(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", action]).exitCode;
 
 const mock = await startMockUpstream();
 const gw = await startGatewayServer({
@@ -66,11 +57,7 @@ async function one(i: number): Promise<void> {
 		console.error("request failed", i, (e as Error).message);
 	}
 }
-async function load(
-	from: number,
-	count: number,
-	concurrency: number,
-): Promise<void> {
+async function load(from: number, count: number, concurrency: number): Promise<void> {
 	let next = from;
 	await Promise.all(
 		Array.from({ length: concurrency }, async () => {
@@ -96,8 +83,7 @@ const code = await gw.proc.exited;
 const elapsed = (performance.now() - t0) / 1000;
 
 const sql = postgres(gw.databaseUrl as string, { max: 1, onnotice: () => {} });
-const [row] =
-	await sql`select count(*)::int as rows, count(distinct request_id)::int as distinct_ids,
+const [row] = await sql`select count(*)::int as rows, count(distinct request_id)::int as distinct_ids,
 	count(*) filter (where total_tokens > 0)::int as with_tokens from request_logs`;
 await sql.end();
 console.log(
@@ -110,6 +96,4 @@ console.log(
 );
 await gw.cleanup();
 await mock.stop();
-process.exit(
-	failures === 0 && row.rows === 3500 && row.distinct_ids === 3500 ? 0 : 1,
-);
+process.exit(failures === 0 && row.rows === 3500 && row.distinct_ids === 3500 ? 0 : 1);

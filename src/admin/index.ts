@@ -1,20 +1,16 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
+import type { PriceConfig } from "../config/types.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import type { SecretBox } from "../crypto/secret-box.ts";
 import type { Limiter } from "../limits/limiter.ts";
 import type { ProviderCatalog } from "../providers/provider-catalog.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
 import type { PriceBook } from "../usage/cost.ts";
-import type { PriceConfig } from "../config/types.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
-import {
-	ProviderService,
-	providerRoutes,
-	type UpstreamUrlPolicy,
-} from "./providers.ts";
+import { ProviderService, providerRoutes, type UpstreamUrlPolicy } from "./providers.ts";
 import { TenantService, tenantRoutes } from "./tenants.ts";
 import { queryLogs, queryUsage } from "./usage-queries.ts";
 
@@ -83,7 +79,5 @@ export function createAdminRoutes(deps: AdminDeps) {
 				}),
 			),
 		)
-		.use(
-			priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)),
-		);
+		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
 }

@@ -11,12 +11,7 @@ import type { Limiter } from "../limits/limiter.ts";
 const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
-	models: t.Optional(
-		t.Union([
-			t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
-			t.Null(),
-		]),
-	),
+	models: t.Optional(t.Union([t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }), t.Null()])),
 	rpm: Limit,
 	tpm: Limit,
 	max_concurrency: Limit,
@@ -72,8 +67,7 @@ interface KeyRow extends KeyRowBase {
 	updated_ms: DbNum;
 }
 
-const iso = (v: DbNum): string | null =>
-	v === null ? null : new Date(Math.round(Number(v))).toISOString();
+const iso = (v: DbNum): string | null => (v === null ? null : new Date(Math.round(Number(v))).toISOString());
 
 /** Column → SQL type, for the PATCH-able and insertable fields. */
 const COLUMNS = {
@@ -94,23 +88,15 @@ const notFound = (id: string) =>
 	});
 
 /** Accepts ISO 8601 (or null); refuses anything Date cannot read. */
-export function parseIsoOrNull(
-	v: string | null | undefined,
-	param: string,
-): string | null | undefined {
+export function parseIsoOrNull(v: string | null | undefined, param: string): string | null | undefined {
 	if (v === undefined || v === null) return v;
 	const ms = Date.parse(v);
 	if (Number.isNaN(ms))
-		throw new GatewayError(
-			"PLATFORM_INVALID_REQUEST",
-			`${param} must be an ISO 8601 date`,
-			{ param },
-		);
+		throw new GatewayError("PLATFORM_INVALID_REQUEST", `${param} must be an ISO 8601 date`, { param });
 	return new Date(ms).toISOString();
 }
 
-export const randomId = (prefix: string) =>
-	`${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+export const randomId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 /** Virtual keys: the full key is returned once by `create`; the database holds its SHA-256. */
 export class KeyService {
@@ -138,17 +124,12 @@ export class KeyService {
 		return { ...(await this.get(id)), key: generated.key };
 	}
 
-	async list(q: {
-		tenant_id?: string;
-		include_revoked?: string;
-	}): Promise<KeyView[]> {
+	async list(q: { tenant_id?: string; include_revoked?: string }): Promise<KeyView[]> {
 		const conds = [this.sql`true`];
 		if (q.tenant_id) conds.push(this.sql`tenant_id = ${q.tenant_id}`);
 		if (q.include_revoked !== "true") conds.push(this.sql`revoked_at is null`);
 		const where = conds.reduce((a, c) => this.sql`${a} and ${c}`);
-		const rows = await this.sql<
-			KeyRow[]
-		>`${this.select()} where ${where} order by created_at desc, id`;
+		const rows = await this.sql<KeyRow[]>`${this.select()} where ${where} order by created_at desc, id`;
 		return rows.map((r) => this.view(r));
 	}
 
@@ -161,20 +142,17 @@ export class KeyService {
 	async update(id: string, patch: PatchKeyInput): Promise<KeyView> {
 		const sql = this.sql;
 		const values: Record<string, unknown> = { ...patch };
-		if ("expires_at" in values)
-			values.expires_at = parseIsoOrNull(patch.expires_at, "expires_at");
+		if ("expires_at" in values) values.expires_at = parseIsoOrNull(patch.expires_at, "expires_at");
 		const sets = Object.entries(COLUMNS)
 			.filter(([col]) => values[col] !== undefined)
 			.map(([col, type]) => {
 				const v = values[col];
-				const param =
-					col === "models" && Array.isArray(v) ? sql.array(v as string[]) : v;
+				const param = col === "models" && Array.isArray(v) ? sql.array(v as string[]) : v;
 				return sql`${sql(col)} = ${param as string}::${sql.unsafe(type)}`;
 			});
 		if (sets.length > 0) {
 			const set = sets.reduce((a, c) => sql`${a}, ${c}`);
-			const r =
-				await sql`update api_keys set ${set}, updated_at = now() where id = ${id} returning id`;
+			const r = await sql`update api_keys set ${set}, updated_at = now() where id = ${id} returning id`;
 			if (r.length === 0) throw notFound(id);
 			await this.bus?.publish({ kind: "key", id, seed: hasDailyLimit(patch) });
 		}
@@ -223,8 +201,7 @@ export class KeyService {
 		// the live counters run only for keys with a limit (see admission.ts)
 		if (this.limiter && hasAnyLimit(v)) {
 			const slot = this.limiter.table.find(`key:${r.id}`);
-			const s =
-				slot >= 0 ? new DailyCounters(this.limiter.table).read(slot) : null;
+			const s = slot >= 0 ? new DailyCounters(this.limiter.table).read(slot) : null;
 			v.usage = {
 				requests_today: s?.requests ?? 0,
 				tokens_today: s?.tokens ?? 0,

@@ -60,18 +60,13 @@ export class PriceService {
 				source: "config",
 			});
 		}
-		for (const r of rows)
-			out.set(r.model, { ...r, object: "model_price", source: "database" });
+		for (const r of rows) out.set(r.model, { ...r, object: "model_price", source: "database" });
 		return [...out.values()].sort((a, b) => a.model.localeCompare(b.model));
 	}
 
 	async put(model: string, p: PutPriceInput): Promise<PriceView> {
 		if (model.length === 0 || model.length > 200) {
-			throw new GatewayError(
-				"PLATFORM_INVALID_REQUEST",
-				"model must be 1 to 200 characters",
-				{ param: "model" },
-			);
+			throw new GatewayError("PLATFORM_INVALID_REQUEST", "model must be 1 to 200 characters", { param: "model" });
 		}
 		const price = {
 			input: p.input,
@@ -91,17 +86,10 @@ export class PriceService {
 		return { model, object: "model_price", ...price, source: "database" };
 	}
 
-	async remove(
-		model: string,
-	): Promise<{ model: string; object: "model_price"; deleted: true }> {
-		const r = await this
-			.sql`delete from model_prices where model = ${model} returning model`;
+	async remove(model: string): Promise<{ model: string; object: "model_price"; deleted: true }> {
+		const r = await this.sql`delete from model_prices where model = ${model} returning model`;
 		if (r.length === 0)
-			throw new GatewayError(
-				"PLATFORM_NOT_FOUND",
-				`No database price for '${model}'`,
-				{ param: "model" },
-			);
+			throw new GatewayError("PLATFORM_NOT_FOUND", `No database price for '${model}'`, { param: "model" });
 		if (this.bus) await this.bus.publish({ kind: "prices" });
 		else await this.book.reload(this.sql);
 		return { model, object: "model_price", deleted: true };
@@ -122,14 +110,8 @@ export function priceRoutes(service: PriceService) {
 			object: "list",
 			data: await service.list(),
 		}))
-		.put(
-			"/prices/:model",
-			({ params, body }) => service.put(decodeURIComponent(params.model), body),
-			{
-				body: PutPriceBody,
-			},
-		)
-		.delete("/prices/:model", ({ params }) =>
-			service.remove(decodeURIComponent(params.model)),
-		);
+		.put("/prices/:model", ({ params, body }) => service.put(decodeURIComponent(params.model), body), {
+			body: PutPriceBody,
+		})
+		.delete("/prices/:model", ({ params }) => service.remove(decodeURIComponent(params.model)));
 }

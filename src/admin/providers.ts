@@ -5,13 +5,13 @@ import type { Sql } from "postgres";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { maskSecret, type SecretBox } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
 import {
 	type AccountDbRow,
 	accountSecretContext,
 	type ProviderCatalog,
 	type ProviderDbRow,
 } from "../providers/provider-catalog.ts";
-import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
 import { type AccountLiveState, AccountPool } from "../routing/account-pool.ts";
@@ -60,8 +60,7 @@ export function isBlockedAddress(address: string): boolean {
 	);
 }
 
-const badUrl = (message: string) =>
-	new GatewayError("PLATFORM_INVALID_REQUEST", message, { param: "base_url" });
+const badUrl = (message: string) => new GatewayError("PLATFORM_INVALID_REQUEST", message, { param: "base_url" });
 
 /**
  * Checks a base URL given through the admin API: http(s) only, no credentials in it, and in
@@ -69,20 +68,15 @@ const badUrl = (message: string) =>
  * address checked) unless the host is allowlisted. Answers the URL without trailing slashes.
  * A name that resolves differently later (DNS rebinding) is not covered: allowlist instead.
  */
-export async function validateUpstreamUrl(
-	raw: string,
-	policy: UpstreamUrlPolicy,
-): Promise<string> {
+export async function validateUpstreamUrl(raw: string, policy: UpstreamUrlPolicy): Promise<string> {
 	let url: URL;
 	try {
 		url = new URL(raw);
 	} catch {
 		throw badUrl("base_url must be an absolute http(s) URL");
 	}
-	if (url.protocol !== "http:" && url.protocol !== "https:")
-		throw badUrl("base_url must use http or https");
-	if (url.username || url.password)
-		throw badUrl("base_url must not carry credentials; use an account api_key");
+	if (url.protocol !== "http:" && url.protocol !== "https:") throw badUrl("base_url must use http or https");
+	if (url.username || url.password) throw badUrl("base_url must not carry credentials; use an account api_key");
 	const clean = raw.replace(/\/+$/, "");
 	if (!policy.production) return clean;
 	const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
@@ -96,8 +90,7 @@ export async function validateUpstreamUrl(
 			throw badUrl(`base_url host '${host}' does not resolve`);
 		}
 	}
-	if (addresses.length === 0)
-		throw badUrl(`base_url host '${host}' does not resolve`);
+	if (addresses.length === 0) throw badUrl(`base_url host '${host}' does not resolve`);
 	const blocked = addresses.find(isBlockedAddress);
 	if (blocked) {
 		throw badUrl(
@@ -132,10 +125,7 @@ const AccountFields = {
 	models: t.Optional(t.Union([Models, t.Null()])),
 	enabled: t.Optional(t.Boolean()),
 };
-export const CreateAccountBody = t.Object(
-	{ name: Name, ...AccountFields },
-	{ additionalProperties: false },
-);
+export const CreateAccountBody = t.Object({ name: Name, ...AccountFields }, { additionalProperties: false });
 export const PatchAccountBody = t.Object(
 	{ ...AccountFields, api_key: t.Optional(AccountFields.api_key) },
 	{ additionalProperties: false },
@@ -196,7 +186,6 @@ export interface ProviderView {
 	accounts: AccountView[];
 }
 
-
 type AccountRow = AccountDbRow;
 
 export interface ProviderServiceDeps {
@@ -210,9 +199,7 @@ export interface ProviderServiceDeps {
 
 const notFound = (what: string) => new GatewayError("PLATFORM_NOT_FOUND", what);
 const maskHeaders = (h: Record<string, string> | null) =>
-	Object.fromEntries(
-		Object.entries(h ?? {}).map(([k, v]) => [k, maskSecret(v)]),
-	);
+	Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, maskSecret(v)]));
 
 /** Providers and accounts created at runtime; account keys sealed with the SecretBox. */
 export class ProviderService {
@@ -224,12 +211,8 @@ export class ProviderService {
 		for (const p of set.providers.values()) {
 			if (this.d.catalog.configNames.has(p.name)) out.push(this.configView(p));
 		}
-		const rows = await this.d.sql<
-			ProviderDbRow[]
-		>`select * from providers order by created_at, name`;
-		for (const r of rows)
-			if (!this.d.catalog.configNames.has(r.name))
-				out.push(await this.dbView(r));
+		const rows = await this.d.sql<ProviderDbRow[]>`select * from providers order by created_at, name`;
+		for (const r of rows) if (!this.d.catalog.configNames.has(r.name)) out.push(await this.dbView(r));
 		return out;
 	}
 
@@ -243,11 +226,9 @@ export class ProviderService {
 
 	async create(input: CreateProviderInput): Promise<ProviderView> {
 		if (this.d.catalog.configNames.has(input.name)) {
-			throw new GatewayError(
-				"PLATFORM_CONFLICT",
-				`Provider '${input.name}' is defined in the config file`,
-				{ param: "name" },
-			);
+			throw new GatewayError("PLATFORM_CONFLICT", `Provider '${input.name}' is defined in the config file`, {
+				param: "name",
+			});
 		}
 		const type = input.type ?? "openai";
 		const preset = PROVIDER_PRESETS[type];
@@ -265,9 +246,7 @@ export class ProviderService {
 		const baseUrl = await validateUpstreamUrl(rawUrl, this.d.policy);
 		const accounts = input.accounts ?? [];
 		const accountUrls = await Promise.all(
-			accounts.map((a) =>
-				a.base_url ? validateUpstreamUrl(a.base_url, this.d.policy) : null,
-			),
+			accounts.map((a) => (a.base_url ? validateUpstreamUrl(a.base_url, this.d.policy) : null)),
 		);
 		const sql = this.d.sql;
 		const r = await sql`
@@ -276,20 +255,13 @@ export class ProviderService {
 				${input.headers ? sql.json(input.headers) : null})
 			on conflict (name) do nothing returning name`;
 		if (r.length === 0) {
-			throw new GatewayError(
-				"PLATFORM_CONFLICT",
-				`Provider '${input.name}' already exists`,
-				{ param: "name" },
-			);
+			throw new GatewayError("PLATFORM_CONFLICT", `Provider '${input.name}' already exists`, { param: "name" });
 		}
 		try {
-			for (const [i, a] of accounts.entries())
-				await this.insertAccount(input.name, a, accountUrls[i]);
+			for (const [i, a] of accounts.entries()) await this.insertAccount(input.name, a, accountUrls[i]);
 		} catch (err) {
 			// No transaction (the embedded server shares one session between sockets): compensate.
-			await sql`delete from providers where name = ${input.name}`.catch(
-				() => {},
-			);
+			await sql`delete from providers where name = ${input.name}`.catch(() => {});
 			throw err;
 		}
 		await this.changed();
@@ -302,17 +274,10 @@ export class ProviderService {
 		const sql = this.d.sql;
 		const type = patch.type ?? current.type;
 		if (!PROVIDER_PRESETS[type]) {
-			throw new GatewayError(
-				"PLATFORM_INVALID_REQUEST",
-				`Unknown provider type '${type}'`,
-				{ param: "type" },
-			);
+			throw new GatewayError("PLATFORM_INVALID_REQUEST", `Unknown provider type '${type}'`, { param: "type" });
 		}
-		const baseUrl = patch.base_url
-			? await validateUpstreamUrl(patch.base_url, this.d.policy)
-			: current.base_url;
-		const headers =
-			patch.headers === undefined ? current.headers : patch.headers;
+		const baseUrl = patch.base_url ? await validateUpstreamUrl(patch.base_url, this.d.policy) : current.base_url;
+		const headers = patch.headers === undefined ? current.headers : patch.headers;
 		await sql`
 			update providers set type = ${type}, base_url = ${baseUrl},
 				models = ${sql.array(patch.models ?? current.models)}::text[],
@@ -323,12 +288,9 @@ export class ProviderService {
 		return this.get(name);
 	}
 
-	async remove(
-		name: string,
-	): Promise<{ name: string; object: "provider"; deleted: true }> {
+	async remove(name: string): Promise<{ name: string; object: "provider"; deleted: true }> {
 		this.refuseConfig(name);
-		const r = await this.d
-			.sql`delete from providers where name = ${name} returning name`;
+		const r = await this.d.sql`delete from providers where name = ${name} returning name`;
 		if (r.length === 0) throw notFound(`No provider named '${name}'`);
 		await this.changed();
 		return { name, object: "provider", deleted: true };
@@ -338,25 +300,16 @@ export class ProviderService {
 		return (await this.get(provider)).accounts;
 	}
 
-	async addAccount(
-		provider: string,
-		input: CreateAccountInput,
-	): Promise<AccountView> {
+	async addAccount(provider: string, input: CreateAccountInput): Promise<AccountView> {
 		this.refuseConfig(provider);
 		await this.row(provider);
-		const url = input.base_url
-			? await validateUpstreamUrl(input.base_url, this.d.policy)
-			: null;
+		const url = input.base_url ? await validateUpstreamUrl(input.base_url, this.d.policy) : null;
 		await this.insertAccount(provider, input, url);
 		await this.changed();
 		return this.account(provider, input.name);
 	}
 
-	async updateAccount(
-		provider: string,
-		name: string,
-		patch: PatchAccountInput,
-	): Promise<AccountView> {
+	async updateAccount(provider: string, name: string, patch: PatchAccountInput): Promise<AccountView> {
 		this.refuseConfig(provider);
 		const a = await this.accountRow(provider, name);
 		const sql = this.d.sql;
@@ -366,9 +319,7 @@ export class ProviderService {
 				: patch.base_url === null
 					? null
 					: await validateUpstreamUrl(patch.base_url, this.d.policy);
-		const enc = patch.api_key
-			? this.d.box.encrypt(patch.api_key, accountSecretContext(a.id))
-			: a.api_key_enc;
+		const enc = patch.api_key ? this.d.box.encrypt(patch.api_key, accountSecretContext(a.id)) : a.api_key_enc;
 		const models = patch.models === undefined ? a.models : patch.models;
 		await sql`
 			update provider_accounts set api_key_enc = ${enc}, base_url = ${url},
@@ -398,11 +349,7 @@ export class ProviderService {
 		else await this.d.catalog.reload();
 	}
 
-	private async insertAccount(
-		provider: string,
-		a: CreateAccountInput,
-		baseUrl: string | null,
-	): Promise<void> {
+	private async insertAccount(provider: string, a: CreateAccountInput, baseUrl: string | null): Promise<void> {
 		const id = randomId("acct");
 		const sql = this.d.sql;
 		const r = await sql`
@@ -412,13 +359,9 @@ export class ProviderService {
 				${a.enabled ?? true})
 			on conflict (provider, name) do nothing returning id`;
 		if (r.length === 0) {
-			throw new GatewayError(
-				"PLATFORM_CONFLICT",
-				`Provider '${provider}' already has an account '${a.name}'`,
-				{
-					param: "name",
-				},
-			);
+			throw new GatewayError("PLATFORM_CONFLICT", `Provider '${provider}' already has an account '${a.name}'`, {
+				param: "name",
+			});
 		}
 	}
 
@@ -435,36 +378,25 @@ export class ProviderService {
 	}
 
 	private async row(name: string): Promise<ProviderDbRow> {
-		const rows = await this.d.sql<
-			ProviderDbRow[]
-		>`select * from providers where name = ${name}`;
+		const rows = await this.d.sql<ProviderDbRow[]>`select * from providers where name = ${name}`;
 		if (!rows[0]) throw notFound(`No provider named '${name}'`);
 		return rows[0];
 	}
 
-	private async accountRow(
-		provider: string,
-		name: string,
-	): Promise<AccountRow> {
+	private async accountRow(provider: string, name: string): Promise<AccountRow> {
 		const rows = await this.d.sql<AccountRow[]>`
 			select * from provider_accounts where provider = ${provider} and name = ${name}`;
-		if (!rows[0])
-			throw notFound(`Provider '${provider}' has no account named '${name}'`);
+		if (!rows[0]) throw notFound(`Provider '${provider}' has no account named '${name}'`);
 		return rows[0];
 	}
 
 	private async account(provider: string, name: string): Promise<AccountView> {
-		const view = (await this.get(provider)).accounts.find(
-			(a) => a.name === name,
-		);
-		if (!view)
-			throw notFound(`Provider '${provider}' has no account named '${name}'`);
+		const view = (await this.get(provider)).accounts.find((a) => a.name === name);
+		if (!view) throw notFound(`Provider '${provider}' has no account named '${name}'`);
 		return view;
 	}
 
-	private liveStates(
-		p: ProviderRuntime | undefined,
-	): Map<string, AccountLiveState> {
+	private liveStates(p: ProviderRuntime | undefined): Map<string, AccountLiveState> {
 		if (!p) return new Map();
 		const pool = new AccountPool(p.accounts, this.d.health.table, {
 			strategy: p.strategy,
@@ -501,9 +433,7 @@ export class ProviderService {
 	private async dbView(r: ProviderDbRow): Promise<ProviderView> {
 		const accounts = await this.d.sql<AccountRow[]>`
 			select * from provider_accounts where provider = ${r.name} order by created_at, name`;
-		const live = this.liveStates(
-			this.d.catalog.current().providers.get(r.name),
-		);
+		const live = this.liveStates(this.d.catalog.current().providers.get(r.name));
 		return {
 			name: r.name,
 			object: "provider",
@@ -516,9 +446,7 @@ export class ProviderService {
 			accounts: accounts.map((a) => {
 				let masked: string;
 				try {
-					masked = maskSecret(
-						this.d.box.decrypt(a.api_key_enc, accountSecretContext(a.id)),
-					);
+					masked = maskSecret(this.d.box.decrypt(a.api_key_enc, accountSecretContext(a.id)));
 				} catch {
 					masked = "(cannot decrypt: wrong GATEWAY_ENCRYPTION_KEY?)";
 				}
@@ -562,11 +490,7 @@ export function providerRoutes(service: ProviderService) {
 			{ body: CreateProviderBody },
 		)
 		.get("/providers/:name", ({ params }) => service.get(params.name))
-		.patch(
-			"/providers/:name",
-			({ params, body }) => service.update(params.name, body),
-			{ body: PatchProviderBody },
-		)
+		.patch("/providers/:name", ({ params, body }) => service.update(params.name, body), { body: PatchProviderBody })
 		.delete("/providers/:name", ({ params }) => service.remove(params.name))
 		.get("/providers/:name/accounts", async ({ params }) => ({
 			object: "list",
@@ -582,13 +506,10 @@ export function providerRoutes(service: ProviderService) {
 		)
 		.patch(
 			"/providers/:name/accounts/:account",
-			({ params, body }) =>
-				service.updateAccount(params.name, params.account, body),
+			({ params, body }) => service.updateAccount(params.name, params.account, body),
 			{
 				body: PatchAccountBody,
 			},
 		)
-		.delete("/providers/:name/accounts/:account", ({ params }) =>
-			service.removeAccount(params.name, params.account),
-		);
+		.delete("/providers/:name/accounts/:account", ({ params }) => service.removeAccount(params.name, params.account));
 }

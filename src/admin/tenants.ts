@@ -16,9 +16,7 @@ const TenantFields = {
 };
 export const CreateTenantBody = t.Object(
 	{
-		id: t.Optional(
-			t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" }),
-		),
+		id: t.Optional(t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" })),
 		name: t.String({ minLength: 1, maxLength: 200 }),
 		...TenantFields,
 	},
@@ -90,27 +88,19 @@ export class TenantService {
 				${input.budget_usd ?? null}::numeric)
 			on conflict (id) do nothing returning id`;
 		if (r.length === 0) {
-			throw new GatewayError(
-				"PLATFORM_CONFLICT",
-				`A tenant with id '${id}' already exists`,
-				{ param: "id" },
-			);
+			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
 		}
 		await this.bus?.publish({ kind: "tenant", id, seed: hasDailyLimit(input) });
 		return this.get(id);
 	}
 
 	async list(): Promise<TenantView[]> {
-		const rows = await this.sql<
-			TenantRow[]
-		>`${this.select()} order by t.created_at desc, t.id`;
+		const rows = await this.sql<TenantRow[]>`${this.select()} order by t.created_at desc, t.id`;
 		return rows.map(view);
 	}
 
 	async get(id: string): Promise<TenantView> {
-		const rows = await this.sql<
-			TenantRow[]
-		>`${this.select()} where t.id = ${id}`;
+		const rows = await this.sql<TenantRow[]>`${this.select()} where t.id = ${id}`;
 		if (!rows[0]) throw notFound(id);
 		return view(rows[0]);
 	}
@@ -120,13 +110,9 @@ export class TenantService {
 		const values = patch as Record<string, unknown>;
 		const sets = Object.entries(COLUMNS)
 			.filter(([col]) => values[col] !== undefined)
-			.map(
-				([col, type]) =>
-					sql`${sql(col)} = ${values[col] as string}::${sql.unsafe(type)}`,
-			);
+			.map(([col, type]) => sql`${sql(col)} = ${values[col] as string}::${sql.unsafe(type)}`);
 		if (sets.length > 0) {
-			const r =
-				await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
+			const r = await sql`update tenants set ${sets.reduce((a, c) => sql`${a}, ${c}`)} where id = ${id} returning id`;
 			if (r.length === 0) throw notFound(id);
 			await this.bus?.publish({ kind: "tenant", id, seed: hasDailyLimit(patch) });
 		}
@@ -134,12 +120,8 @@ export class TenantService {
 	}
 
 	/** Refused while keys still belong to the tenant: their rows would point nowhere. */
-	async remove(
-		id: string,
-	): Promise<{ id: string; object: "tenant"; deleted: true }> {
-		const [{ n }] = await this.sql<
-			{ n: DbNum }[]
-		>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
+	async remove(id: string): Promise<{ id: string; object: "tenant"; deleted: true }> {
+		const [{ n }] = await this.sql<{ n: DbNum }[]>`select count(*)::int as n from api_keys where tenant_id = ${id}`;
 		if (Number(n) > 0) {
 			throw new GatewayError(
 				"PLATFORM_CONFLICT",
@@ -196,10 +178,6 @@ export function tenantRoutes(service: TenantService) {
 			data: await service.list(),
 		}))
 		.get("/tenants/:id", ({ params }) => service.get(params.id))
-		.patch(
-			"/tenants/:id",
-			({ params, body }) => service.update(params.id, body),
-			{ body: PatchTenantBody },
-		)
+		.patch("/tenants/:id", ({ params, body }) => service.update(params.id, body), { body: PatchTenantBody })
 		.delete("/tenants/:id", ({ params }) => service.remove(params.id));
 }

@@ -6,30 +6,17 @@ import type { UsageEvent } from "../usage/usage-event.ts";
 type SqlOrDb = Sql | Pick<Db, "sql">;
 const toSql = (s: SqlOrDb): Sql => (typeof s === "function" ? s : s.sql);
 
-const invalid = (param: string, message: string) =>
-	new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
+const invalid = (param: string, message: string) => new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
 
 /** Accepts ISO 8601 strings, epoch milliseconds (number or digits) and Dates. */
 function parseTime(value: unknown, param: string): string | null {
 	if (value === undefined || value === null || value === "") return null;
 	let d: Date;
 	if (value instanceof Date) d = value;
-	else if (
-		typeof value === "number" ||
-		(typeof value === "string" && /^\d+$/.test(value))
-	)
-		d = new Date(Number(value));
+	else if (typeof value === "number" || (typeof value === "string" && /^\d+$/.test(value))) d = new Date(Number(value));
 	else if (typeof value === "string") d = new Date(value);
-	else
-		throw invalid(
-			param,
-			`${param} must be an ISO 8601 date or epoch milliseconds`,
-		);
-	if (Number.isNaN(d.getTime()))
-		throw invalid(
-			param,
-			`${param} must be an ISO 8601 date or epoch milliseconds`,
-		);
+	else throw invalid(param, `${param} must be an ISO 8601 date or epoch milliseconds`);
+	if (Number.isNaN(d.getTime())) throw invalid(param, `${param} must be an ISO 8601 date or epoch milliseconds`);
 	return d.toISOString();
 }
 
@@ -47,18 +34,12 @@ export interface LogQuery {
 export type LogRow = Omit<UsageEvent, "ts"> & { ts: string };
 
 /** Opaque keyset cursor: the (ts, request_id) of the last row returned. */
-const encodeCursor = (ts: string, id: string) =>
-	Buffer.from(JSON.stringify([ts, id])).toString("base64url");
+const encodeCursor = (ts: string, id: string) => Buffer.from(JSON.stringify([ts, id])).toString("base64url");
 
 function decodeCursor(cursor: string): [string, string] {
 	try {
 		const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-		if (
-			Array.isArray(v) &&
-			typeof v[0] === "string" &&
-			typeof v[1] === "string" &&
-			!Number.isNaN(Date.parse(v[0]))
-		)
+		if (Array.isArray(v) && typeof v[0] === "string" && typeof v[1] === "string" && !Number.isNaN(Date.parse(v[0])))
 			return [v[0], v[1]];
 	} catch {}
 	throw invalid("cursor", "cursor is not valid");
@@ -88,8 +69,7 @@ export async function queryLogs(
 	if (status !== null) conds.push(sql`status = ${status}`);
 	if (since) conds.push(sql`ts >= ${since}::timestamptz`);
 	if (until) conds.push(sql`ts < ${until}::timestamptz`);
-	if (after)
-		conds.push(sql`(ts, request_id) < (${after[0]}::timestamptz, ${after[1]})`);
+	if (after) conds.push(sql`(ts, request_id) < (${after[0]}::timestamptz, ${after[1]})`);
 	const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
 	// ts travels as epoch ms: timestamptz parsing differs between postgres.js setups.
 	const rows = await sql<
@@ -116,22 +96,11 @@ export async function queryLogs(
 	const last = page[page.length - 1];
 	return {
 		data: page,
-		next_cursor:
-			rows.length > limit && last
-				? encodeCursor(last.ts, last.request_id)
-				: null,
+		next_cursor: rows.length > limit && last ? encodeCursor(last.ts, last.request_id) : null,
 	};
 }
 
-export const USAGE_GROUPS = [
-	"model",
-	"key",
-	"tenant",
-	"provider",
-	"account",
-	"hour",
-	"day",
-] as const;
+export const USAGE_GROUPS = ["model", "key", "tenant", "provider", "account", "hour", "day"] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 /** Fixed SQL per group: the user's choice only ever selects one of these. */
@@ -164,16 +133,10 @@ export interface UsageRow {
 }
 
 /** Aggregates over request_logs; hour/day buckets are UTC and sorted in time order. */
-export async function queryUsage(
-	target: SqlOrDb,
-	q: UsageQuery,
-): Promise<UsageRow[]> {
+export async function queryUsage(target: SqlOrDb, q: UsageQuery): Promise<UsageRow[]> {
 	const sql = toSql(target);
 	if (!(USAGE_GROUPS as readonly string[]).includes(q.group_by))
-		throw invalid(
-			"group_by",
-			`group_by must be one of ${USAGE_GROUPS.join(", ")}`,
-		);
+		throw invalid("group_by", `group_by must be one of ${USAGE_GROUPS.join(", ")}`);
 	const group = q.group_by as UsageGroup;
 	const since = parseTime(q.since, "since");
 	const until = parseTime(q.until, "until");

@@ -10,8 +10,7 @@ import { sha256Hex } from "./sha256.ts";
 export const API_KEY_PREFIX = "sk-ix-";
 const BODY_CHARS = 43;
 const PREFIX_CHARS = 12;
-const ALPHABET =
-	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** Bytes ≥ 248 are skipped so every character is equally likely (248 = 4 × 62). */
 const UNBIASED_LIMIT = 248;
 
@@ -45,10 +44,7 @@ export const hashApiKey = sha256Hex;
 
 /** True for a key in this gateway's format (cheap shape check before any lookup). */
 export function isGatewayApiKey(key: string): boolean {
-	return (
-		key.length === API_KEY_PREFIX.length + BODY_CHARS &&
-		/^sk-ix-[0-9A-Za-z]+$/.test(key)
-	);
+	return key.length === API_KEY_PREFIX.length + BODY_CHARS && /^sk-ix-[0-9A-Za-z]+$/.test(key);
 }
 
 /**

@@ -26,10 +26,7 @@ interface Positive<V> {
 	id: string | null;
 }
 
-export type CacheLookup<V> =
-	| { kind: "positive"; value: V; fresh: boolean }
-	| { kind: "negative" }
-	| { kind: "miss" };
+export type CacheLookup<V> = { kind: "positive"; value: V; fresh: boolean } | { kind: "negative" } | { kind: "miss" };
 
 const MISS = { kind: "miss" } as const;
 const NEGATIVE = { kind: "negative" } as const;
@@ -48,10 +45,7 @@ export class AuthCache<V> {
 
 	constructor(opts: AuthCacheOptions = {}) {
 		this.positiveTtlMs = opts.positiveTtlMs ?? 60_000;
-		this.maxStaleMs = Math.max(
-			this.positiveTtlMs,
-			opts.maxStaleMs ?? 10 * 60_000,
-		);
+		this.maxStaleMs = Math.max(this.positiveTtlMs, opts.maxStaleMs ?? 10 * 60_000);
 		this.negativeTtlMs = opts.negativeTtlMs ?? 30_000;
 		this.maxPositive = opts.maxPositive ?? 100_000;
 		this.maxNegative = opts.maxNegative ?? 10_000;
@@ -67,10 +61,8 @@ export class AuthCache<V> {
 		const p = this.positive.get(hash);
 		if (p) {
 			const age = now - p.storedAt;
-			if (age <= this.positiveTtlMs)
-				return { kind: "positive", value: p.value, fresh: true };
-			if (age <= this.maxStaleMs)
-				return { kind: "positive", value: p.value, fresh: false };
+			if (age <= this.positiveTtlMs) return { kind: "positive", value: p.value, fresh: true };
+			if (age <= this.maxStaleMs) return { kind: "positive", value: p.value, fresh: false };
 			this.deletePositive(hash);
 		}
 		const until = this.negative.get(hash);

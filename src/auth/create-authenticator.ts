@@ -30,9 +30,7 @@ export interface CreateAuthenticatorInput {
  * env keys in dev only (production refuses them at config load, and they are ignored here
  * too). `remote_introspection`: the external token service decides.
  */
-export function createAuthenticator(
-	input: CreateAuthenticatorInput,
-): CreatedAuthenticator {
+export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAuthenticator {
 	const { config, logger } = input;
 	if (config.auth.mode === "remote_introspection") {
 		const auth = new IntrospectionAuthenticator({

@@ -27,11 +27,7 @@ const STATIC_PRINCIPAL: Principal = {
 	limits: null,
 };
 
-const invalidKey = () =>
-	new GatewayError(
-		"PLATFORM_AUTH_INVALID_API_KEY",
-		"Incorrect API key provided.",
-	);
+const invalidKey = () => new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
 
 function principalOf(r: KeyRecord): KeyPrincipal {
 	return {
@@ -74,66 +70,43 @@ export class DbKeyAuthenticator implements Authenticator {
 		const hit = this.cache.get(hash);
 		if (hit.kind === "positive" && hit.fresh) return this.admit(hit.value);
 		if (hit.kind === "negative") throw invalidKey();
-		return this.load(hash, hit.kind === "positive" ? hit.value : null).then(
-			(v) => this.admit(v),
-		);
+		return this.load(hash, hit.kind === "positive" ? hit.value : null).then((v) => this.admit(v));
 	}
 
 	private admit(entry: CachedKey | null): Principal {
 		if (!entry) throw invalidKey();
 		const r = entry.record;
 		if (r.revokedAt !== null) {
-			throw new GatewayError(
-				"PLATFORM_AUTH_KEY_REVOKED",
-				"This API key has been revoked.",
-			);
+			throw new GatewayError("PLATFORM_AUTH_KEY_REVOKED", "This API key has been revoked.");
 		}
 		if (r.expiresAt !== null && r.expiresAt <= this.now()) {
-			throw new GatewayError(
-				"PLATFORM_AUTH_KEY_EXPIRED",
-				"This API key has expired.",
-			);
+			throw new GatewayError("PLATFORM_AUTH_KEY_EXPIRED", "This API key has expired.");
 		}
 		return entry.principal;
 	}
 
-	private load(
-		hash: string,
-		stale: CachedKey | null,
-	): Promise<CachedKey | null> {
+	private load(hash: string, stale: CachedKey | null): Promise<CachedKey | null> {
 		let pending = this.inflight.get(hash);
 		if (!pending) {
-			pending = this.fetch(hash, stale).finally(() =>
-				this.inflight.delete(hash),
-			);
+			pending = this.fetch(hash, stale).finally(() => this.inflight.delete(hash));
 			this.inflight.set(hash, pending);
 		}
 		return pending;
 	}
 
-	private async fetch(
-		hash: string,
-		stale: CachedKey | null,
-	): Promise<CachedKey | null> {
+	private async fetch(hash: string, stale: CachedKey | null): Promise<CachedKey | null> {
 		let record: KeyRecord | null;
 		try {
 			record = await this.store.findByHash(hash);
 		} catch (err) {
 			if (stale) {
-				this.logger?.warn(
-					{ err, key_id: stale.record.id },
-					"key lookup failed: serving the cached entry",
-				);
+				this.logger?.warn({ err, key_id: stale.record.id }, "key lookup failed: serving the cached entry");
 				return stale;
 			}
-			throw new GatewayError(
-				"PLATFORM_AUTH_UNAVAILABLE",
-				"The key store is unavailable; try again shortly.",
-				{
-					cause: err,
-					retryAfterSeconds: 1,
-				},
-			);
+			throw new GatewayError("PLATFORM_AUTH_UNAVAILABLE", "The key store is unavailable; try again shortly.", {
+				cause: err,
+				retryAfterSeconds: 1,
+			});
 		}
 		if (!record) {
 			this.cache.setNegative(hash);

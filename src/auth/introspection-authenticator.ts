@@ -26,24 +26,14 @@ interface Entry {
 }
 
 const unavailable = (cause?: unknown) =>
-	new GatewayError(
-		"PLATFORM_AUTH_UNAVAILABLE",
-		"The token introspection service is unavailable; try again shortly.",
-		{
-			cause,
-			retryAfterSeconds: 1,
-		},
-	);
-const invalid = () =>
-	new GatewayError(
-		"PLATFORM_AUTH_INVALID_API_KEY",
-		"Incorrect API key provided.",
-	);
+	new GatewayError("PLATFORM_AUTH_UNAVAILABLE", "The token introspection service is unavailable; try again shortly.", {
+		cause,
+		retryAfterSeconds: 1,
+	});
+const invalid = () => new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
 
 function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
-	const src = (
-		o.limits && typeof o.limits === "object" ? o.limits : o
-	) as Record<string, unknown>;
+	const src = (o.limits && typeof o.limits === "object" ? o.limits : o) as Record<string, unknown>;
 	const out: KeyLimits = {};
 	for (const f of KEY_LIMIT_FIELDS) {
 		const v = src[f];
@@ -53,25 +43,18 @@ function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
 	return Object.keys(c).length > 0 ? c : null;
 }
 
-const str = (v: unknown): string | null =>
-	typeof v === "string" && v !== "" ? v : null;
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
 /** Maps an RFC 7662 answer (plus our extension fields) to a principal. */
-export function principalFromIntrospection(
-	body: Record<string, unknown>,
-	tokenHash: string,
-): KeyPrincipal {
-	const models = Array.isArray(body.models)
-		? body.models.filter((m): m is string => typeof m === "string")
-		: null;
+export function principalFromIntrospection(body: Record<string, unknown>, tokenHash: string): KeyPrincipal {
+	const models = Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === "string") : null;
 	const tenantLimits =
 		body.tenant_limits && typeof body.tenant_limits === "object"
 			? limitsFrom(body.tenant_limits as Record<string, unknown>)
 			: null;
 	return {
 		// Without an id from the token service, limits still need a stable subject: a hash prefix.
-		keyId:
-			str(body.key_id) ?? str(body.sub) ?? `intro_${tokenHash.slice(0, 16)}`,
+		keyId: str(body.key_id) ?? str(body.sub) ?? `intro_${tokenHash.slice(0, 16)}`,
 		tenantId: str(body.tenant_id),
 		models: models && models.length > 0 ? new Set(models) : null,
 		limits: limitsFrom(body),
@@ -122,9 +105,7 @@ export class IntrospectionAuthenticator implements Authenticator {
 		if (hit.kind === "negative") throw invalid();
 		let pending = this.inflight.get(hash);
 		if (!pending) {
-			pending = this.introspect(token, hash).finally(() =>
-				this.inflight.delete(hash),
-			);
+			pending = this.introspect(token, hash).finally(() => this.inflight.delete(hash));
 			this.inflight.set(hash, pending);
 		}
 		return pending.then((e) => this.admit(e));
@@ -133,10 +114,7 @@ export class IntrospectionAuthenticator implements Authenticator {
 	private admit(e: Entry | null): Principal {
 		if (!e) throw invalid();
 		if (e.exp !== null && e.exp <= this.now()) {
-			throw new GatewayError(
-				"PLATFORM_AUTH_KEY_EXPIRED",
-				"This API key has expired.",
-			);
+			throw new GatewayError("PLATFORM_AUTH_KEY_EXPIRED", "This API key has expired.");
 		}
 		return e.principal;
 	}
@@ -158,14 +136,10 @@ export class IntrospectionAuthenticator implements Authenticator {
 			});
 			if (!res.ok) throw new Error(`introspection answered HTTP ${res.status}`);
 			const parsed = (await res.json()) as unknown;
-			if (!parsed || typeof parsed !== "object")
-				throw new Error("introspection answer is not a JSON object");
+			if (!parsed || typeof parsed !== "object") throw new Error("introspection answer is not a JSON object");
 			body = parsed as Record<string, unknown>;
 		} catch (err) {
-			this.logger?.warn(
-				{ err: (err as Error).message },
-				"token introspection failed: refusing the request",
-			);
+			this.logger?.warn({ err: (err as Error).message }, "token introspection failed: refusing the request");
 			throw unavailable(err);
 		}
 		if (body.active !== true) {

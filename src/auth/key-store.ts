@@ -58,16 +58,12 @@ interface KeyRow extends KeyRowBase {
 	t_budget_usd: DbNum;
 }
 
-const n = (v: DbNum): number | undefined =>
-	v === null || v === undefined ? undefined : Number(v);
+const n = (v: DbNum): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 /** Drops absent fields so `{}` means "no limits" and tests can compare shapes. */
 export function compactLimits(l: KeyLimits): KeyLimits {
 	const out: KeyLimits = {};
-	for (const [k, v] of Object.entries(l) as [
-		keyof KeyLimits,
-		number | undefined,
-	][]) {
+	for (const [k, v] of Object.entries(l) as [keyof KeyLimits, number | undefined][]) {
 		if (v !== undefined && Number.isFinite(v)) out[k] = v;
 	}
 	return out;

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
-import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
 import { ConfigError } from "./config-error.ts";
 import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
 import {
@@ -20,7 +20,18 @@ type Env = Record<string, string | undefined>;
 
 export const DEFAULT_ADMIN_TOKENS = new Set(["admin", "changeme", "change-me", "secret", "password"]);
 
-const TOP_KEYS = ["env", "log_level", "server", "database", "auth", "routing", "audit", "providers", "aliases", "prices"];
+const TOP_KEYS = [
+	"env",
+	"log_level",
+	"server",
+	"database",
+	"auth",
+	"routing",
+	"audit",
+	"providers",
+	"aliases",
+	"prices",
+];
 
 function strategy(v: string | undefined, path: string): RoutingStrategy | undefined {
 	if (v === undefined) return undefined;
@@ -51,7 +62,8 @@ function parseProvider(p: Obj, i: number, env: Env): ProviderConfig {
 	);
 	const type = str(p, "type", `${path}.`, "openai");
 	const preset = PROVIDER_PRESETS[type];
-	if (!preset) throw new ConfigError(`${path}.type`, `unknown provider type "${type}" (one of ${PRESET_NAMES.join(", ")})`);
+	if (!preset)
+		throw new ConfigError(`${path}.type`, `unknown provider type "${type}" (one of ${PRESET_NAMES.join(", ")})`);
 	const name = str(p, "name", `${path}.`, type);
 	if (!/^[a-zA-Z0-9_.-]+$/.test(name)) throw new ConfigError(`${path}.name`, "must match [a-zA-Z0-9_.-]+");
 	const baseUrl = (optStr(p, "base_url", `${path}.`) ?? preset.baseUrl).replace(/\/+$/, "");
@@ -60,9 +72,7 @@ function parseProvider(p: Obj, i: number, env: Env): ProviderConfig {
 	for (const [k, v] of Object.entries(headers)) {
 		if (typeof v !== "string") throw new ConfigError(`${path}.headers.${k}`, "must be a string");
 	}
-	const accounts = tableList(p, "accounts", `${path}.`).map((a, j) =>
-		parseAccount(a, `${path}.accounts[${j}]`, env),
-	);
+	const accounts = tableList(p, "accounts", `${path}.`).map((a, j) => parseAccount(a, `${path}.accounts[${j}]`, env));
 	// shorthand: a provider-level api_key is one account named "default"
 	const shorthandKey = resolveSecret(optStr(p, "api_key", `${path}.`), `${path}.api_key`, env);
 	if (shorthandKey !== undefined) {
@@ -109,7 +119,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const auth = expectObj(root.auth, "auth");
 	rejectUnknown(auth, ["mode", "static_keys", "admin_token", "introspection_url", "encryption_key"], "auth");
 	const routing = expectObj(root.routing, "routing");
-	rejectUnknown(routing, ["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"], "routing");
+	rejectUnknown(
+		routing,
+		["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"],
+		"routing",
+	);
 	const audit = expectObj(root.audit, "audit");
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
 	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
@@ -233,7 +247,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 /** Production refuses what is only safe on a developer's machine. */
 function checkProduction(c: GatewayConfig): void {
 	if (c.server.cors_origins.length === 0 || c.server.cors_origins.includes("*")) {
-		throw new ConfigError("server.cors_origins", "production needs an explicit CORS allowlist (no \"*\")");
+		throw new ConfigError("server.cors_origins", 'production needs an explicit CORS allowlist (no "*")');
 	}
 	const admin = c.auth.admin_token;
 	if (!admin || admin.length < 16 || DEFAULT_ADMIN_TOKENS.has(admin.toLowerCase())) {

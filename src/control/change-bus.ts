@@ -91,14 +91,9 @@ export class ChangeBus {
 		await this.deliver(event, "self");
 		this.bc.postMessage(wire);
 		if (this.sql) {
-			await this.sql
-				.notify(this.channelName, JSON.stringify(wire))
-				.catch((err) => {
-					this.logger?.warn(
-						{ err },
-						"could not NOTIFY other instances of a change",
-					);
-				});
+			await this.sql.notify(this.channelName, JSON.stringify(wire)).catch((err) => {
+				this.logger?.warn({ err }, "could not NOTIFY other instances of a change");
+			});
 		}
 	}
 

@@ -1,9 +1,4 @@
-import {
-	createCipheriv,
-	createDecipheriv,
-	randomBytes,
-	scryptSync,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
 
 /**
  * AES-256-GCM sealing of provider secrets at rest: `v1:<iv base64>:<ciphertext‖tag base64>`.
@@ -36,10 +31,7 @@ export function parseEncryptionKey(text: string): Buffer {
 	const value = text.trim();
 	if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
 	if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(value)) {
-		const bytes = Buffer.from(
-			value.replace(/-/g, "+").replace(/_/g, "/"),
-			"base64",
-		);
+		const bytes = Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
 		if (bytes.length === KEY_BYTES) return bytes;
 	}
 	if (value.length < MIN_PASSPHRASE) {
@@ -63,15 +55,12 @@ export class SecretBox {
 	private readonly key: Buffer;
 
 	constructor(key: Uint8Array) {
-		if (key.length !== KEY_BYTES)
-			throw new SecretBoxError("secret box key must be 32 bytes");
+		if (key.length !== KEY_BYTES) throw new SecretBoxError("secret box key must be 32 bytes");
 		this.key = Buffer.from(key);
 	}
 
 	/** From `GATEWAY_ENCRYPTION_KEY`; null when it is not set (callers decide if that is fatal). */
-	static fromEnv(
-		env: Record<string, string | undefined> = process.env,
-	): SecretBox | null {
+	static fromEnv(env: Record<string, string | undefined> = process.env): SecretBox | null {
 		const text = env.GATEWAY_ENCRYPTION_KEY;
 		if (text === undefined || text.trim() === "") return null;
 		return new SecretBox(parseEncryptionKey(text));
@@ -83,11 +72,7 @@ export class SecretBox {
 			authTagLength: TAG_BYTES,
 		});
 		if (context !== undefined) cipher.setAAD(Buffer.from(context, "utf8"));
-		const body = Buffer.concat([
-			cipher.update(plaintext, "utf8"),
-			cipher.final(),
-			cipher.getAuthTag(),
-		]);
+		const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
 		return `${VERSION}:${iv.toString("base64")}:${body.toString("base64")}`;
 	}
 
@@ -108,15 +93,10 @@ export class SecretBox {
 			});
 			if (context !== undefined) decipher.setAAD(Buffer.from(context, "utf8"));
 			decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-			const plain = Buffer.concat([
-				decipher.update(body.subarray(0, body.length - TAG_BYTES)),
-				decipher.final(),
-			]);
+			const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]);
 			return plain.toString("utf8");
 		} catch {
-			throw new SecretBoxError(
-				"cannot open sealed secret: wrong key or tampered data",
-			);
+			throw new SecretBoxError("cannot open sealed secret: wrong key or tampered data");
 		}
 	}
 }

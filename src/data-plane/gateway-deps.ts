@@ -1,10 +1,10 @@
 import type { Authenticator, Principal } from "../auth/principal.ts";
-import type { DrainState } from "../server/drain-state.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Operation } from "../providers/operations.ts";
 import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
+import type { DrainState } from "../server/drain-state.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
 
 /** A request let through the limits. */

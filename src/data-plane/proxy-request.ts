@@ -2,16 +2,16 @@ import { extractToken } from "../auth/extract-token.ts";
 import type { Principal } from "../auth/principal.ts";
 import { toGatewayError } from "../errors/error-response.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import type { RequestIds } from "../plugins/request-id.ts";
 import type { Operation } from "../providers/operations.ts";
 import { callWithFailover } from "../routing/failover.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
-import type { RequestIds } from "../plugins/request-id.ts";
-import type { Admission, GatewayDeps } from "./gateway-deps.ts";
+import { RequestRecord } from "../usage/request-record.ts";
 import { choosePlan } from "./choose-plan.ts";
+import type { Admission, GatewayDeps } from "./gateway-deps.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { validateRequest } from "./request-schemas.ts";
-import { RequestRecord } from "../usage/request-record.ts";
 
 export interface ProxyContext {
 	ids: RequestIds;
@@ -53,7 +53,12 @@ function checkAllowed(principal: Principal, requested: string, resolved: string,
  * → resolve the model → admit (limits) → failover loop → relay or map the answer → one usage
  * event. Errors are thrown as GatewayError and mapped once by the app's error handler.
  */
-export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Request, ctx: ProxyContext): Promise<Response> {
+export async function proxyRequest(
+	deps: GatewayDeps,
+	op: Operation,
+	request: Request,
+	ctx: ProxyContext,
+): Promise<Response> {
 	const record = new RequestRecord(deps.usage, deps.prices, deps.recordListeners, {
 		requestId: ctx.ids.id,
 		clientRequestId: ctx.ids.clientId,
@@ -97,7 +102,15 @@ export async function proxyRequest(deps: GatewayDeps, op: Operation, request: Re
 			admission = pending instanceof Promise ? await pending : pending;
 			limitHeaders = admission.headers;
 		}
-		const plan = choosePlan({ op, provider, model, requestedModel: body.model, body, raw, clientHeaders: request.headers });
+		const plan = choosePlan({
+			op,
+			provider,
+			model,
+			requestedModel: body.model,
+			body,
+			raw,
+			clientHeaders: request.headers,
+		});
 
 		const up = await callWithFailover({
 			selector: deps.selector,

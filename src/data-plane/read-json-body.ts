@@ -23,7 +23,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 	if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw) > maxBytes)) {
 		throw tooLarge(maxBytes);
 	}
-	if (raw.length === 0) throw new GatewayError("PLATFORM_INVALID_JSON", "The request body is empty; send a JSON object");
+	if (raw.length === 0)
+		throw new GatewayError("PLATFORM_INVALID_JSON", "The request body is empty; send a JSON object");
 	let value: unknown;
 	try {
 		value = JSON.parse(raw);

@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type as T } from "@sinclair/typebox";
+import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { Operation } from "../providers/operations.ts";

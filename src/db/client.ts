@@ -26,8 +26,7 @@ export interface CreateDbOptions {
 
 const MARKER_PARAM = "ix_embedded";
 
-export const isEmbeddedUrl = (url: string): boolean =>
-	new URL(url).searchParams.get(MARKER_PARAM) === "pglite";
+export const isEmbeddedUrl = (url: string): boolean => new URL(url).searchParams.get(MARKER_PARAM) === "pglite";
 
 /** Removes the embedded marker so postgres.js sees a plain URL. */
 export function stripEmbeddedMarker(url: string): string {
@@ -38,10 +37,7 @@ export function stripEmbeddedMarker(url: string): string {
 }
 
 /** postgres.js options for a URL: PGlite-specific ones when the URL is the embedded one. */
-export function postgresOptions(
-	url: string,
-	opts: CreateDbOptions = {},
-): Options<Record<string, never>> {
+export function postgresOptions(url: string, opts: CreateDbOptions = {}): Options<Record<string, never>> {
 	const embedded = isEmbeddedUrl(url);
 	return {
 		max: opts.max ?? 4,

@@ -97,7 +97,8 @@ export function copyLine(e: UsageEvent): string {
 /** The event a COPY line stands for (the inverse of copyLine). */
 export function parseCopyLine(line: string): UsageEvent {
 	const fields = (line.endsWith("\n") ? line.slice(0, -1) : line).split("\t");
-	if (fields.length !== COLUMN_KINDS.length) throw new Error(`usage line has ${fields.length} fields, not ${COLUMN_KINDS.length}`);
+	if (fields.length !== COLUMN_KINDS.length)
+		throw new Error(`usage line has ${fields.length} fields, not ${COLUMN_KINDS.length}`);
 	const out: Record<string, unknown> = {};
 	for (let i = 0; i < COLUMN_KINDS.length; i++) {
 		const [name, kind] = COLUMN_KINDS[i];

@@ -23,9 +23,7 @@ const MAX_SOCKETS = 64;
  * the same postgres.js driver as with a real server. LISTEN/NOTIFY is not delivered
  * through the socket server.
  */
-export async function startEmbeddedPostgres(
-	dataDir: string,
-): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
 	const dir = join(dataDir, "pglite");
 	mkdirSync(dir, { recursive: true });
 	const db = await PGlite.create(dir);

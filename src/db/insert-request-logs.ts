@@ -30,10 +30,7 @@ export async function copyRequestLogs(sql: Sql, lines: readonly string[]): Promi
  * and measured faster than a multi-row VALUES list (see the report in the PR).
  * Returns the number of rows actually inserted.
  */
-export async function insertRequestLogs(
-	sql: Sql,
-	events: readonly UsageEvent[],
-): Promise<number> {
+export async function insertRequestLogs(sql: Sql, events: readonly UsageEvent[]): Promise<number> {
 	if (events.length === 0) return 0;
 	const rows = events.map((e) => {
 		const row: Record<string, unknown> = { ...e, ts: new Date(e.ts).toISOString() };

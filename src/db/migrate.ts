@@ -4,9 +4,7 @@ import { createDb } from "./client.ts";
 import { ensureRequestLogPartitions } from "./partitions.ts";
 
 /** Resolved from this file, so migrations are found whatever the working directory. */
-export const MIGRATIONS_FOLDER = fileURLToPath(
-	new URL("../../drizzle", import.meta.url),
-);
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
 /** Serialises migrations between processes starting at once against one Postgres. */
 const MIGRATION_LOCK_KEY = 7_263_540_001;

@@ -7,8 +7,7 @@ const PARENT = "request_logs";
 const PREFIX = `${PARENT}_p`;
 
 /** UTC midnight of the day holding `d`. */
-const utcDay = (d: Date): Date =>
-	new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+const utcDay = (d: Date): Date => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
 
 /** `request_logs_p20250131` for the UTC day holding `day`. */
 export function partitionName(day: Date): string {
@@ -18,9 +17,7 @@ export function partitionName(day: Date): string {
 /** The UTC day a partition name stands for, or null for the default and foreign tables. */
 export function partitionDay(name: string): Date | null {
 	const m = /^request_logs_p(\d{4})(\d{2})(\d{2})$/.exec(name);
-	return m
-		? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))
-		: null;
+	return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
 }
 
 export async function listRequestLogPartitions(sql: Sql): Promise<string[]> {
@@ -45,18 +42,13 @@ export interface EnsurePartitionsOptions {
  * a day are moved into it first, since Postgres refuses to create a partition whose range
  * the default already holds rows for.
  */
-export async function ensureRequestLogPartitions(
-	sql: Sql,
-	opts: EnsurePartitionsOptions = {},
-): Promise<string[]> {
+export async function ensureRequestLogPartitions(sql: Sql, opts: EnsurePartitionsOptions = {}): Promise<string[]> {
 	const today = utcDay(opts.now ?? new Date());
 	const daysBack = opts.daysBack ?? 1;
 	const daysAhead = opts.daysAhead ?? 7;
 	return sql.begin(async (tx) => {
 		await tx`select pg_advisory_xact_lock(${PARTITION_LOCK_KEY})`;
-		const existing = new Set(
-			await listRequestLogPartitions(tx as unknown as Sql),
-		);
+		const existing = new Set(await listRequestLogPartitions(tx as unknown as Sql));
 		const created: string[] = [];
 		for (let i = -daysBack; i <= daysAhead; i++) {
 			const from = new Date(today.getTime() + i * DAY_MS);
@@ -67,21 +59,15 @@ export async function ensureRequestLogPartitions(
 			const [{ stray }] = await tx<{ stray: boolean }[]>`
 				select exists(select 1 from request_logs_default where ts >= ${from.toISOString()}::timestamptz and ts < ${to.toISOString()}::timestamptz) as stray`;
 			if (stray) {
-				await tx.unsafe(
-					`CREATE TABLE "${name}" (LIKE "${PARENT}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
-				);
+				await tx.unsafe(`CREATE TABLE "${name}" (LIKE "${PARENT}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
 				await tx.unsafe(
 					`WITH moved AS (DELETE FROM request_logs_default WHERE ts >= $1 AND ts < $2 RETURNING *)
 					 INSERT INTO "${name}" SELECT * FROM moved`,
 					[from.toISOString(), to.toISOString()],
 				);
-				await tx.unsafe(
-					`ALTER TABLE "${PARENT}" ATTACH PARTITION "${name}" FOR VALUES ${range}`,
-				);
+				await tx.unsafe(`ALTER TABLE "${PARENT}" ATTACH PARTITION "${name}" FOR VALUES ${range}`);
 			} else {
-				await tx.unsafe(
-					`CREATE TABLE "${name}" PARTITION OF "${PARENT}" FOR VALUES ${range}`,
-				);
+				await tx.unsafe(`CREATE TABLE "${name}" PARTITION OF "${PARENT}" FOR VALUES ${range}`);
 			}
 			created.push(name);
 		}
@@ -99,9 +85,7 @@ export async function dropOldRequestLogPartitions(
 	opts: { retentionDays: number; now?: Date },
 ): Promise<string[]> {
 	if (!(opts.retentionDays >= 1)) throw new Error("retentionDays must be >= 1");
-	const cutoff = new Date(
-		utcDay(opts.now ?? new Date()).getTime() - opts.retentionDays * DAY_MS,
-	);
+	const cutoff = new Date(utcDay(opts.now ?? new Date()).getTime() - opts.retentionDays * DAY_MS);
 	return sql.begin(async (tx) => {
 		await tx`select pg_advisory_xact_lock(${PARTITION_LOCK_KEY})`;
 		const dropped: string[] = [];
@@ -127,10 +111,7 @@ export interface PartitionMaintenanceOptions {
  * Runs ensure (and retention when configured) every few hours, so the next days always
  * exist even if the process runs for weeks. Returns a stop function.
  */
-export function startPartitionMaintenance(
-	sql: Sql,
-	opts: PartitionMaintenanceOptions = {},
-): () => void {
+export function startPartitionMaintenance(sql: Sql, opts: PartitionMaintenanceOptions = {}): () => void {
 	const run = async () => {
 		try {
 			await ensureRequestLogPartitions(sql);

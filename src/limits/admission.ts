@@ -1,20 +1,11 @@
 import { tenantLimitsOf } from "../auth/key-store.ts";
 import type { KeyLimits, Principal } from "../auth/principal.ts";
-import type {
-	AdmitContext,
-	Admission,
-	GatewayDeps,
-} from "../data-plane/gateway-deps.ts";
-import { GatewayError } from "../errors/gateway-error.ts";
+import type { Admission, AdmitContext, GatewayDeps } from "../data-plane/gateway-deps.ts";
 import type { ErrorCode } from "../errors/codes.ts";
+import { GatewayError } from "../errors/gateway-error.ts";
 import type { Operation } from "../providers/operations.ts";
 import type { PriceLookup } from "../usage/request-record.ts";
-import type {
-	CostEstimate,
-	LimitDecision,
-	Limiter,
-	LimitTicket,
-} from "./limiter.ts";
+import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
 import type { HeaderRecord } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
@@ -35,10 +26,7 @@ import { TokenBucket } from "./token-bucket.ts";
 
 export const DEFAULT_COMPLETION_ESTIMATE = 256;
 const COMPLETION_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
-const NO_COMPLETION: ReadonlySet<Operation> = new Set([
-	"embeddings",
-	"count_tokens",
-]);
+const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
 
 export interface AdmissionOptions {
 	limiter: Limiter;
@@ -98,8 +86,7 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		for (const t of taken) {
 			limiter.settle(t.ticket, UNDO as CostEstimate);
 			limiter.release(t.ticket);
-			if (t.limits.rpm != null && t.ticket.slot >= 0)
-				rpmBucket.giveBack(t.ticket.slot, 1);
+			if (t.limits.rpm != null && t.ticket.slot >= 0) rpmBucket.giveBack(t.ticket.slot, 1);
 		}
 	};
 
@@ -113,12 +100,7 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		},
 	});
 
-	const onDecision = (
-		d: LimitDecision,
-		s: Subject,
-		taken: Taken[],
-		headers: HeaderRecord,
-	): void => {
+	const onDecision = (d: LimitDecision, s: Subject, taken: Taken[], headers: HeaderRecord): void => {
 		mergeHeaders(headers, d.headers);
 		if (d.ok) {
 			taken.push({ ticket: d.ticket, limits: s.limits });
@@ -138,8 +120,7 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 		const subjects = subjectsOf(principal);
 		if (subjects.length === 0) return NO_LIMITS;
 		const usage = estimateUsage(op, body, bodyBytes);
-		const model =
-			ctx?.model ?? (typeof body.model === "string" ? body.model : "");
+		const model = ctx?.model ?? (typeof body.model === "string" ? body.model : "");
 		const estimate: CostEstimate = {
 			tokens: usage.prompt + usage.completion,
 			usd: model
@@ -169,7 +150,13 @@ export function createAdmission(opts: AdmissionOptions): AdmitFn {
 	};
 
 	function decide(s: Subject, estimate: CostEstimate, ctx: AdmitContext | undefined) {
-		return limiter.checkOrWait(s.key, s.limits, estimate, { waitMs, signal: ctx?.signal, maxQueue: opts.maxQueue }, now());
+		return limiter.checkOrWait(
+			s.key,
+			s.limits,
+			estimate,
+			{ waitMs, signal: ctx?.signal, maxQueue: opts.maxQueue },
+			now(),
+		);
 	}
 
 	/** The rest of an admission once subject `i` had to wait for a concurrency place. */
@@ -230,11 +217,7 @@ function mergeHeaders(into: HeaderRecord, add: HeaderRecord): void {
 	}
 }
 
-function refusalError(
-	d: Extract<LimitDecision, { ok: false }>,
-	s: Subject,
-	headers: HeaderRecord,
-): GatewayError {
+function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, headers: HeaderRecord): GatewayError {
 	const who = s.key.startsWith("tenant:") ? "this key's tenant" : "this key";
 	let code: ErrorCode;
 	let message: string;
@@ -245,9 +228,7 @@ function refusalError(
 			message = `Rate limit reached for ${d.reason === "rpm" ? "requests" : "tokens"} per minute on ${who} (${d.reason}: ${s.limits[d.reason]})`;
 			break;
 		case "concurrency":
-			code = d.retryable
-				? "PLATFORM_CONCURRENCY_LIMITED"
-				: "PLATFORM_QUOTA_EXCEEDED";
+			code = d.retryable ? "PLATFORM_CONCURRENCY_LIMITED" : "PLATFORM_QUOTA_EXCEEDED";
 			message = `Too many concurrent requests on ${who} (max_concurrency: ${s.limits.max_concurrency})`;
 			break;
 		case "daily_requests":

@@ -39,8 +39,7 @@ export class ConcurrencyCounters {
 		for (;;) {
 			const cur = Atomics.load(this.ints, i);
 			if (cur >= max) return false;
-			if (Atomics.compareExchange(this.ints, i, cur, cur + 1) === cur)
-				return true;
+			if (Atomics.compareExchange(this.ints, i, cur, cur + 1) === cur) return true;
 		}
 	}
 
@@ -67,11 +66,7 @@ export class ConcurrencyCounters {
 	 * Takes a place, waiting up to `waitMs` in the slot's bounded queue. Resolves false when the
 	 * wait times out, the queue is full, or `signal` aborts: the caller answers 429.
 	 */
-	async acquire(
-		slot: number,
-		max: number,
-		options: AcquireOptions,
-	): Promise<boolean> {
+	async acquire(slot: number, max: number, options: AcquireOptions): Promise<boolean> {
 		if (this.tryAcquire(slot, max)) return true;
 		const { waitMs } = options;
 		// resolved only when a wait is needed: a server request's signal costs to create
@@ -95,16 +90,9 @@ export class ConcurrencyCounters {
 				if (left <= 0 || signal?.aborted) return false;
 				const cur = Atomics.load(this.ints, i);
 				if (cur < max) continue;
-				const waiter = Atomics.waitAsync(
-					this.ints,
-					i,
-					cur,
-					Math.min(left, WAIT_SLICE_MS),
-				);
+				const waiter = Atomics.waitAsync(this.ints, i, cur, Math.min(left, WAIT_SLICE_MS));
 				if (!waiter.async) continue;
-				const outcome = aborted
-					? await Promise.race([waiter.value, aborted])
-					: await waiter.value;
+				const outcome = aborted ? await Promise.race([waiter.value, aborted]) : await waiter.value;
 				if (outcome === "aborted") return false;
 			}
 		} finally {
@@ -117,8 +105,7 @@ export class ConcurrencyCounters {
 		for (;;) {
 			const cur = Atomics.load(this.ints, waitCell);
 			if (cur >= maxQueue) return false;
-			if (Atomics.compareExchange(this.ints, waitCell, cur, cur + 1) === cur)
-				return true;
+			if (Atomics.compareExchange(this.ints, waitCell, cur, cur + 1) === cur) return true;
 		}
 	}
 

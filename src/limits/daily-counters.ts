@@ -83,12 +83,7 @@ export class DailyCounters {
 	}
 
 	/** Atomically checks and adds `amounts` against `limits`; names the limit that refused. */
-	reserve(
-		slot: number,
-		amounts: DailyAmounts,
-		limits: DailyLimits,
-		now: number = Date.now(),
-	): ReserveResult {
+	reserve(slot: number, amounts: DailyAmounts, limits: DailyLimits, now: number = Date.now()): ReserveResult {
 		const day = utcDay(now);
 		const requests = Math.max(0, Math.ceil(amounts.requests));
 		const tokens = Math.max(0, Math.ceil(amounts.tokens));
@@ -97,12 +92,7 @@ export class DailyCounters {
 		const tokIdx = this.table.wordIndex(slot, SlotField.dailyTokens);
 		const untilMidnight = (day + 1) * DAY_MS - now;
 
-		const reqDay = this.addDaily(
-			reqIdx,
-			day,
-			requests,
-			limits.quota_daily_requests,
-		);
+		const reqDay = this.addDaily(reqIdx, day, requests, limits.quota_daily_requests);
 		if (reqDay < 0) {
 			return {
 				ok: false,
@@ -110,20 +100,13 @@ export class DailyCounters {
 				retryAfterMs: untilMidnight,
 			};
 		}
-		const tokDay = this.addDaily(
-			tokIdx,
-			day,
-			tokens,
-			limits.quota_daily_tokens,
-		);
+		const tokDay = this.addDaily(tokIdx, day, tokens, limits.quota_daily_tokens);
 		if (tokDay < 0) {
 			this.addDaily(reqIdx, reqDay, -requests, null);
 			return { ok: false, failed: "daily_tokens", retryAfterMs: untilMidnight };
 		}
 		const budget = limits.budget_usd;
-		if (
-			!this.addSpent(slot, microUsd, budget == null ? null : usdToMicro(budget))
-		) {
+		if (!this.addSpent(slot, microUsd, budget == null ? null : usdToMicro(budget))) {
 			this.addDaily(reqIdx, reqDay, -requests, null);
 			this.addDaily(tokIdx, tokDay, -tokens, null);
 			// A lifetime budget does not come back by waiting.
@@ -148,24 +131,12 @@ export class DailyCounters {
 	): void {
 		const dt = Math.max(0, Math.ceil(actual.tokens)) - reservation.tokens;
 		if (dt !== 0) {
-			this.addDaily(
-				this.table.wordIndex(slot, SlotField.dailyTokens),
-				reservation.day,
-				dt,
-				null,
-				true,
-			);
+			this.addDaily(this.table.wordIndex(slot, SlotField.dailyTokens), reservation.day, dt, null, true);
 		}
 		if (actual.requests !== undefined) {
 			const dr = Math.max(0, Math.ceil(actual.requests)) - reservation.requests;
 			if (dr !== 0) {
-				this.addDaily(
-					this.table.wordIndex(slot, SlotField.dailyRequests),
-					reservation.day,
-					dr,
-					null,
-					true,
-				);
+				this.addDaily(this.table.wordIndex(slot, SlotField.dailyRequests), reservation.day, dr, null, true);
 			}
 		}
 		const du = usdToMicro(actual.usd) - reservation.microUsd;
@@ -177,32 +148,16 @@ export class DailyCounters {
 	 * is restored, so a late or repeated restore never double counts requests already served.
 	 * Daily values for a day other than `now`'s are ignored.
 	 */
-	restore(
-		slot: number,
-		snapshot: DailySnapshot,
-		now: number = Date.now(),
-	): void {
+	restore(slot: number, snapshot: DailySnapshot, now: number = Date.now()): void {
 		if (snapshot.day === utcDay(now)) {
-			this.maxDaily(
-				this.table.wordIndex(slot, SlotField.dailyRequests),
-				snapshot.day,
-				snapshot.requests,
-			);
-			this.maxDaily(
-				this.table.wordIndex(slot, SlotField.dailyTokens),
-				snapshot.day,
-				snapshot.tokens,
-			);
+			this.maxDaily(this.table.wordIndex(slot, SlotField.dailyRequests), snapshot.day, snapshot.requests);
+			this.maxDaily(this.table.wordIndex(slot, SlotField.dailyTokens), snapshot.day, snapshot.tokens);
 		}
 		const i = this.table.wordIndex(slot, SlotField.spentMicroUsd);
 		const want = BigInt(Math.max(0, Math.round(snapshot.spentMicroUsd)));
 		for (;;) {
 			const cur = Atomics.load(this.words, i);
-			if (
-				cur >= want ||
-				Atomics.compareExchange(this.words, i, cur, want) === cur
-			)
-				return;
+			if (cur >= want || Atomics.compareExchange(this.words, i, cur, want) === cur) return;
 		}
 	}
 
@@ -211,20 +166,9 @@ export class DailyCounters {
 		const day = utcDay(now);
 		return {
 			day,
-			requests: this.countOn(
-				this.table.wordIndex(slot, SlotField.dailyRequests),
-				day,
-			),
-			tokens: this.countOn(
-				this.table.wordIndex(slot, SlotField.dailyTokens),
-				day,
-			),
-			spentMicroUsd: Number(
-				Atomics.load(
-					this.words,
-					this.table.wordIndex(slot, SlotField.spentMicroUsd),
-				),
-			),
+			requests: this.countOn(this.table.wordIndex(slot, SlotField.dailyRequests), day),
+			tokens: this.countOn(this.table.wordIndex(slot, SlotField.dailyTokens), day),
+			spentMicroUsd: Number(Atomics.load(this.words, this.table.wordIndex(slot, SlotField.spentMicroUsd))),
 		};
 	}
 
@@ -251,12 +195,10 @@ export class DailyCounters {
 			const on = Math.max(stamped, day);
 			const count = stamped === on ? n - stamped * COUNT_SCALE : 0;
 			const next = count + delta;
-			if (limit != null && delta >= 0 && (next > limit || count >= limit))
-				return -1;
+			if (limit != null && delta >= 0 && (next > limit || count >= limit)) return -1;
 			const clamped = next < 0 ? 0 : Math.min(next, MAX_COUNT);
 			const packed = pack(on, clamped);
-			if (Atomics.compareExchange(this.words, i, word, packed) === word)
-				return on;
+			if (Atomics.compareExchange(this.words, i, word, packed) === word) return on;
 		}
 	}
 
@@ -279,11 +221,7 @@ export class DailyCounters {
 	}
 
 	/** Adds micro-USD to the lifetime spend; with a limit, refuses past it. Never below 0. */
-	private addSpent(
-		slot: number,
-		delta: number,
-		limitMicro: number | null,
-	): boolean {
+	private addSpent(slot: number, delta: number, limitMicro: number | null): boolean {
 		const i = this.table.wordIndex(slot, SlotField.spentMicroUsd);
 		if (limitMicro === null) {
 			if (delta >= 0) {
@@ -299,8 +237,7 @@ export class DailyCounters {
 				if (spent >= limitMicro || spent + delta > limitMicro) return false;
 			}
 			const next = BigInt(Math.max(0, spent + delta));
-			if (Atomics.compareExchange(this.words, i, cur, next) === cur)
-				return true;
+			if (Atomics.compareExchange(this.words, i, cur, next) === cur) return true;
 		}
 	}
 }

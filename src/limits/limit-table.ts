@@ -81,19 +81,13 @@ export class LimitTable {
 	private readonly onFull?: (subject: string) => void;
 
 	/** Creates a new table, or maps an existing buffer (as another worker passed it). */
-	constructor(
-		source?: SharedArrayBuffer | LimitTableOptions,
-		options: LimitTableOptions = {},
-	) {
+	constructor(source?: SharedArrayBuffer | LimitTableOptions, options: LimitTableOptions = {}) {
 		const opts = source instanceof SharedArrayBuffer ? options : (source ?? {});
 		this.onFull = opts.onFull;
 		if (source instanceof SharedArrayBuffer) {
 			this.buffer = source;
 			this.words = new BigInt64Array(source);
-			if (
-				this.words.length < HEADER_WORDS ||
-				Atomics.load(this.words, H_MAGIC) !== MAGIC
-			) {
+			if (this.words.length < HEADER_WORDS || Atomics.load(this.words, H_MAGIC) !== MAGIC) {
 				throw new Error("LimitTable: buffer is not a limit table (bad magic)");
 			}
 			this.capacity = Number(this.words[H_CAPACITY]);
@@ -103,14 +97,8 @@ export class LimitTable {
 			}
 		} else {
 			const capacity = opts.capacity ?? DEFAULT_TABLE_CAPACITY;
-			if (
-				!Number.isInteger(capacity) ||
-				capacity < 2 ||
-				(capacity & (capacity - 1)) !== 0
-			) {
-				throw new Error(
-					`LimitTable: capacity must be a power of two ≥ 2, got ${capacity}`,
-				);
+			if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0) {
+				throw new Error(`LimitTable: capacity must be a power of two ≥ 2, got ${capacity}`);
 			}
 			this.capacity = capacity;
 			this.epochMs = Math.floor(opts.epochMs ?? Date.now());
@@ -125,10 +113,7 @@ export class LimitTable {
 	}
 
 	/** Maps a buffer created by another thread's `new LimitTable()`. */
-	static fromBuffer(
-		buffer: SharedArrayBuffer,
-		options: LimitTableOptions = {},
-	): LimitTable {
+	static fromBuffer(buffer: SharedArrayBuffer, options: LimitTableOptions = {}): LimitTable {
 		return new LimitTable(buffer, options);
 	}
 

@@ -1,16 +1,7 @@
 import { type AcquireOptions, ConcurrencyCounters } from "./concurrency.ts";
-import {
-	DailyCounters,
-	type DailyFailure,
-	type DailyLimits,
-	type DailyReservation,
-} from "./daily-counters.ts";
+import { DailyCounters, type DailyFailure, type DailyLimits, type DailyReservation } from "./daily-counters.ts";
 import type { LimitTable } from "./limit-table.ts";
-import {
-	type HeaderRecord,
-	type RateLimitState,
-	rateLimitHeaders,
-} from "./rate-limit-headers.ts";
+import { type HeaderRecord, type RateLimitState, rateLimitHeaders } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
 /**
@@ -84,12 +75,7 @@ export class Limiter {
 	}
 
 	/** Checks and takes every limit for one request, synchronously (a full subject is refused). */
-	check(
-		subjectKey: string,
-		limits: SubjectLimits,
-		estimate: CostEstimate,
-		now: number = Date.now(),
-	): LimitDecision {
+	check(subjectKey: string, limits: SubjectLimits, estimate: CostEstimate, now: number = Date.now()): LimitDecision {
 		// without a wait there is no promise: decide answers synchronously
 		return this.decide(subjectKey, limits, estimate, null, now) as LimitDecision;
 	}
@@ -135,11 +121,7 @@ export class Limiter {
 		});
 	}
 
-	settle(
-		ticket: LimitTicket,
-		actual: CostEstimate,
-		now: number = Date.now(),
-	): void {
+	settle(ticket: LimitTicket, actual: CostEstimate, now: number = Date.now()): void {
 		if (ticket.settled) return;
 		ticket.settled = true;
 		if (ticket.slot < 0) return;
@@ -225,12 +207,7 @@ export class Limiter {
 	): LimitDecision {
 		// Daily and lifetime counters run for every limited subject, even without a daily
 		// limit, so a quota or budget added later (PATCH) sees the usage that came before it.
-		const r = this.daily.reserve(
-			ticket.slot,
-			{ requests: 1, tokens: estimate.tokens, usd: estimate.usd },
-			limits,
-			now,
-		);
+		const r = this.daily.reserve(ticket.slot, { requests: 1, tokens: estimate.tokens, usd: estimate.usd }, limits, now);
 		if (!r.ok) {
 			this.undo(ticket, limits, headers);
 			return {
@@ -245,12 +222,7 @@ export class Limiter {
 		return { ok: true, ticket, headers };
 	}
 
-	private refuseConcurrency(
-		ticket: LimitTicket,
-		limits: SubjectLimits,
-		max: number,
-		headers: HeaderRecord,
-	): Refusal {
+	private refuseConcurrency(ticket: LimitTicket, limits: SubjectLimits, max: number, headers: HeaderRecord): Refusal {
 		this.undo(ticket, limits, headers);
 		return max > 0
 			? {
@@ -270,11 +242,7 @@ export class Limiter {
 	}
 
 	/** Gives back what `takeRates` / concurrency took, and fixes the remaining headers. */
-	private undo(
-		ticket: LimitTicket,
-		limits: SubjectLimits,
-		headers: HeaderRecord,
-	): void {
+	private undo(ticket: LimitTicket, limits: SubjectLimits, headers: HeaderRecord): void {
 		const slot = ticket.slot;
 		if (ticket.holdsConcurrency) {
 			ticket.holdsConcurrency = false;
@@ -293,25 +261,15 @@ export class Limiter {
 	}
 }
 
-function refusal(
-	reason: "rpm" | "tpm",
-	retryAfterMs: number,
-	headers: HeaderRecord,
-): Refusal {
+function refusal(reason: "rpm" | "tpm", retryAfterMs: number, headers: HeaderRecord): Refusal {
 	// Infinity = the limit is 0: no wait will help.
 	return Number.isFinite(retryAfterMs)
 		? { ok: false, reason, retryAfterMs, retryable: true, headers }
 		: { ok: false, reason, retryAfterMs: 0, retryable: false, headers };
 }
 
-function bumpRemaining(
-	headers: HeaderRecord,
-	kind: "requests" | "tokens",
-	by: number,
-	limit: number,
-): void {
+function bumpRemaining(headers: HeaderRecord, kind: "requests" | "tokens", by: number, limit: number): void {
 	const name = `x-ratelimit-remaining-${kind}`;
 	const cur = headers[name];
-	if (cur !== undefined)
-		headers[name] = String(Math.min(limit, Number(cur) + by));
+	if (cur !== undefined) headers[name] = String(Math.min(limit, Number(cur) + by));
 }

@@ -22,10 +22,7 @@ export function formatResetDuration(ms: number): string {
 	const millis = total % 60_000;
 	const whole = Math.floor(millis / 1000);
 	const frac = millis % 1000;
-	const seconds =
-		frac === 0
-			? `${whole}`
-			: `${whole}.${String(frac).padStart(3, "0").replace(/0+$/, "")}`;
+	const seconds = frac === 0 ? `${whole}` : `${whole}.${String(frac).padStart(3, "0").replace(/0+$/, "")}`;
 	if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
 	if (minutes > 0) return `${minutes}m${seconds}s`;
 	return `${seconds}s`;
@@ -42,16 +39,12 @@ export function rateLimitHeaders(
 ): HeaderRecord {
 	if (requests) {
 		into["x-ratelimit-limit-requests"] = String(requests.limit);
-		into["x-ratelimit-remaining-requests"] = String(
-			Math.max(0, Math.floor(requests.remaining)),
-		);
+		into["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(requests.remaining)));
 		into["x-ratelimit-reset-requests"] = formatResetDuration(requests.resetMs);
 	}
 	if (tokens) {
 		into["x-ratelimit-limit-tokens"] = String(tokens.limit);
-		into["x-ratelimit-remaining-tokens"] = String(
-			Math.max(0, Math.floor(tokens.remaining)),
-		);
+		into["x-ratelimit-remaining-tokens"] = String(Math.max(0, Math.floor(tokens.remaining)));
 		into["x-ratelimit-reset-tokens"] = formatResetDuration(tokens.resetMs);
 	}
 	return into;
@@ -61,10 +54,7 @@ export function rateLimitHeaders(
  * `retry-after-ms` (exact) and `retry-after` (whole seconds, rounded up) as the OpenAI SDK
  * reads them. Nothing is added for a non-finite or non-positive wait.
  */
-export function retryAfterHeaders(
-	retryAfterMs: number,
-	into: HeaderRecord = {},
-): HeaderRecord {
+export function retryAfterHeaders(retryAfterMs: number, into: HeaderRecord = {}): HeaderRecord {
 	if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
 		const ms = Math.ceil(retryAfterMs);
 		into["retry-after-ms"] = String(ms);

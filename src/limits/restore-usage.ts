@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { utcDay, usdToMicro } from "./daily-counters.ts";
+import { usdToMicro, utcDay } from "./daily-counters.ts";
 import type { Limiter } from "./limiter.ts";
 
 export interface RestoreResult {

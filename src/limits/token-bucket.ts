@@ -60,13 +60,7 @@ export class TokenBucket {
 	 * Takes `cost` units if the bucket holds them. `capacity` is the burst size, `refillPerMs`
 	 * the refill rate in units per ms (e.g. rpm / 60 000), `now` wall-clock ms (Date.now()).
 	 */
-	tryTake(
-		slot: number,
-		cost: number,
-		capacity: number,
-		refillPerMs: number,
-		now: number,
-	): TakeResult {
+	tryTake(slot: number, cost: number, capacity: number, refillPerMs: number, now: number): TakeResult {
 		const i = this.table.wordIndex(slot, this.field);
 		const cap = Math.min(Math.floor(capacity), MAX_BUCKET_UNITS);
 		const units = Math.ceil(cost);
@@ -80,9 +74,7 @@ export class TokenBucket {
 			const pending = t > last ? t - last : 0;
 			if (units > level) {
 				const retryAfterMs =
-					units > cap
-						? Number.POSITIVE_INFINITY
-						: Math.max(1, Math.ceil((units - level) / refillPerMs) - pending);
+					units > cap ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil((units - level) / refillPerMs) - pending);
 				return {
 					ok: false,
 					remaining: Math.max(level, 0),
@@ -106,19 +98,10 @@ export class TokenBucket {
 	}
 
 	/** The level as of `now`, without taking anything (for headers and metrics). */
-	peek(
-		slot: number,
-		capacity: number,
-		refillPerMs: number,
-		now: number,
-	): { remaining: number; resetMs: number } {
+	peek(slot: number, capacity: number, refillPerMs: number, now: number): { remaining: number; resetMs: number } {
 		const cap = Math.min(Math.floor(capacity), MAX_BUCKET_UNITS);
 		const t = this.clock(now);
-		this.refill(
-			Atomics.load(this.words, this.table.wordIndex(slot, this.field)),
-			t,
-			refillPerMs,
-		);
+		this.refill(Atomics.load(this.words, this.table.wordIndex(slot, this.field)), t, refillPerMs);
 		const level = cap - this.deficit;
 		const pending = t > this.last ? t - this.last : 0;
 		return {

@@ -85,7 +85,12 @@ export function requestMetricsListener(reg: MetricsRegistry) {
 			);
 		}
 		if (ev.attempts > 1) {
-			reg.inc("interchange_failovers_total", "Extra upstream attempts made by failover", providerLabels(ev.provider), ev.attempts - 1);
+			reg.inc(
+				"interchange_failovers_total",
+				"Extra upstream attempts made by failover",
+				providerLabels(ev.provider),
+				ev.attempts - 1,
+			);
 		}
 	};
 }

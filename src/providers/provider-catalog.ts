@@ -3,10 +3,7 @@ import type { Sql } from "postgres";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
 import type { Logger } from "../logging/logger.ts";
-import {
-	accountKey,
-	type AccountStateTable,
-} from "../routing/account-state-table.ts";
+import { type AccountStateTable, accountKey } from "../routing/account-state-table.ts";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
 import { buildProviderSet, type ProviderSet } from "./provider-registry.ts";
 
@@ -21,21 +18,15 @@ export function secretBoxFor(config: GatewayConfig): {
 	devKey: boolean;
 } {
 	const key = config.auth.encryption_key;
-	if (key && key.trim() !== "")
-		return { box: new SecretBox(parseEncryptionKey(key)), devKey: false };
+	if (key && key.trim() !== "") return { box: new SecretBox(parseEncryptionKey(key)), devKey: false };
 	return {
-		box: new SecretBox(
-			createHash("sha256")
-				.update("interchange-dev-only-encryption-key")
-				.digest(),
-		),
+		box: new SecretBox(createHash("sha256").update("interchange-dev-only-encryption-key").digest()),
 		devKey: true,
 	};
 }
 
 /** The AAD a sealed account key is bound to: a ciphertext copied to another row will not open. */
-export const accountSecretContext = (accountId: string) =>
-	`provider_account:${accountId}`;
+export const accountSecretContext = (accountId: string) => `provider_account:${accountId}`;
 
 /** A providers row as the raw queries select it (snake_case, as stored). */
 export interface ProviderDbRow {
@@ -121,9 +112,7 @@ export class ProviderCatalog {
 			}
 			all.push(p);
 		}
-		return buildProviderSet(all, this.config.routing, (p, a) =>
-			this.table.allocate(accountKey(p, a)),
-		);
+		return buildProviderSet(all, this.config.routing, (p, a) => this.table.allocate(accountKey(p, a)));
 	}
 
 	private async loadDb(sql: Sql): Promise<ProviderConfig[]> {
@@ -143,9 +132,7 @@ export class ProviderCatalog {
 			type: p.type,
 			base_url: p.base_url.replace(/\/+$/, ""),
 			models: p.models ?? [],
-			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(
-				p.strategy ?? "",
-			)
+			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(p.strategy ?? "")
 				? (p.strategy as RoutingStrategy)
 				: undefined,
 			headers: p.headers ?? {},

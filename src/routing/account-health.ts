@@ -77,8 +77,7 @@ export class AccountHealth {
 				return;
 			}
 			case "auth_error":
-				if (table.disable(slot, outcome.status))
-					table.increment(slot, "disables");
+				if (table.disable(slot, outcome.status)) table.increment(slot, "disables");
 				table.releaseProbe(slot);
 				return;
 			case "client_error":
@@ -113,10 +112,7 @@ export class AccountHealth {
 	/** Ejection length for the n-th ejection in a row (n >= 1). */
 	ejectionDuration(streak: number): number {
 		const { baseEjectionMs, maxEjectionMs } = this.policy;
-		return Math.min(
-			baseEjectionMs * 2 ** Math.max(0, streak - 1),
-			maxEjectionMs,
-		);
+		return Math.min(baseEjectionMs * 2 ** Math.max(0, streak - 1), maxEjectionMs);
 	}
 
 	/** Admin: re-enable an account disabled by an upstream 401/403. */
@@ -141,11 +137,7 @@ export class AccountHealth {
 		const ejectedUntil = table.ejectedUntil(slot);
 		// A success that was already in flight when the account got ejected does not cut
 		// the ejection short; once it lapses (half-open), a success closes it.
-		if (
-			ejectedUntil !== 0 &&
-			now >= ejectedUntil &&
-			table.casEjectedUntil(slot, ejectedUntil, 0)
-		) {
+		if (ejectedUntil !== 0 && now >= ejectedUntil && table.casEjectedUntil(slot, ejectedUntil, 0)) {
 			table.setEjectionStreak(slot, 0);
 			table.releaseProbe(slot);
 		}
@@ -178,8 +170,7 @@ export class AccountHealth {
 
 	private releaseProbeIfHalfOpen(slot: number, now: number): void {
 		const ejectedUntil = this.table.ejectedUntil(slot);
-		if (ejectedUntil !== 0 && now >= ejectedUntil)
-			this.table.releaseProbe(slot);
+		if (ejectedUntil !== 0 && now >= ejectedUntil) this.table.releaseProbe(slot);
 	}
 
 	private epoch(now: number): number {

@@ -85,15 +85,10 @@ export class AccountPool {
 	private readonly now: () => number;
 	private readonly ctx: MutableStrategyContext;
 
-	constructor(
-		accounts: readonly AccountRef[],
-		table: AccountStateTable,
-		options: AccountPoolOptions,
-	) {
+	constructor(accounts: readonly AccountRef[], table: AccountStateTable, options: AccountPoolOptions) {
 		this.table = table;
 		this.health = options.health ?? new AccountHealth(table);
-		if (this.health.table !== table)
-			throw new TypeError("health must use the pool's table");
+		if (this.health.table !== table) throw new TypeError("health must use the pool's table");
 		this.sticky = options.sticky ?? new StickySessions();
 		this.strategyName = options.strategy;
 		this.now = options.now ?? Date.now;
@@ -116,8 +111,7 @@ export class AccountPool {
 	}
 
 	setStrategy(strategy: RoutingStrategy): void {
-		if (!(strategy in STRATEGIES))
-			throw new TypeError(`unknown routing strategy: ${strategy}`);
+		if (!(strategy in STRATEGIES)) throw new TypeError(`unknown routing strategy: ${strategy}`);
 		this.strategyName = strategy;
 	}
 
@@ -127,9 +121,7 @@ export class AccountPool {
 		for (const account of accounts) {
 			const { slot } = account;
 			if (!Number.isInteger(slot) || slot < 0 || slot >= this.table.capacity) {
-				throw new RangeError(
-					`account ${account.provider}/${account.name} has invalid slot ${slot}`,
-				);
+				throw new RangeError(`account ${account.provider}/${account.name} has invalid slot ${slot}`);
 			}
 			if (seen.has(slot)) {
 				throw new RangeError(`slot ${slot} is used by more than one account`);
@@ -157,16 +149,11 @@ export class AccountPool {
 			const slot = account.slot;
 			if (exclude?.has(slot)) continue;
 			if (table.disabledStatus(slot) !== 0) continue;
-			if (
-				account.maxConcurrency > 0 &&
-				table.inflight(slot) >= account.maxConcurrency
-			)
-				continue;
+			if (account.maxConcurrency > 0 && table.inflight(slot) >= account.maxConcurrency) continue;
 			if (table.cooldownUntil(slot) > now) continue;
 			const ejectedUntil = table.ejectedUntil(slot);
 			if (ejectedUntil !== 0) {
-				if (now >= ejectedUntil && this.health.tryAcquireProbe(slot, now))
-					return account;
+				if (now >= ejectedUntil && this.health.tryAcquireProbe(slot, now)) return account;
 				continue;
 			}
 			candidates[count++] = account;
@@ -191,11 +178,7 @@ export class AccountPool {
 		this.table.release(account.slot);
 	}
 
-	recordOutcome(
-		account: AccountRef,
-		outcome: AttemptOutcome,
-		now: number = this.now(),
-	): void {
+	recordOutcome(account: AccountRef, outcome: AttemptOutcome, now: number = this.now()): void {
 		this.health.recordOutcome(account.slot, outcome, now);
 	}
 
@@ -210,13 +193,8 @@ export class AccountPool {
 		let coolingUntil = Number.POSITIVE_INFINITY;
 		let ejectedUntilMin = Number.POSITIVE_INFINITY;
 		for (const account of this.list) {
-			if (
-				request.provider !== undefined &&
-				account.provider !== request.provider
-			)
-				continue;
-			if (account.models !== null && !account.models.has(request.model))
-				continue;
+			if (request.provider !== undefined && account.provider !== request.provider) continue;
+			if (account.models !== null && !account.models.has(request.model)) continue;
 			if (request.exclude?.has(account.slot)) continue;
 			matched = true;
 			const slot = account.slot;
@@ -233,25 +211,18 @@ export class AccountPool {
 			if (ejectedUntil !== 0) {
 				ejected = true;
 				// Half-open with the probe taken: free again when the probe reports.
-				if (ejectedUntil > now)
-					ejectedUntilMin = Math.min(ejectedUntilMin, ejectedUntil);
+				if (ejectedUntil > now) ejectedUntilMin = Math.min(ejectedUntilMin, ejectedUntil);
 				continue;
 			}
-			if (
-				account.maxConcurrency > 0 &&
-				table.inflight(slot) >= account.maxConcurrency
-			) {
+			if (account.maxConcurrency > 0 && table.inflight(slot) >= account.maxConcurrency) {
 				saturated = true;
 			}
 		}
-		const after = (until: number) =>
-			Number.isFinite(until) ? Math.max(0, Math.ceil(until - now)) : null;
+		const after = (until: number) => (Number.isFinite(until) ? Math.max(0, Math.ceil(until - now)) : null);
 		if (!matched) return { reason: "no_account", retryAfterMs: null };
-		if (Number.isFinite(coolingUntil))
-			return { reason: "cooling_down", retryAfterMs: after(coolingUntil) };
+		if (Number.isFinite(coolingUntil)) return { reason: "cooling_down", retryAfterMs: after(coolingUntil) };
 		if (saturated) return { reason: "saturated", retryAfterMs: null };
-		if (ejected)
-			return { reason: "ejected", retryAfterMs: after(ejectedUntilMin) };
+		if (ejected) return { reason: "ejected", retryAfterMs: after(ejectedUntilMin) };
 		if (disabled) return { reason: "disabled", retryAfterMs: null };
 		return { reason: "no_account", retryAfterMs: null };
 	}

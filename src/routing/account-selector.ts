@@ -7,17 +7,9 @@ export type UnavailableReason = "no_account" | "cooling_down" | "saturated" | "e
 
 export interface AccountSelector {
 	/** The best available account of `provider` for `model`, skipping slots in `exclude`; null when none. */
-	pick(
-		provider: ProviderRuntime,
-		model: string,
-		exclude: ReadonlySet<number>,
-		sessionKey?: string,
-	): AccountRef | null;
+	pick(provider: ProviderRuntime, model: string, exclude: ReadonlySet<number>, sessionKey?: string): AccountRef | null;
 	/** Why no account of the provider can take `model` now, and when one may (ms), if known. */
-	unavailable(
-		provider: ProviderRuntime,
-		model: string,
-	): { reason: UnavailableReason; retryAfterMs: number | null };
+	unavailable(provider: ProviderRuntime, model: string): { reason: UnavailableReason; retryAfterMs: number | null };
 	acquire(account: AccountRef): void;
 	release(account: AccountRef): void;
 	report(account: AccountRef, outcome: AttemptOutcome): void;

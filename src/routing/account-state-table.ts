@@ -80,13 +80,7 @@ const ALLOC_READY = 2;
 const WINDOW_COUNT_MAX = 0xffff;
 
 /** Monotonic per-slot counters exposed for metrics. */
-export type SlotCounter =
-	| "attempts"
-	| "successes"
-	| "failures"
-	| "ejections"
-	| "cooldowns"
-	| "disables";
+export type SlotCounter = "attempts" | "successes" | "failures" | "ejections" | "cooldowns" | "disables";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -122,13 +116,9 @@ export class AccountStateTable {
 	/** A fresh, zeroed table for `capacity` accounts. Share it with `.buffer`. */
 	static create(capacity: number = DEFAULT_MAX_ACCOUNTS): AccountStateTable {
 		if (!Number.isInteger(capacity) || capacity < 1) {
-			throw new RangeError(
-				`account table capacity must be a positive integer, got ${capacity}`,
-			);
+			throw new RangeError(`account table capacity must be a positive integer, got ${capacity}`);
 		}
-		const buffer = new SharedArrayBuffer(
-			AccountStateTable.byteLength(capacity),
-		);
+		const buffer = new SharedArrayBuffer(AccountStateTable.byteLength(capacity));
 		const header = new Int32Array(buffer, 0, HEADER_WORDS);
 		header[H_MAGIC] = MAGIC;
 		header[H_VERSION] = VERSION;
@@ -142,10 +132,7 @@ export class AccountStateTable {
 	}
 
 	static byteLength(capacity: number): number {
-		return (
-			HEADER_WORDS * 4 +
-			capacity * (I32_STRIDE * 4 + I64_STRIDE * 8 + MAX_KEY_BYTES)
-		);
+		return HEADER_WORDS * 4 + capacity * (I32_STRIDE * 4 + I64_STRIDE * 8 + MAX_KEY_BYTES);
 	}
 
 	private constructor(buffer: SharedArrayBuffer) {
@@ -172,10 +159,7 @@ export class AccountStateTable {
 	/** The slot owned by `key`, claiming one if none does yet. Same answer in every worker. */
 	allocate(key: string): number {
 		const slot = this.find(key, true);
-		if (slot < 0)
-			throw new RangeError(
-				`account state table is full (${this.capacity} slots)`,
-			);
+		if (slot < 0) throw new RangeError(`account state table is full (${this.capacity} slots)`);
 		return slot;
 	}
 
@@ -203,14 +187,7 @@ export class AccountStateTable {
 			let state = Atomics.load(this.i32, allocIdx);
 			if (state === ALLOC_EMPTY) {
 				if (!claim) return -1;
-				if (
-					Atomics.compareExchange(
-						this.i32,
-						allocIdx,
-						ALLOC_EMPTY,
-						ALLOC_CLAIMING,
-					) === ALLOC_EMPTY
-				) {
+				if (Atomics.compareExchange(this.i32, allocIdx, ALLOC_EMPTY, ALLOC_CLAIMING) === ALLOC_EMPTY) {
 					this.keys.set(id, slot * MAX_KEY_BYTES);
 					this.i32[base + I32.keyLen] = id.length;
 					this.i32[base + I32.keyHash] = hash;
@@ -226,8 +203,7 @@ export class AccountStateTable {
 				Atomics.wait(this.i32, allocIdx, ALLOC_CLAIMING, 1);
 				state = Atomics.load(this.i32, allocIdx);
 			}
-			if (this.i32[base + I32.keyHash] === hash && this.keyEquals(slot, id))
-				return slot;
+			if (this.i32[base + I32.keyHash] === hash && this.keyEquals(slot, id)) return slot;
 		}
 		return -1;
 	}
@@ -262,10 +238,7 @@ export class AccountStateTable {
 		for (;;) {
 			const current = Atomics.load(this.i32, idx);
 			if (current >= max) return false;
-			if (
-				Atomics.compareExchange(this.i32, idx, current, current + 1) === current
-			)
-				return true;
+			if (Atomics.compareExchange(this.i32, idx, current, current + 1) === current) return true;
 		}
 	}
 
@@ -275,10 +248,7 @@ export class AccountStateTable {
 		for (;;) {
 			const current = Atomics.load(this.i32, idx);
 			if (current <= 0) return;
-			if (
-				Atomics.compareExchange(this.i32, idx, current, current - 1) === current
-			)
-				return;
+			if (Atomics.compareExchange(this.i32, idx, current, current - 1) === current) return;
 		}
 	}
 
@@ -291,18 +261,11 @@ export class AccountStateTable {
 
 	updateEwmaTtft(slot: number, sampleMs: number, alpha: number): void {
 		const idx = this.base(slot) + I32.ewmaTtftUs;
-		const sampleUs = Math.min(
-			0x7fffffff,
-			Math.max(1, Math.round(sampleMs * 1000)),
-		);
+		const sampleUs = Math.min(0x7fffffff, Math.max(1, Math.round(sampleMs * 1000)));
 		for (;;) {
 			const current = Atomics.load(this.i32, idx);
-			const next =
-				current === 0
-					? sampleUs
-					: Math.max(1, Math.round(current + alpha * (sampleUs - current)));
-			if (Atomics.compareExchange(this.i32, idx, current, next) === current)
-				return;
+			const next = current === 0 ? sampleUs : Math.max(1, Math.round(current + alpha * (sampleUs - current)));
+			if (Atomics.compareExchange(this.i32, idx, current, next) === current) return;
 		}
 	}
 
@@ -314,9 +277,7 @@ export class AccountStateTable {
 
 	/** Returns the new count. */
 	incrementConsecutiveFailures(slot: number): number {
-		return (
-			Atomics.add(this.i32, this.base(slot) + I32.consecutiveFailures, 1) + 1
-		);
+		return Atomics.add(this.i32, this.base(slot) + I32.consecutiveFailures, 1) + 1;
 	}
 
 	resetConsecutiveFailures(slot: number): void {
@@ -343,23 +304,14 @@ export class AccountStateTable {
 
 	casEjectedUntil(slot: number, expected: number, next: number): boolean {
 		const want = toMs(expected);
-		return (
-			Atomics.compareExchange(
-				this.i64,
-				slot * I64_STRIDE + I64.ejectedUntil,
-				want,
-				toMs(next),
-			) === want
-		);
+		return Atomics.compareExchange(this.i64, slot * I64_STRIDE + I64.ejectedUntil, want, toMs(next)) === want;
 	}
 
 	// ── cooldown (upstream rate limit) ─────────────────────────────────────────
 
 	/** Epoch ms the cooldown ends; 0 = none. */
 	cooldownUntil(slot: number): number {
-		return Number(
-			Atomics.load(this.i64, slot * I64_STRIDE + I64.cooldownUntil),
-		);
+		return Number(Atomics.load(this.i64, slot * I64_STRIDE + I64.cooldownUntil));
 	}
 
 	/** Move the cooldown end to `until` if that is later. Returns true when it moved. */
@@ -369,8 +321,7 @@ export class AccountStateTable {
 		for (;;) {
 			const current = Atomics.load(this.i64, idx);
 			if (current >= next) return false;
-			if (Atomics.compareExchange(this.i64, idx, current, next) === current)
-				return true;
+			if (Atomics.compareExchange(this.i64, idx, current, next) === current) return true;
 		}
 	}
 
@@ -389,10 +340,7 @@ export class AccountStateTable {
 		const nowMs = toMs(now);
 		const current = Atomics.load(this.i64, idx);
 		if (current !== 0n && current > nowMs) return false;
-		return (
-			Atomics.compareExchange(this.i64, idx, current, nowMs + toMs(leaseMs)) ===
-			current
-		);
+		return Atomics.compareExchange(this.i64, idx, current, nowMs + toMs(leaseMs)) === current;
 	}
 
 	probeUntil(slot: number): number {
@@ -413,14 +361,7 @@ export class AccountStateTable {
 	/** Returns true if this call flipped it from enabled. */
 	disable(slot: number, status: number): boolean {
 		const value = status > 0 ? status : 1;
-		return (
-			Atomics.compareExchange(
-				this.i32,
-				this.base(slot) + I32.disabled,
-				0,
-				value,
-			) === 0
-		);
+		return Atomics.compareExchange(this.i32, this.base(slot) + I32.disabled, 0, value) === 0;
 	}
 
 	enable(slot: number): void {
@@ -462,10 +403,8 @@ export class AccountStateTable {
 				okCount = Math.ceil(okCount / 2);
 				errCount = Math.ceil(errCount / 2);
 			}
-			const next =
-				(epochBig << 32n) | (BigInt(okCount) << 16n) | BigInt(errCount);
-			if (Atomics.compareExchange(this.i64, idx, current, next) === current)
-				return;
+			const next = (epochBig << 32n) | (BigInt(okCount) << 16n) | BigInt(errCount);
+			if (Atomics.compareExchange(this.i64, idx, current, next) === current) return;
 		}
 	}
 
@@ -495,10 +434,7 @@ export class AccountStateTable {
 
 	/** Next ticket of a global (cross-worker) round-robin counter, as a uint32. */
 	nextRoundRobin(counter: number): number {
-		const idx =
-			H_ROUND_ROBIN +
-			(((counter % ROUND_ROBIN_COUNTERS) + ROUND_ROBIN_COUNTERS) %
-				ROUND_ROBIN_COUNTERS);
+		const idx = H_ROUND_ROBIN + (((counter % ROUND_ROBIN_COUNTERS) + ROUND_ROBIN_COUNTERS) % ROUND_ROBIN_COUNTERS);
 		return Atomics.add(this.i32, idx, 1) >>> 0;
 	}
 
@@ -512,7 +448,6 @@ export class AccountStateTable {
 		Atomics.store(this.i32, base + I32.consecutiveFailures, 0);
 		Atomics.store(this.i32, base + I32.ejectionStreak, 0);
 		const base64 = slot * I64_STRIDE;
-		for (let i = 0; i < I64_STRIDE; i++)
-			Atomics.store(this.i64, base64 + i, 0n);
+		for (let i = 0; i < I64_STRIDE; i++) Atomics.store(this.i64, base64 + i, 0n);
 	}
 }

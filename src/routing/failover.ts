@@ -50,10 +50,7 @@ const CLIENT_WATCH_AFTER_MS = 250;
 const CLIENT_WATCH_EVERY_MS = 250;
 
 /** Upstream status → what the attempt tells us about the account, and what the client would see. */
-function classify(
-	status: number,
-	retryMs: number | null,
-): { outcome: AttemptOutcome; failure: Failure } | null {
+function classify(status: number, retryMs: number | null): { outcome: AttemptOutcome; failure: Failure } | null {
 	if (status === 429) {
 		return {
 			outcome: { kind: "rate_limited", retryAfterMs: retryMs },
@@ -86,10 +83,7 @@ function classify(
 	}
 	if (status === 408 || status >= 500) {
 		return {
-			outcome:
-				status === 408 || status === 504
-					? { kind: "timeout" }
-					: { kind: "server_error" },
+			outcome: status === 408 || status === 504 ? { kind: "timeout" } : { kind: "server_error" },
 			failure: {
 				code: "UPSTREAM_SERVER_ERROR",
 				message: `The upstream answered ${status}`,
@@ -115,8 +109,7 @@ export function upstreamErrorMessage(text: string): string {
 function failureToError(f: Failure, attempts: number): GatewayError {
 	const e = new GatewayError(f.code, f.message, {
 		status: f.status,
-		retryAfterSeconds:
-			f.retryAfterMs === null ? undefined : Math.ceil(f.retryAfterMs / 1000),
+		retryAfterSeconds: f.retryAfterMs === null ? undefined : Math.ceil(f.retryAfterMs / 1000),
 	});
 	e.attempts = attempts;
 	return e;
@@ -129,9 +122,7 @@ function failureToError(f: Failure, attempts: number): GatewayError {
  * returns, the response is committed. A client-caused 4xx is returned as a GatewayError
  * carrying the upstream's message and status, without failover and without blaming the account.
  */
-export async function callWithFailover(
-	req: FailoverRequest,
-): Promise<FailoverSuccess> {
+export async function callWithFailover(req: FailoverRequest): Promise<FailoverSuccess> {
 	const tried = new Set<number>();
 	let last: Failure | null = null;
 	const maxAttempts = 1 + req.maxSwitches;
@@ -139,34 +130,14 @@ export async function callWithFailover(
 	let attemptsMade = 0;
 	for (let attempt = 1; attempt <= maxAttempts; attempt++) {
 		if (attempt > 1 && req.clientGone?.())
-			throw new GatewayError(
-				"CLIENT_CLOSED_REQUEST",
-				"The client closed the request",
-			);
-		let account = req.selector.pick(
-			req.provider,
-			req.model,
-			tried,
-			req.sessionKey,
-		);
-		if (
-			!account &&
-			last &&
-			tried.size > 0 &&
-			last.code !== "UPSTREAM_AUTH_FAILED"
-		) {
+			throw new GatewayError("CLIENT_CLOSED_REQUEST", "The client closed the request");
+		let account = req.selector.pick(req.provider, req.model, tried, req.sessionKey);
+		if (!account && last && tried.size > 0 && last.code !== "UPSTREAM_AUTH_FAILED") {
 			// every account was tried once: back off with jitter, then let a recovered one take it
-			const wait =
-				Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 2)) *
-				(0.75 + Math.random() * 0.25);
+			const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 2)) * (0.75 + Math.random() * 0.25);
 			if (performance.now() + wait >= req.deadlineAt) break;
 			await Bun.sleep(wait);
-			account = req.selector.pick(
-				req.provider,
-				req.model,
-				new Set(),
-				req.sessionKey,
-			);
+			account = req.selector.pick(req.provider, req.model, new Set(), req.sessionKey);
 		}
 		if (!account) break;
 		tried.add(account.slot);
@@ -205,14 +176,9 @@ const NO_ACCOUNT_MESSAGES: Record<UnavailableReason, (provider: string) => strin
 	disabled: (p) => `Every upstream account of provider '${p}' was refused by the upstream (credentials)`,
 };
 
-type AttemptResult =
-	| Omit<FailoverSuccess, "attempts">
-	| { failure: Failure; final: boolean };
+type AttemptResult = Omit<FailoverSuccess, "attempts"> | { failure: Failure; final: boolean };
 
-async function attemptOnce(
-	req: FailoverRequest,
-	account: AccountRef,
-): Promise<AttemptResult> {
+async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<AttemptResult> {
 	const controller = new AbortController();
 	let timedOut = false;
 	let clientLeft = false;

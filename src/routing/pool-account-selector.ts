@@ -17,9 +17,7 @@ export interface PoolAccountSelectorOptions {
  * provider keeps its own strategy. Pools are keyed by the ProviderRuntime object: an
  * admin change that rebuilds the provider set gets fresh pools on the same slots.
  */
-export function createPoolAccountSelector(
-	options: PoolAccountSelectorOptions,
-): AccountSelector {
+export function createPoolAccountSelector(options: PoolAccountSelectorOptions): AccountSelector {
 	const pools = new WeakMap<ProviderRuntime, AccountPool>();
 	const now = options.now ?? Date.now;
 	const poolOf = (provider: ProviderRuntime): AccountPool => {
@@ -37,20 +35,16 @@ export function createPoolAccountSelector(
 		return pool;
 	};
 	return {
-		pick: (provider, model, exclude, sessionKey) =>
-			poolOf(provider).pick({ model, exclude, sessionKey }),
+		pick: (provider, model, exclude, sessionKey) => poolOf(provider).pick({ model, exclude, sessionKey }),
 		unavailable: (provider, model) => poolOf(provider).unavailability({ model }),
 		acquire(account: AccountRef) {
 			// This interface cannot refuse; if the account filled up since `pick`, count the
 			// request anyway so the matching release stays balanced.
-			if (
-				!options.health.table.tryAcquire(account.slot, account.maxConcurrency)
-			) {
+			if (!options.health.table.tryAcquire(account.slot, account.maxConcurrency)) {
 				options.health.table.tryAcquire(account.slot, 0);
 			}
 		},
-		release: (account: AccountRef) =>
-			options.health.table.release(account.slot),
+		release: (account: AccountRef) => options.health.table.release(account.slot),
 		report: (account: AccountRef, outcome: AttemptOutcome) =>
 			options.health.recordOutcome(account.slot, outcome, now()),
 	};

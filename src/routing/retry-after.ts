@@ -1,8 +1,5 @@
 /** Milliseconds an upstream asks us to wait: `retry-after-ms`, else `retry-after` (seconds or HTTP date). */
-export function retryAfterMs(
-	headers: Headers,
-	now = Date.now(),
-): number | null {
+export function retryAfterMs(headers: Headers, now = Date.now()): number | null {
 	const ms = headers.get("retry-after-ms");
 	if (ms !== null) {
 		const v = Number(ms);

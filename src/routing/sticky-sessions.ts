@@ -28,11 +28,7 @@ interface Binding {
 }
 
 /** Index of the rendezvous winner for `sessionKey` among the first `count` candidates. */
-export function rendezvousIndex(
-	sessionKey: string,
-	candidates: readonly AccountRef[],
-	count: number,
-): number {
+export function rendezvousIndex(sessionKey: string, candidates: readonly AccountRef[], count: number): number {
 	const keyHash = fnv1a32String(sessionKey);
 	let best = 0;
 	let bestScore = -1;
@@ -56,10 +52,7 @@ export class StickySessions {
 	private readonly bindings = new Map<string, Binding>();
 
 	constructor(options: StickySessionOptions = {}) {
-		this.maxEntries = Math.max(
-			1,
-			options.maxEntries ?? DEFAULT_STICKY_MAX_ENTRIES,
-		);
+		this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_STICKY_MAX_ENTRIES);
 		this.ttlMs = options.ttlMs ?? DEFAULT_STICKY_TTL_MS;
 	}
 
@@ -100,16 +93,10 @@ export class StickySessions {
 	 * Index among the first `count` (usable) candidates for this session: its bound
 	 * account if still among them, else the rendezvous winner, which becomes the binding.
 	 */
-	choose(
-		sessionKey: string,
-		candidates: readonly AccountRef[],
-		count: number,
-		now: number,
-	): number {
+	choose(sessionKey: string, candidates: readonly AccountRef[], count: number, now: number): number {
 		const bound = this.get(sessionKey, now);
 		if (bound !== undefined) {
-			for (let i = 0; i < count; i++)
-				if (candidates[i].slot === bound) return i;
+			for (let i = 0; i < count; i++) if (candidates[i].slot === bound) return i;
 		}
 		const index = rendezvousIndex(sessionKey, candidates, count);
 		this.bind(sessionKey, candidates[index].slot, now);

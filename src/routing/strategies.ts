@@ -17,11 +17,7 @@ export interface StrategyContext {
 	readonly roundRobinCounter: number;
 }
 
-export type Strategy = (
-	candidates: readonly AccountRef[],
-	count: number,
-	ctx: StrategyContext,
-) => number;
+export type Strategy = (candidates: readonly AccountRef[], count: number, ctx: StrategyContext) => number;
 
 /** Concurrency an unlimited account (max_concurrency = 0) is scored as having. */
 export const UNLIMITED_CAPACITY = 100;
@@ -30,9 +26,7 @@ export const UNLIMITED_CAPACITY = 100;
 export const MIN_HEALTH_FACTOR = 0.01;
 
 export function effectiveCapacity(account: AccountRef): number {
-	return account.maxConcurrency > 0
-		? account.maxConcurrency
-		: UNLIMITED_CAPACITY;
+	return account.maxConcurrency > 0 ? account.maxConcurrency : UNLIMITED_CAPACITY;
 }
 
 /**
@@ -42,11 +36,7 @@ export function effectiveCapacity(account: AccountRef): number {
  * a few stray errors barely matter; the load term shifts traffic off an account as it
  * fills, before it reaches its cap.
  */
-export function weightedScore(
-	account: AccountRef,
-	inflight: number,
-	errorRatio: number,
-): number {
+export function weightedScore(account: AccountRef, inflight: number, errorRatio: number): number {
 	const weight = Math.max(account.weight, 0) || 0;
 	const success = 1 - errorRatio;
 	const health = Math.max(MIN_HEALTH_FACTOR, success * success);
@@ -60,11 +50,9 @@ function pickIndex(random: () => number, count: number): number {
 
 const firstAvailable: Strategy = () => 0;
 
-const roundRobin: Strategy = (_candidates, count, ctx) =>
-	ctx.table.nextRoundRobin(ctx.roundRobinCounter) % count;
+const roundRobin: Strategy = (_candidates, count, ctx) => ctx.table.nextRoundRobin(ctx.roundRobinCounter) % count;
 
-const random: Strategy = (_candidates, count, ctx) =>
-	pickIndex(ctx.random, count);
+const random: Strategy = (_candidates, count, ctx) => pickIndex(ctx.random, count);
 
 let scores = new Float64Array(16);
 
@@ -128,12 +116,11 @@ const leastBusy: Strategy = (candidates, count, ctx) => {
 	return best;
 };
 
-export const STRATEGIES: Readonly<Record<RoutingStrategy, Strategy>> =
-	Object.freeze({
-		first_available: firstAvailable,
-		round_robin: roundRobin,
-		random,
-		weighted,
-		latency,
-		least_busy: leastBusy,
-	});
+export const STRATEGIES: Readonly<Record<RoutingStrategy, Strategy>> = Object.freeze({
+	first_available: firstAvailable,
+	round_robin: roundRobin,
+	random,
+	weighted,
+	latency,
+	least_busy: leastBusy,
+});

@@ -13,13 +13,7 @@ export interface AccountRef {
 	models: ReadonlySet<string> | null;
 }
 
-export type RoutingStrategy =
-	| "first_available"
-	| "round_robin"
-	| "random"
-	| "weighted"
-	| "latency"
-	| "least_busy";
+export type RoutingStrategy = "first_available" | "round_robin" | "random" | "weighted" | "latency" | "least_busy";
 
 export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
 	"first_available",

@@ -1,13 +1,13 @@
-import { StaticKeyAuthenticator } from "../auth/static-key-authenticator.ts";
 import type { Authenticator } from "../auth/principal.ts";
+import { StaticKeyAuthenticator } from "../auth/static-key-authenticator.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import type { GatewayDeps } from "../data-plane/gateway-deps.ts";
 import type { Logger } from "../logging/logger.ts";
-import { requestMetricsListener } from "../metrics/request-metrics.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
+import { requestMetricsListener } from "../metrics/request-metrics.ts";
 import { buildProviderSet, type ProviderSet } from "../providers/provider-registry.ts";
 import { AccountHealth } from "../routing/account-health.ts";
-import { accountKey, type AccountStateTable } from "../routing/account-state-table.ts";
+import { type AccountStateTable, accountKey } from "../routing/account-state-table.ts";
 import { createPoolAccountSelector } from "../routing/pool-account-selector.ts";
 import { StickySessions } from "../routing/sticky-sessions.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";

@@ -107,7 +107,11 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 				break;
 		}
 	});
-	await bus.start().catch((e) => logger.warn({ err: e }, "LISTEN failed: admin changes reach other instances only on their cache expiry"));
+	await bus
+		.start()
+		.catch((e) =>
+			logger.warn({ err: e }, "LISTEN failed: admin changes reach other instances only on their cache expiry"),
+		);
 	const deps = buildGatewayDeps({
 		config,
 		logger,
@@ -190,10 +194,7 @@ async function drain(timeoutMs: number): Promise<void> {
 		// those writes complete; a forced drain (timeout) cuts what is left
 		if (forced) await server.stop(true);
 		else {
-			const graceful = await Promise.race([
-				server.stop(false).then(() => true),
-				Bun.sleep(2_000).then(() => false),
-			]);
+			const graceful = await Promise.race([server.stop(false).then(() => true), Bun.sleep(2_000).then(() => false)]);
 			if (!graceful) await server.stop(true);
 		}
 	}
@@ -207,7 +208,9 @@ async function drain(timeoutMs: number): Promise<void> {
 
 // An uncaught error would end this thread and every request on it; log it and serve on.
 process.on("uncaughtException", (err) => workerLogger?.error({ err }, "uncaught exception in HTTP worker"));
-process.on("unhandledRejection", (reason) => workerLogger?.error({ err: reason }, "unhandled rejection in HTTP worker"));
+process.on("unhandledRejection", (reason) =>
+	workerLogger?.error({ err: reason }, "unhandled rejection in HTTP worker"),
+);
 
 self.onmessage = (e: MessageEvent<ToHttpWorker>) => {
 	const msg = e.data;

@@ -1,4 +1,4 @@
-import { labels, type MetricsSnapshot, MetricsRegistry } from "../metrics/registry.ts";
+import { labels, MetricsRegistry, type MetricsSnapshot } from "../metrics/registry.ts";
 import { AccountHealth } from "../routing/account-health.ts";
 import type { AccountStateTable } from "../routing/account-state-table.ts";
 import type { AuditWriterStats } from "../usage/audit-protocol.ts";
@@ -7,10 +7,34 @@ import type { AuditWriterStats } from "../usage/audit-protocol.ts";
 export function supervisorMetrics(table: AccountStateTable, audit: AuditWriterStats): MetricsSnapshot {
 	const reg = new MetricsRegistry();
 	reg.set("interchange_audit_queue_depth", "Usage rows in memory, not yet written", "", audit.queueDepth);
-	reg.set("interchange_audit_batches_written_total", "Batches inserted into Postgres", "", audit.batchesWritten, "counter");
-	reg.set("interchange_audit_rows_written_total", "Usage rows inserted into Postgres", "", audit.rowsWritten, "counter");
-	reg.set("interchange_audit_rows_spooled_total", "Usage rows spilled to the spool file", "", audit.rowsSpooled, "counter");
-	reg.set("interchange_audit_rows_replayed_total", "Usage rows replayed from the spool", "", audit.rowsReplayed, "counter");
+	reg.set(
+		"interchange_audit_batches_written_total",
+		"Batches inserted into Postgres",
+		"",
+		audit.batchesWritten,
+		"counter",
+	);
+	reg.set(
+		"interchange_audit_rows_written_total",
+		"Usage rows inserted into Postgres",
+		"",
+		audit.rowsWritten,
+		"counter",
+	);
+	reg.set(
+		"interchange_audit_rows_spooled_total",
+		"Usage rows spilled to the spool file",
+		"",
+		audit.rowsSpooled,
+		"counter",
+	);
+	reg.set(
+		"interchange_audit_rows_replayed_total",
+		"Usage rows replayed from the spool",
+		"",
+		audit.rowsReplayed,
+		"counter",
+	);
 	reg.set("interchange_audit_spool_pending_rows", "Rows in the spool not replayed yet", "", audit.spoolPending);
 	reg.set("interchange_audit_rows_dropped_total", "Usage rows lost (must stay 0)", "", audit.rowsDropped, "counter");
 	reg.set("interchange_audit_database_down", "1 while Postgres is unreachable for the writer", "", audit.down ? 1 : 0);
@@ -35,10 +59,34 @@ export function supervisorMetrics(table: AccountStateTable, audit: AuditWriterSt
 		);
 		reg.set("interchange_account_error_ratio", "Recent error ratio per account", l, health.errorRatio(slot, now));
 		reg.set("interchange_account_ewma_ttft_seconds", "EWMA time to first byte per account", l, ewmaUs / 1_000_000);
-		reg.set("interchange_account_attempts_total", "Upstream attempts per account", l, table.counter(slot, "attempts"), "counter");
-		reg.set("interchange_account_failures_total", "Failed upstream attempts per account", l, table.counter(slot, "failures"), "counter");
-		reg.set("interchange_account_ejections_total", "Passive ejections per account", l, table.counter(slot, "ejections"), "counter");
-		reg.set("interchange_account_cooldowns_total", "Rate-limit cooldowns per account", l, table.counter(slot, "cooldowns"), "counter");
+		reg.set(
+			"interchange_account_attempts_total",
+			"Upstream attempts per account",
+			l,
+			table.counter(slot, "attempts"),
+			"counter",
+		);
+		reg.set(
+			"interchange_account_failures_total",
+			"Failed upstream attempts per account",
+			l,
+			table.counter(slot, "failures"),
+			"counter",
+		);
+		reg.set(
+			"interchange_account_ejections_total",
+			"Passive ejections per account",
+			l,
+			table.counter(slot, "ejections"),
+			"counter",
+		);
+		reg.set(
+			"interchange_account_cooldowns_total",
+			"Rate-limit cooldowns per account",
+			l,
+			table.counter(slot, "cooldowns"),
+			"counter",
+		);
 	}
 	return reg.snapshot();
 }

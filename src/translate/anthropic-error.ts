@@ -36,11 +36,7 @@ export function anthropicErrorType(status: number): string {
 }
 
 /** Anthropic error body for a gateway error (anything with a status and a message). */
-export function anthropicErrorBody(err: {
-	status: number;
-	message: string;
-	type?: string;
-}): AnthropicErrorBody {
+export function anthropicErrorBody(err: { status: number; message: string; type?: string }): AnthropicErrorBody {
 	return {
 		type: "error",
 		error: { type: anthropicErrorType(err.status), message: err.message },
@@ -50,15 +46,10 @@ export function anthropicErrorBody(err: {
 /** Best Anthropic error type for an OpenAI error type/code met inside a stream (no status there). */
 export function anthropicErrorTypeFromOpenAI(type: string | undefined): string {
 	if (!type) return "api_error";
-	if (type.includes("rate_limit") || type === "insufficient_quota")
-		return "rate_limit_error";
+	if (type.includes("rate_limit") || type === "insufficient_quota") return "rate_limit_error";
 	if (type.includes("overloaded")) return "overloaded_error";
 	if (type.includes("timeout")) return "timeout_error";
-	if (
-		type === "invalid_request_error" ||
-		type === "authentication_error" ||
-		type === "permission_error"
-	) {
+	if (type === "invalid_request_error" || type === "authentication_error" || type === "permission_error") {
 		return type;
 	}
 	return "api_error";
@@ -90,10 +81,7 @@ export interface UpstreamErrorInfo {
 }
 
 /** Reads an Anthropic upstream error response (parsed JSON or raw text) for the OpenAI side. */
-export function fromAnthropicError(
-	status: number,
-	body: unknown,
-): UpstreamErrorInfo {
+export function fromAnthropicError(status: number, body: unknown): UpstreamErrorInfo {
 	let parsed = body;
 	if (typeof body === "string") {
 		try {
@@ -104,16 +92,11 @@ export function fromAnthropicError(
 	}
 	const err = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
 	const upstreamType = asString(err.type) ?? anthropicErrorType(status);
-	const fallback =
-		typeof body === "string" && body.trim()
-			? body.trim().slice(0, 500)
-			: `upstream error ${status}`;
+	const fallback = typeof body === "string" && body.trim() ? body.trim().slice(0, 500) : `upstream error ${status}`;
 	return {
 		status,
 		message: asString(err.message) ?? fallback,
-		type:
-			OPENAI_TYPES[upstreamType] ??
-			(status >= 500 ? "api_error" : "invalid_request_error"),
+		type: OPENAI_TYPES[upstreamType] ?? (status >= 500 ? "api_error" : "invalid_request_error"),
 		upstreamType,
 	};
 }

@@ -3,10 +3,7 @@ import type { TokenUsage } from "../usage/token-usage.ts";
 import { usageFromAnthropic } from "./anthropic-to-openai-response.ts";
 import { asNumber, asString, isObject, type JsonObject } from "./json-value.ts";
 import { toOpenAIUsage } from "./openai-usage.ts";
-import {
-	finishReasonFromAnthropic,
-	type OpenAIFinishReason,
-} from "./stop-reason.ts";
+import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
 
 export interface AnthropicToOpenAIStreamOptions {
 	/** The model name the client asked for; echoed in every chunk. */
@@ -143,10 +140,7 @@ export class AnthropicToOpenAIStream {
 			out.push(this.delta({ reasoning_content: block.thinking }));
 		} else if (block.type === "tool_use") {
 			const index = this.toolCount++;
-			const input =
-				isObject(block.input) && Object.keys(block.input).length > 0
-					? block.input
-					: null;
+			const input = isObject(block.input) && Object.keys(block.input).length > 0 ? block.input : null;
 			this.tools.set(asNumber(data.index) ?? -1, {
 				index,
 				startInput: input,
@@ -176,8 +170,7 @@ export class AnthropicToOpenAIStream {
 				if (asString(delta.text)) out.push(this.delta({ content: delta.text }));
 				break;
 			case "thinking_delta":
-				if (asString(delta.thinking))
-					out.push(this.delta({ reasoning_content: delta.thinking }));
+				if (asString(delta.thinking)) out.push(this.delta({ reasoning_content: delta.thinking }));
 				break;
 			case "input_json_delta": {
 				const tool = this.tools.get(asNumber(data.index) ?? -1);
@@ -186,9 +179,7 @@ export class AnthropicToOpenAIStream {
 					tool.sentArguments = true;
 					out.push(
 						this.delta({
-							tool_calls: [
-								{ index: tool.index, function: { arguments: piece } },
-							],
+							tool_calls: [{ index: tool.index, function: { arguments: piece } }],
 						}),
 					);
 				}
@@ -214,8 +205,7 @@ export class AnthropicToOpenAIStream {
 	private onMessageDelta(data: JsonObject): Uint8Array[] {
 		this.readUsage(data.usage, false);
 		const delta = isObject(data.delta) ? data.delta : {};
-		const reason =
-			finishReasonFromAnthropic(asString(delta.stop_reason)) ?? "stop";
+		const reason = finishReasonFromAnthropic(asString(delta.stop_reason)) ?? "stop";
 		const out = this.ensureStarted();
 		out.push(this.chunk({}, reason));
 		return out;
@@ -244,11 +234,8 @@ export class AnthropicToOpenAIStream {
 		this.cacheRead = pick(u.cache_read_input_tokens, this.cacheRead);
 		this.cacheWrite = pick(u.cache_creation_input_tokens, this.cacheWrite);
 		const output = asNumber(u.output_tokens);
-		if (output !== undefined && (!isStart || this.output === 0))
-			this.output = output;
-		const details = isObject(u.output_tokens_details)
-			? u.output_tokens_details
-			: {};
+		if (output !== undefined && (!isStart || this.output === 0)) this.output = output;
+		const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
 		this.thinkingTokens = pick(details.thinking_tokens, this.thinkingTokens);
 	}
 
@@ -271,15 +258,10 @@ export class AnthropicToOpenAIStream {
 		return this.chunk(delta, null);
 	}
 
-	private chunk(
-		delta: JsonObject,
-		finishReason: OpenAIFinishReason | null,
-	): Uint8Array {
+	private chunk(delta: JsonObject, finishReason: OpenAIFinishReason | null): Uint8Array {
 		const chunk: JsonObject = {
 			...this.base(),
-			choices: [
-				{ index: 0, delta, logprobs: null, finish_reason: finishReason },
-			],
+			choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
 		};
 		if (this.includeUsage) chunk.usage = null;
 		return this.encode(chunk);

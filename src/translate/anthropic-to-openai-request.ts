@@ -31,11 +31,7 @@ export interface OpenAIChatRequest {
 		type: "function";
 		function: { name: string; description?: string; parameters: JsonObject };
 	}[];
-	tool_choice?:
-		| "auto"
-		| "none"
-		| "required"
-		| { type: "function"; function: { name: string } };
+	tool_choice?: "auto" | "none" | "required" | { type: "function"; function: { name: string } };
 	parallel_tool_calls?: boolean;
 	stop?: string[];
 	temperature?: number;
@@ -45,8 +41,7 @@ export interface OpenAIChatRequest {
 	stream_options?: { include_usage: true };
 }
 
-const invalid = (message: string, param: string) =>
-	new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
+const invalid = (message: string, param: string) => new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
 
 /** Text of a string or an array of blocks; non-text blocks are left out. */
 function flattenText(content: unknown): string {
@@ -60,19 +55,11 @@ function flattenText(content: unknown): string {
 
 function sourceUrl(source: unknown, param: string): string {
 	if (!isObject(source)) throw invalid("block needs a source", param);
-	if (source.type === "url" && asString(source.url))
-		return source.url as string;
-	if (
-		source.type === "base64" &&
-		asString(source.data) &&
-		asString(source.media_type)
-	) {
+	if (source.type === "url" && asString(source.url)) return source.url as string;
+	if (source.type === "base64" && asString(source.data) && asString(source.media_type)) {
 		return `data:${source.media_type};base64,${source.data}`;
 	}
-	throw invalid(
-		`source type ${String(source.type)} is not supported for this model`,
-		param,
-	);
+	throw invalid(`source type ${String(source.type)} is not supported for this model`, param);
 }
 
 function userPart(block: JsonObject, param: string): ContentPart {
@@ -86,11 +73,9 @@ function userPart(block: JsonObject, param: string): ContentPart {
 			};
 		case "document": {
 			const source = isObject(block.source) ? block.source : {};
-			if (source.type === "text")
-				return { type: "text", text: asString(source.data) ?? "" };
+			if (source.type === "text") return { type: "text", text: asString(source.data) ?? "" };
 			const url = sourceUrl(source, `${param}.source`);
-			if (!url.startsWith("data:"))
-				throw invalid("document URLs are not supported for this model", param);
+			if (!url.startsWith("data:")) throw invalid("document URLs are not supported for this model", param);
 			return {
 				type: "file",
 				file: {
@@ -100,18 +85,14 @@ function userPart(block: JsonObject, param: string): ContentPart {
 			};
 		}
 		default:
-			throw invalid(
-				`content block type ${String(block.type)} is not supported for this model`,
-				`${param}.type`,
-			);
+			throw invalid(`content block type ${String(block.type)} is not supported for this model`, `${param}.type`);
 	}
 }
 
 /** One Anthropic user turn → tool messages (they must follow the assistant turn directly) then user content. */
 function userMessages(content: unknown, param: string): OpenAIMessageParam[] {
 	if (typeof content === "string") return [{ role: "user", content }];
-	if (!Array.isArray(content))
-		throw invalid("content must be a string or an array of blocks", param);
+	if (!Array.isArray(content)) throw invalid("content must be a string or an array of blocks", param);
 	const tools: OpenAIMessageParam[] = [];
 	const parts: ContentPart[] = [];
 	content.forEach((b, i) => {
@@ -119,8 +100,7 @@ function userMessages(content: unknown, param: string): OpenAIMessageParam[] {
 		if (!isObject(b)) throw invalid("content block must be an object", p);
 		if (b.type === "tool_result") {
 			const id = asString(b.tool_use_id);
-			if (!id)
-				throw invalid("tool_result needs tool_use_id", `${p}.tool_use_id`);
+			if (!id) throw invalid("tool_result needs tool_use_id", `${p}.tool_use_id`);
 			const text = flattenText(b.content);
 			tools.push({
 				role: "tool",
@@ -133,16 +113,12 @@ function userMessages(content: unknown, param: string): OpenAIMessageParam[] {
 	});
 	if (parts.length === 0) return tools;
 	const only = parts.length === 1 ? parts[0] : undefined;
-	return [
-		...tools,
-		{ role: "user", content: only?.type === "text" ? only.text : parts },
-	];
+	return [...tools, { role: "user", content: only?.type === "text" ? only.text : parts }];
 }
 
 function assistantMessage(content: unknown, param: string): OpenAIMessageParam {
 	if (typeof content === "string") return { role: "assistant", content };
-	if (!Array.isArray(content))
-		throw invalid("content must be a string or an array of blocks", param);
+	if (!Array.isArray(content)) throw invalid("content must be a string or an array of blocks", param);
 	const text: string[] = [];
 	const toolCalls: OpenAIToolCallParam[] = [];
 	for (const b of content) {
@@ -173,21 +149,12 @@ function convertTools(raw: unknown): OpenAIChatRequest["tools"] {
 	if (!Array.isArray(raw)) throw invalid("tools must be an array", "tools");
 	return raw.map((t, i) => {
 		// client tools have no type or "custom"; server tools (web_search_…, bash_…) cannot run elsewhere
-		if (
-			!isObject(t) ||
-			(t.type !== undefined && t.type !== "custom") ||
-			!asString(t.name)
-		) {
-			throw invalid(
-				"only custom tools with a name are supported for this model",
-				`tools[${i}]`,
-			);
+		if (!isObject(t) || (t.type !== undefined && t.type !== "custom") || !asString(t.name)) {
+			throw invalid("only custom tools with a name are supported for this model", `tools[${i}]`);
 		}
 		const fn: { name: string; description?: string; parameters: JsonObject } = {
 			name: t.name as string,
-			parameters: isObject(t.input_schema)
-				? t.input_schema
-				: { type: "object", properties: {} },
+			parameters: isObject(t.input_schema) ? t.input_schema : { type: "object", properties: {} },
 		};
 		const description = asString(t.description);
 		if (description) fn.description = description;
@@ -213,30 +180,20 @@ function applyToolChoice(out: OpenAIChatRequest, raw: unknown): void {
  * Anthropic Messages request body → OpenAI chat completion request body for `upstreamModel`.
  * Throws GatewayError(PLATFORM_INVALID_REQUEST) naming the param for what OpenAI cannot take.
  */
-export function anthropicToOpenAIRequest(
-	body: JsonObject,
-	upstreamModel: string,
-): OpenAIChatRequest {
+export function anthropicToOpenAIRequest(body: JsonObject, upstreamModel: string): OpenAIChatRequest {
 	const messages: OpenAIMessageParam[] = [];
 	const system = flattenText(body.system);
 	if (system) messages.push({ role: "system", content: system });
-	if (!Array.isArray(body.messages))
-		throw invalid("messages must be an array", "messages");
+	if (!Array.isArray(body.messages)) throw invalid("messages must be an array", "messages");
 	body.messages.forEach((m, i) => {
 		const p = `messages[${i}]`;
 		if (!isObject(m)) throw invalid("message must be an object", p);
-		if (m.role === "user")
-			messages.push(...userMessages(m.content, `${p}.content`));
-		else if (m.role === "assistant")
-			messages.push(assistantMessage(m.content, `${p}.content`));
+		if (m.role === "user") messages.push(...userMessages(m.content, `${p}.content`));
+		else if (m.role === "assistant") messages.push(assistantMessage(m.content, `${p}.content`));
 		else if (m.role === "system") {
 			const text = flattenText(m.content);
 			if (text) messages.push({ role: "system", content: text });
-		} else
-			throw invalid(
-				`message role ${String(m.role)} is not supported`,
-				`${p}.role`,
-			);
+		} else throw invalid(`message role ${String(m.role)} is not supported`, `${p}.role`);
 	});
 
 	const out: OpenAIChatRequest = { model: upstreamModel, messages };
@@ -248,17 +205,13 @@ export function anthropicToOpenAIRequest(
 		applyToolChoice(out, body.tool_choice);
 	}
 	if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) {
-		out.stop = body.stop_sequences.filter(
-			(s): s is string => typeof s === "string",
-		);
+		out.stop = body.stop_sequences.filter((s): s is string => typeof s === "string");
 	}
 	const temperature = asNumber(body.temperature);
 	if (temperature !== undefined) out.temperature = temperature;
 	const topP = asNumber(body.top_p);
 	if (topP !== undefined) out.top_p = topP;
-	const user = isObject(body.metadata)
-		? asString(body.metadata.user_id)
-		: undefined;
+	const user = isObject(body.metadata) ? asString(body.metadata.user_id) : undefined;
 	if (user) out.user = user;
 	if (body.stream === true) {
 		out.stream = true;

@@ -1,10 +1,7 @@
 import type { TokenUsage } from "../usage/token-usage.ts";
 import { asNumber, asString, isObject, type JsonObject } from "./json-value.ts";
 import { type OpenAIUsage, toOpenAIUsage } from "./openai-usage.ts";
-import {
-	finishReasonFromAnthropic,
-	type OpenAIFinishReason,
-} from "./stop-reason.ts";
+import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
 
 export interface OpenAIToolCall {
 	id: string;
@@ -44,9 +41,7 @@ export function usageFromAnthropic(u: unknown): TokenUsage {
 	const cacheRead = asNumber(o.cache_read_input_tokens) ?? 0;
 	const cacheWrite = asNumber(o.cache_creation_input_tokens) ?? 0;
 	const output = asNumber(o.output_tokens) ?? 0;
-	const details = isObject(o.output_tokens_details)
-		? o.output_tokens_details
-		: {};
+	const details = isObject(o.output_tokens_details) ? o.output_tokens_details : {};
 	const prompt = input + cacheRead + cacheWrite;
 	return {
 		prompt_tokens: prompt,
@@ -73,8 +68,7 @@ export function anthropicToOpenAIResponse(
 	for (const block of Array.isArray(message.content) ? message.content : []) {
 		if (!isObject(block)) continue;
 		if (block.type === "text") text.push(asString(block.text) ?? "");
-		else if (block.type === "thinking")
-			reasoning.push(asString(block.thinking) ?? "");
+		else if (block.type === "thinking") reasoning.push(asString(block.thinking) ?? "");
 		else if (block.type === "tool_use") {
 			toolCalls.push({
 				id: asString(block.id) ?? "",
@@ -104,8 +98,7 @@ export function anthropicToOpenAIResponse(
 				index: 0,
 				message: msg,
 				logprobs: null,
-				finish_reason:
-					finishReasonFromAnthropic(asString(message.stop_reason)) ?? "stop",
+				finish_reason: finishReasonFromAnthropic(asString(message.stop_reason)) ?? "stop",
 			},
 		],
 		usage: toOpenAIUsage(usageFromAnthropic(message.usage)),

@@ -1,15 +1,8 @@
 import { formatSse, type SseEvent } from "../streaming/sse-parser.ts";
-import {
-	emptyUsage,
-	type TokenUsage,
-	usageFromOpenAI,
-} from "../usage/token-usage.ts";
+import { emptyUsage, type TokenUsage, usageFromOpenAI } from "../usage/token-usage.ts";
 import { anthropicErrorTypeFromOpenAI } from "./anthropic-error.ts";
 import { asNumber, asString, isObject, type JsonObject } from "./json-value.ts";
-import {
-	anthropicMessageId,
-	anthropicUsageFrom,
-} from "./openai-to-anthropic-response.ts";
+import { anthropicMessageId, anthropicUsageFrom } from "./openai-to-anthropic-response.ts";
 import { stopReasonFromOpenAI } from "./stop-reason.ts";
 
 export interface OpenAIToAnthropicStreamOptions {
@@ -63,23 +56,18 @@ export class OpenAIToAnthropicStream {
 			return [];
 		}
 		if (!isObject(data)) return [];
-		if (ev.event === "error" || isObject(data.error))
-			return this.fail(isObject(data.error) ? data.error : data);
+		if (ev.event === "error" || isObject(data.error)) return this.fail(isObject(data.error) ? data.error : data);
 
 		const out: Uint8Array[] = [];
 		if (!this.started) out.push(this.start(asString(data.id)));
 		const usage = usageFromOpenAI(data.usage);
 		if (usage) this.lastUsage = usage;
-		const choice =
-			Array.isArray(data.choices) && isObject(data.choices[0])
-				? data.choices[0]
-				: null;
+		const choice = Array.isArray(data.choices) && isObject(data.choices[0]) ? data.choices[0] : null;
 		if (!choice) return out;
 		const delta = isObject(choice.delta) ? choice.delta : {};
 
 		// DeepSeek, vLLM and others stream reasoning beside the content
-		const reasoning =
-			asString(delta.reasoning_content) || asString(delta.reasoning);
+		const reasoning = asString(delta.reasoning_content) || asString(delta.reasoning);
 		if (reasoning)
 			out.push(
 				...this.appendTo("thinking", {
@@ -135,10 +123,7 @@ export class OpenAIToAnthropicStream {
 		const out: Uint8Array[] = [];
 		if (this.open?.kind !== kind) {
 			out.push(...this.closeBlock());
-			const block =
-				kind === "text"
-					? { type: "text", text: "" }
-					: { type: "thinking", thinking: "", signature: "" };
+			const block = kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
 			out.push(this.openBlock({ index: this.nextIndex++, kind }, block));
 		}
 		out.push(
@@ -158,8 +143,7 @@ export class OpenAIToAnthropicStream {
 		if (!this.toolIndexes.has(toolIndex)) {
 			this.toolIndexes.add(toolIndex);
 			out.push(...this.closeBlock());
-			const id =
-				asString(tc.id) || `toolu_${crypto.randomUUID().replaceAll("-", "")}`;
+			const id = asString(tc.id) || `toolu_${crypto.randomUUID().replaceAll("-", "")}`;
 			out.push(
 				this.openBlock(
 					{ index: this.nextIndex++, kind: "tool_use", toolIndex },
@@ -194,9 +178,7 @@ export class OpenAIToAnthropicStream {
 		if (!this.open) return [];
 		const index = this.open.index;
 		this.open = null;
-		return [
-			this.event("content_block_stop", { type: "content_block_stop", index }),
-		];
+		return [this.event("content_block_stop", { type: "content_block_stop", index })];
 	}
 
 	private close(): Uint8Array[] {
@@ -220,9 +202,7 @@ export class OpenAIToAnthropicStream {
 
 	private fail(err: JsonObject): Uint8Array[] {
 		this.failed = true;
-		const type = anthropicErrorTypeFromOpenAI(
-			asString(err.type) ?? asString(err.code),
-		);
+		const type = anthropicErrorTypeFromOpenAI(asString(err.type) ?? asString(err.code));
 		const message = asString(err.message) ?? "upstream stream error";
 		return [this.event("error", { type: "error", error: { type, message } })];
 	}

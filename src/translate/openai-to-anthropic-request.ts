@@ -48,31 +48,18 @@ export interface AnthropicRequest {
 	thinking?: { type: "enabled"; budget_tokens: number };
 }
 
-const invalid = (message: string, param: string) =>
-	new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
+const invalid = (message: string, param: string) => new GatewayError("PLATFORM_INVALID_REQUEST", message, { param });
 
-const IMAGE_TYPES = new Set([
-	"image/jpeg",
-	"image/png",
-	"image/gif",
-	"image/webp",
-]);
+const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s;
 
 function imageBlock(url: string, param: string): AnthropicBlock {
-	if (/^https?:\/\//i.test(url))
-		return { type: "image", source: { type: "url", url } };
+	if (/^https?:\/\//i.test(url)) return { type: "image", source: { type: "url", url } };
 	const m = DATA_URL.exec(url);
-	if (!m)
-		throw invalid(
-			"image_url must be an http(s) URL or a base64 data: URL",
-			param,
-		);
+	if (!m) throw invalid("image_url must be an http(s) URL or a base64 data: URL", param);
 	const mediaType = m[1].toLowerCase();
-	if (!m[2].split(";").includes("base64"))
-		throw invalid("data: URLs must be base64-encoded", param);
-	if (!IMAGE_TYPES.has(mediaType))
-		throw invalid(`unsupported image type ${mediaType}`, param);
+	if (!m[2].split(";").includes("base64")) throw invalid("data: URLs must be base64-encoded", param);
+	if (!IMAGE_TYPES.has(mediaType)) throw invalid(`unsupported image type ${mediaType}`, param);
 	return {
 		type: "image",
 		source: { type: "base64", media_type: mediaType, data: m[3] },
@@ -82,15 +69,9 @@ function imageBlock(url: string, param: string): AnthropicBlock {
 function fileBlock(file: unknown, param: string): AnthropicBlock {
 	const data = isObject(file) ? asString(file.file_data) : undefined;
 	const m = DATA_URL.exec(data ?? "");
-	const isPdf =
-		m !== null &&
-		m[1].toLowerCase() === "application/pdf" &&
-		m[2].includes("base64");
+	const isPdf = m !== null && m[1].toLowerCase() === "application/pdf" && m[2].includes("base64");
 	if (!m || !isPdf) {
-		throw invalid(
-			"only base64 PDF file_data is supported for this model",
-			param,
-		);
+		throw invalid("only base64 PDF file_data is supported for this model", param);
 	}
 	return {
 		type: "document",
@@ -101,10 +82,8 @@ function fileBlock(file: unknown, param: string): AnthropicBlock {
 /** OpenAI message content (string or parts) → Anthropic blocks; empty text is dropped (Anthropic rejects it). */
 function contentBlocks(content: unknown, param: string): AnthropicBlock[] {
 	if (content === null || content === undefined) return [];
-	if (typeof content === "string")
-		return content ? [{ type: "text", text: content }] : [];
-	if (!Array.isArray(content))
-		throw invalid("content must be a string or an array of parts", param);
+	if (typeof content === "string") return content ? [{ type: "text", text: content }] : [];
+	if (!Array.isArray(content)) throw invalid("content must be a string or an array of parts", param);
 	const out: AnthropicBlock[] = [];
 	content.forEach((part, i) => {
 		const p = `${param}[${i}]`;
@@ -112,8 +91,7 @@ function contentBlocks(content: unknown, param: string): AnthropicBlock[] {
 		switch (part.type) {
 			case "text": {
 				const text = asString(part.text);
-				if (text === undefined)
-					throw invalid("text part needs a text string", `${p}.text`);
+				if (text === undefined) throw invalid("text part needs a text string", `${p}.text`);
 				if (text) out.push({ type: "text", text });
 				break;
 			}
@@ -123,11 +101,8 @@ function contentBlocks(content: unknown, param: string): AnthropicBlock[] {
 				break;
 			}
 			case "image_url": {
-				const url = isObject(part.image_url)
-					? asString(part.image_url.url)
-					: asString(part.image_url);
-				if (!url)
-					throw invalid("image_url part needs image_url.url", `${p}.image_url`);
+				const url = isObject(part.image_url) ? asString(part.image_url.url) : asString(part.image_url);
+				if (!url) throw invalid("image_url part needs image_url.url", `${p}.image_url`);
 				out.push(imageBlock(url, `${p}.image_url.url`));
 				break;
 			}
@@ -135,10 +110,7 @@ function contentBlocks(content: unknown, param: string): AnthropicBlock[] {
 				out.push(fileBlock(part.file, `${p}.file`));
 				break;
 			default:
-				throw invalid(
-					`content part type ${String(part.type)} is not supported for this model`,
-					`${p}.type`,
-				);
+				throw invalid(`content part type ${String(part.type)} is not supported for this model`, `${p}.type`);
 		}
 	});
 	return out;
@@ -161,22 +133,19 @@ function parseArguments(args: unknown, param: string): JsonObject {
 	} catch {
 		throw invalid("tool call arguments are not valid JSON", param);
 	}
-	if (!isObject(parsed))
-		throw invalid("tool call arguments must be a JSON object", param);
+	if (!isObject(parsed)) throw invalid("tool call arguments must be a JSON object", param);
 	return parsed;
 }
 
 function toolUseBlocks(toolCalls: unknown, param: string): AnthropicBlock[] {
 	if (toolCalls === undefined || toolCalls === null) return [];
-	if (!Array.isArray(toolCalls))
-		throw invalid("tool_calls must be an array", param);
+	if (!Array.isArray(toolCalls)) throw invalid("tool_calls must be an array", param);
 	return toolCalls.map((tc, i) => {
 		const p = `${param}[${i}]`;
 		const fn = isObject(tc) ? tc.function : undefined;
 		const id = isObject(tc) ? asString(tc.id) : undefined;
 		const name = isObject(fn) ? asString(fn.name) : undefined;
-		if (!id || !name || !isObject(fn))
-			throw invalid("tool call needs id and function.name", p);
+		if (!id || !name || !isObject(fn)) throw invalid("tool call needs id and function.name", p);
 		return {
 			type: "tool_use",
 			id,
@@ -188,9 +157,7 @@ function toolUseBlocks(toolCalls: unknown, param: string): AnthropicBlock[] {
 
 /** Collapses a lone text block to a plain string, the shape people read most easily. */
 function compact(blocks: AnthropicBlock[]): string | AnthropicBlock[] {
-	return blocks.length === 1 &&
-		blocks[0].type === "text" &&
-		Object.keys(blocks[0]).length === 2
+	return blocks.length === 1 && blocks[0].type === "text" && Object.keys(blocks[0]).length === 2
 		? (blocks[0].text as string)
 		: blocks;
 }
@@ -201,8 +168,7 @@ interface Converted {
 }
 
 function convertMessages(raw: unknown): Converted {
-	if (!Array.isArray(raw))
-		throw invalid("messages must be an array", "messages");
+	if (!Array.isArray(raw)) throw invalid("messages must be an array", "messages");
 	const system: { type: "text"; text: string }[] = [];
 	const turns: { role: "user" | "assistant"; blocks: AnthropicBlock[] }[] = [];
 	const push = (role: "user" | "assistant", blocks: AnthropicBlock[]) => {
@@ -233,8 +199,7 @@ function convertMessages(raw: unknown): Converted {
 				break;
 			case "tool": {
 				const id = asString(m.tool_call_id);
-				if (!id)
-					throw invalid("tool message needs tool_call_id", `${p}.tool_call_id`);
+				if (!id) throw invalid("tool message needs tool_call_id", `${p}.tool_call_id`);
 				push("user", [
 					{
 						type: "tool_result",
@@ -245,10 +210,7 @@ function convertMessages(raw: unknown): Converted {
 				break;
 			}
 			default:
-				throw invalid(
-					`message role ${String(m.role)} is not supported for this model`,
-					`${p}.role`,
-				);
+				throw invalid(`message role ${String(m.role)} is not supported for this model`, `${p}.role`);
 		}
 	});
 	return {
@@ -263,19 +225,13 @@ function convertTools(raw: unknown): AnthropicTool[] | undefined {
 	return raw.map((t, i) => {
 		const fn = isObject(t) ? t.function : undefined;
 		if (!isObject(t) || t.type !== "function" || !isObject(fn)) {
-			throw invalid(
-				"only function tools are supported for this model",
-				`tools[${i}].type`,
-			);
+			throw invalid("only function tools are supported for this model", `tools[${i}].type`);
 		}
 		const name = asString(fn.name);
-		if (!name)
-			throw invalid("function tool needs a name", `tools[${i}].function.name`);
+		if (!name) throw invalid("function tool needs a name", `tools[${i}].function.name`);
 		const tool: AnthropicTool = {
 			name,
-			input_schema: isObject(fn.parameters)
-				? fn.parameters
-				: { type: "object", properties: {} },
+			input_schema: isObject(fn.parameters) ? fn.parameters : { type: "object", properties: {} },
 		};
 		const description = asString(fn.description);
 		if (description) tool.description = description;
@@ -283,21 +239,13 @@ function convertTools(raw: unknown): AnthropicTool[] | undefined {
 	});
 }
 
-function convertToolChoice(
-	raw: unknown,
-	parallel: unknown,
-): AnthropicToolChoice | undefined {
-	const noParallel =
-		parallel === false ? { disable_parallel_tool_use: true } : {};
-	if (raw === undefined || raw === null)
-		return parallel === false ? { type: "auto", ...noParallel } : undefined;
+function convertToolChoice(raw: unknown, parallel: unknown): AnthropicToolChoice | undefined {
+	const noParallel = parallel === false ? { disable_parallel_tool_use: true } : {};
+	if (raw === undefined || raw === null) return parallel === false ? { type: "auto", ...noParallel } : undefined;
 	if (raw === "auto") return { type: "auto", ...noParallel };
 	if (raw === "required") return { type: "any", ...noParallel };
 	if (raw === "none") return { type: "none" };
-	const name =
-		isObject(raw) && isObject(raw.function)
-			? asString(raw.function.name)
-			: undefined;
+	const name = isObject(raw) && isObject(raw.function) ? asString(raw.function.name) : undefined;
 	if (name) return { type: "tool", name, ...noParallel };
 	throw invalid("unsupported tool_choice", "tool_choice");
 }
@@ -316,64 +264,45 @@ function convertStop(raw: unknown): string[] | undefined {
  * Throws GatewayError(PLATFORM_INVALID_REQUEST) naming the param when the request cannot be
  * expressed for Anthropic. Unknown OpenAI fields are ignored.
  */
-export function openAIToAnthropicRequest(
-	body: JsonObject,
-	upstreamModel: string,
-): AnthropicRequest {
+export function openAIToAnthropicRequest(body: JsonObject, upstreamModel: string): AnthropicRequest {
 	const n = asNumber(body.n);
-	if (n !== undefined && n !== 1)
-		throw invalid("n > 1 is not supported for this model", "n");
+	if (n !== undefined && n !== 1) throw invalid("n > 1 is not supported for this model", "n");
 	const { system, messages } = convertMessages(body.messages);
-	const requested =
-		asNumber(body.max_completion_tokens) ?? asNumber(body.max_tokens);
+	const requested = asNumber(body.max_completion_tokens) ?? asNumber(body.max_tokens);
 	const out: AnthropicRequest = {
 		model: upstreamModel,
 		max_tokens: requested ?? DEFAULT_MAX_TOKENS,
 		messages,
 	};
-	if (system.length > 0)
-		out.system = system.length === 1 ? system[0].text : system;
+	if (system.length > 0) out.system = system.length === 1 ? system[0].text : system;
 
 	const tools = convertTools(body.tools);
 	if (tools && tools.length > 0) {
 		out.tools = tools;
-		const choice = convertToolChoice(
-			body.tool_choice,
-			body.parallel_tool_calls,
-		);
+		const choice = convertToolChoice(body.tool_choice, body.parallel_tool_calls);
 		if (choice) out.tool_choice = choice;
 	}
 	const stop = convertStop(body.stop);
 	if (stop) out.stop_sequences = stop;
 	const temperature = asNumber(body.temperature);
 	// OpenAI allows 0–2, Anthropic 0–1: clamp rather than fail a request that worked on OpenAI
-	if (temperature !== undefined)
-		out.temperature = Math.min(Math.max(temperature, 0), 1);
+	if (temperature !== undefined) out.temperature = Math.min(Math.max(temperature, 0), 1);
 	const topP = asNumber(body.top_p);
 	if (topP !== undefined) out.top_p = topP;
 	const user = asString(body.user);
 	if (user) out.metadata = { user_id: user };
 	if (typeof body.stream === "boolean") out.stream = body.stream;
 
-	applyReasoningEffort(
-		out,
-		asString(body.reasoning_effort),
-		requested === undefined,
-	);
+	applyReasoningEffort(out, asString(body.reasoning_effort), requested === undefined);
 	return out;
 }
 
 /** reasoning_effort → extended thinking, keeping the constraints Anthropic puts on it. */
-function applyReasoningEffort(
-	out: AnthropicRequest,
-	effort: string | undefined,
-	defaultMax: boolean,
-): void {
+function applyReasoningEffort(out: AnthropicRequest, effort: string | undefined, defaultMax: boolean): void {
 	const budget = effort ? THINKING_BUDGETS[effort] : undefined;
 	if (budget === undefined) return;
 	// Anthropic refuses thinking together with a forced tool choice
-	if (out.tool_choice?.type === "any" || out.tool_choice?.type === "tool")
-		return;
+	if (out.tool_choice?.type === "any" || out.tool_choice?.type === "tool") return;
 	// OpenAI's max tokens include reasoning, like Anthropic's; only grow it when the client gave none
 	if (defaultMax) out.max_tokens = DEFAULT_MAX_TOKENS + budget;
 	const fitted = Math.min(budget, out.max_tokens - 1);

@@ -1,9 +1,5 @@
 import { GatewayError } from "../errors/gateway-error.ts";
-import {
-	emptyUsage,
-	type TokenUsage,
-	usageFromOpenAI,
-} from "../usage/token-usage.ts";
+import { emptyUsage, type TokenUsage, usageFromOpenAI } from "../usage/token-usage.ts";
 import { asString, isObject, type JsonObject } from "./json-value.ts";
 import { stopReasonFromOpenAI } from "./stop-reason.ts";
 
@@ -32,10 +28,7 @@ export interface AnthropicMessage {
 
 /** TokenUsage → Anthropic usage, whose input_tokens exclude cached ones. */
 export const anthropicUsageFrom = (u: TokenUsage): AnthropicUsage => ({
-	input_tokens: Math.max(
-		0,
-		u.prompt_tokens - u.cached_tokens - u.cache_write_tokens,
-	),
+	input_tokens: Math.max(0, u.prompt_tokens - u.cached_tokens - u.cache_write_tokens),
 	cache_creation_input_tokens: u.cache_write_tokens,
 	cache_read_input_tokens: u.cached_tokens,
 	output_tokens: u.completion_tokens,
@@ -54,24 +47,14 @@ export function parseToolInput(args: string, param: string): JsonObject {
 	} catch {
 		// fall through
 	}
-	throw new GatewayError(
-		"UPSTREAM_BAD_RESPONSE",
-		"upstream returned tool arguments that are not a JSON object",
-		{
-			param,
-		},
-	);
+	throw new GatewayError("UPSTREAM_BAD_RESPONSE", "upstream returned tool arguments that are not a JSON object", {
+		param,
+	});
 }
 
 /** OpenAI chat.completion → Anthropic Message; `model` is the model name the client asked for. */
-export function openAIToAnthropicResponse(
-	completion: JsonObject,
-	model: string,
-): AnthropicMessage {
-	const choice =
-		Array.isArray(completion.choices) && isObject(completion.choices[0])
-			? completion.choices[0]
-			: {};
+export function openAIToAnthropicResponse(completion: JsonObject, model: string): AnthropicMessage {
+	const choice = Array.isArray(completion.choices) && isObject(completion.choices[0]) ? completion.choices[0] : {};
 	const message = isObject(choice.message) ? choice.message : {};
 	const content: AnthropicContentBlock[] = [];
 	const text = asString(message.content) || asString(message.refusal);
@@ -83,10 +66,7 @@ export function openAIToAnthropicResponse(
 			type: "tool_use",
 			id: (isObject(tc) && asString(tc.id)) || `toolu_${i}`,
 			name: asString(fn.name) ?? "",
-			input: parseToolInput(
-				asString(fn.arguments) ?? "",
-				`choices[0].message.tool_calls[${i}].function.arguments`,
-			),
+			input: parseToolInput(asString(fn.arguments) ?? "", `choices[0].message.tool_calls[${i}].function.arguments`),
 		});
 	});
 	return {
@@ -95,11 +75,8 @@ export function openAIToAnthropicResponse(
 		role: "assistant",
 		model,
 		content,
-		stop_reason:
-			stopReasonFromOpenAI(asString(choice.finish_reason)) ?? "end_turn",
+		stop_reason: stopReasonFromOpenAI(asString(choice.finish_reason)) ?? "end_turn",
 		stop_sequence: null,
-		usage: anthropicUsageFrom(
-			usageFromOpenAI(completion.usage) ?? emptyUsage(),
-		),
+		usage: anthropicUsageFrom(usageFromOpenAI(completion.usage) ?? emptyUsage()),
 	};
 }

@@ -1,15 +1,8 @@
 /** OpenAI finish_reason values the translators produce or read. */
-export type OpenAIFinishReason =
-	| "stop"
-	| "length"
-	| "tool_calls"
-	| "content_filter"
-	| "function_call";
+export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 
 /** Anthropic stop_reason → OpenAI finish_reason. Unknown reasons read as a normal stop. */
-export function finishReasonFromAnthropic(
-	reason: string | null | undefined,
-): OpenAIFinishReason | null {
+export function finishReasonFromAnthropic(reason: string | null | undefined): OpenAIFinishReason | null {
 	switch (reason) {
 		case null:
 		case undefined:
@@ -28,9 +21,7 @@ export function finishReasonFromAnthropic(
 }
 
 /** OpenAI finish_reason → Anthropic stop_reason. */
-export function stopReasonFromOpenAI(
-	reason: string | null | undefined,
-): string | null {
+export function stopReasonFromOpenAI(reason: string | null | undefined): string | null {
 	switch (reason) {
 		case null:
 		case undefined:

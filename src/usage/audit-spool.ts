@@ -18,8 +18,7 @@ const FILE_RE = /^audit-(\d+)-(\d+)-([a-z0-9]+)-(\d+)\.ndjson$/;
 const RELEASED = "free";
 
 /** Keeps released names unique across writers of one process (same ms, same seq). */
-const uniqueDigits = (): string =>
-	String(Math.floor(Math.random() * 1e9)).padStart(9, "0");
+const uniqueDigits = (): string => String(Math.floor(Math.random() * 1e9)).padStart(9, "0");
 
 const pidAlive = (pid: number): boolean => {
 	try {
@@ -91,10 +90,7 @@ export class AuditSpool {
 			if (!m || Number(m[2]) !== process.pid || m[3] !== this.owner) continue;
 			renameSync(
 				join(this.dir, name),
-				join(
-					this.dir,
-					`audit-${m[1]}-${m[2]}-${RELEASED}-${m[4]}${uniqueDigits()}.ndjson`,
-				),
+				join(this.dir, `audit-${m[1]}-${m[2]}-${RELEASED}-${m[4]}${uniqueDigits()}.ndjson`),
 			);
 		}
 	}
@@ -113,8 +109,7 @@ export class AuditSpool {
 			if (!m) continue;
 			const pid = Number(m[2]);
 			const mine = pid === process.pid && m[3] === this.owner;
-			if (mine || m[3] === RELEASED || (pid !== process.pid && !pidAlive(pid)))
-				out.push(join(this.dir, name));
+			if (mine || m[3] === RELEASED || (pid !== process.pid && !pidAlive(pid))) out.push(join(this.dir, name));
 		}
 		return out;
 	}
@@ -151,18 +146,14 @@ export class AuditSpool {
 			const path = join(this.dir, name);
 			bytes += statSync(path).size;
 			const text = readFileSync(path, "utf8");
-			for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1))
-				rows++;
+			for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) rows++;
 		}
 		return { rows, bytes };
 	}
 
 	private rotate(): void {
 		this.seq++;
-		this.current = join(
-			this.dir,
-			`audit-${Date.now()}-${process.pid}-${this.owner}-${this.seq}.ndjson`,
-		);
+		this.current = join(this.dir, `audit-${Date.now()}-${process.pid}-${this.owner}-${this.seq}.ndjson`);
 		this.currentBytes = 0;
 	}
 }

@@ -1,11 +1,6 @@
 import { threadId } from "node:worker_threads";
-import {
-	type AuditWriterStats,
-	emptyAuditStats,
-	type FromAuditWriter,
-	type ToAuditWriter,
-} from "./audit-protocol.ts";
 import { parseCopyLine, splitCopyLines } from "../db/copy-line.ts";
+import { type AuditWriterStats, emptyAuditStats, type FromAuditWriter, type ToAuditWriter } from "./audit-protocol.ts";
 import { AuditSpool } from "./audit-spool.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
@@ -26,7 +21,6 @@ export interface AuditWriterOptions {
 	onError?: (err: Error) => void;
 }
 
-
 /**
  * Main-thread side of workers/audit-writer.ts. `write` is synchronous and cheap: events
  * collect in an array and go to the worker as one postMessage per microtask, so a burst
@@ -39,10 +33,7 @@ export class AuditWriterClient {
 	private postScheduled = false;
 	private stopped = false;
 	private nextFlushId = 1;
-	private readonly flushWaiters = new Map<
-		number,
-		(r: { ok: boolean; pending: number }) => void
-	>();
+	private readonly flushWaiters = new Map<number, (r: { ok: boolean; pending: number }) => void>();
 	private stopWaiter: (() => void) | null = null;
 	private latest: AuditWriterStats = emptyAuditStats();
 	/** Only for rows written after stop(): they go straight to the spool file. */
@@ -54,25 +45,17 @@ export class AuditWriterClient {
 
 	async start(): Promise<void> {
 		if (this.worker) return;
-		const worker = new Worker(
-			new URL("../../workers/audit-writer.ts", import.meta.url),
-		);
+		const worker = new Worker(new URL("../../workers/audit-writer.ts", import.meta.url));
 		this.worker = worker;
 		const ready = new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(
-				() => reject(new Error("audit writer did not start within 10 s")),
-				10_000,
-			);
-			worker.addEventListener(
-				"message",
-				(ev: MessageEvent<FromAuditWriter>) => {
-					if (ev.data.type === "ready") {
-						clearTimeout(timer);
-						resolve();
-					}
-					this.onMessage(ev.data);
-				},
-			);
+			const timer = setTimeout(() => reject(new Error("audit writer did not start within 10 s")), 10_000);
+			worker.addEventListener("message", (ev: MessageEvent<FromAuditWriter>) => {
+				if (ev.data.type === "ready") {
+					clearTimeout(timer);
+					resolve();
+				}
+				this.onMessage(ev.data);
+			});
 			worker.addEventListener("error", (ev) => {
 				clearTimeout(timer);
 				const message = (ev as ErrorEvent).message;

@@ -17,7 +17,8 @@ export function extractUsageText(text: string): string | null {
 	for (let i = open; i < text.length; i++) {
 		const c = text.charCodeAt(i);
 		if (inString) {
-			if (c === 92) i++; // backslash: skip the escaped char
+			if (c === 92)
+				i++; // backslash: skip the escaped char
 			else if (c === 34) inString = false;
 			continue;
 		}

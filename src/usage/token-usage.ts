@@ -49,9 +49,7 @@ export function usageFromOpenAI(u: unknown): TokenUsage | null {
 	const prompt = num(o.prompt_tokens ?? o.input_tokens);
 	const completion = num(o.completion_tokens ?? o.output_tokens);
 	const cached = num(o.prompt_tokens_details?.cached_tokens ?? o.input_tokens_details?.cached_tokens);
-	const reasoning = num(
-		o.completion_tokens_details?.reasoning_tokens ?? o.output_tokens_details?.reasoning_tokens,
-	);
+	const reasoning = num(o.completion_tokens_details?.reasoning_tokens ?? o.output_tokens_details?.reasoning_tokens);
 	const total = num(o.total_tokens) || prompt + completion;
 	return {
 		prompt_tokens: prompt,

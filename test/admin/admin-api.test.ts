@@ -1,21 +1,18 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createAdminRoutes } from "../../src/admin/index.ts";
-import {
-	isBlockedAddress,
-	validateUpstreamUrl,
-} from "../../src/admin/providers.ts";
+import { isBlockedAddress, validateUpstreamUrl } from "../../src/admin/providers.ts";
 import { createApp } from "../../src/app.ts";
 import { hashApiKey } from "../../src/auth/api-key-format.ts";
 import { DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";
 import { createDbKeyStore } from "../../src/auth/key-store.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import { SecretBox } from "../../src/crypto/secret-box.ts";
+import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { DailyCounters } from "../../src/limits/daily-counters.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
 import { Limiter } from "../../src/limits/limiter.ts";
 import { restoreUsage } from "../../src/limits/restore-usage.ts";
-import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { MetricsRegistry } from "../../src/metrics/registry.ts";
 import { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
@@ -90,12 +87,7 @@ beforeAll(async () => {
 }, 30_000);
 
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are read as loose JSON in tests
-async function call<T = Record<string, any>>(
-	method: string,
-	path: string,
-	body?: unknown,
-	token = TOKEN,
-) {
+async function call<T = Record<string, any>>(method: string, path: string, body?: unknown, token = TOKEN) {
 	const res = await app.handle(
 		new Request(`http://localhost/admin${path}`, {
 			method,
@@ -109,9 +101,7 @@ async function call<T = Record<string, any>>(
 describe("admin API: keys and tenants", () => {
 	test("admin token required; a client key does not open admin routes", async () => {
 		expect((await call("GET", "/keys", undefined, "wrong")).status).toBe(401);
-		expect(
-			(await call("GET", "/keys", undefined, "sk-ix-whatever")).status,
-		).toBe(401);
+		expect((await call("GET", "/keys", undefined, "sk-ix-whatever")).status).toBe(401);
 	});
 
 	test("create returns the full key once; only hash and prefix are stored; get/list never show it", async () => {
@@ -126,20 +116,15 @@ describe("admin API: keys and tenants", () => {
 		const { key, id, prefix } = created.json;
 		expect(key).toMatch(/^sk-ix-/);
 		expect(prefix).toBe(key.slice(0, 12));
-		const [row] =
-			await t.db.sql`select key_hash, prefix from api_keys where id = ${id}`;
+		const [row] = await t.db.sql`select key_hash, prefix from api_keys where id = ${id}`;
 		expect(row.key_hash).toBe(hashApiKey(key));
 		const one = await call("GET", `/keys/${id}`);
 		expect(one.json.key).toBeUndefined();
 		expect(one.json.rpm).toBe(5);
 		expect(one.json.budget_usd).toBe(2.5);
-		expect(JSON.stringify((await call("GET", "/keys")).json)).not.toContain(
-			key,
-		);
+		expect(JSON.stringify((await call("GET", "/keys")).json)).not.toContain(key);
 		// tenant created on the fly
-		expect(
-			(await call("GET", "/tenants/acme")).json.active_keys,
-		).toBeGreaterThanOrEqual(1);
+		expect((await call("GET", "/tenants/acme")).json.active_keys).toBeGreaterThanOrEqual(1);
 	});
 
 	test("patch changes limits (null clears), delete revokes; the key store sees it", async () => {
@@ -167,18 +152,10 @@ describe("admin API: keys and tenants", () => {
 		const revoked = await call("DELETE", `/keys/${json.id}`);
 		expect(revoked.json.revoked_at).toBeString();
 		auth.cache.dropId(json.id);
-		await expect(
-			Promise.resolve().then(() => auth.authenticate(json.key)),
-		).rejects.toThrow(GatewayError);
+		await expect(Promise.resolve().then(() => auth.authenticate(json.key))).rejects.toThrow(GatewayError);
+		expect((await call("GET", "/keys")).json.data.some((k: { id: string }) => k.id === json.id)).toBe(false);
 		expect(
-			(await call("GET", "/keys")).json.data.some(
-				(k: { id: string }) => k.id === json.id,
-			),
-		).toBe(false);
-		expect(
-			(await call("GET", "/keys?include_revoked=true")).json.data.some(
-				(k: { id: string }) => k.id === json.id,
-			),
+			(await call("GET", "/keys?include_revoked=true")).json.data.some((k: { id: string }) => k.id === json.id),
 		).toBe(true);
 	});
 
@@ -187,10 +164,7 @@ describe("admin API: keys and tenants", () => {
 		expect(bad.status).toBe(400);
 		expect(bad.json.error.code).toBe("PLATFORM_INVALID_REQUEST");
 		expect((await call("POST", "/keys", { rpm: 1 })).status).toBe(400);
-		expect(
-			(await call("POST", "/keys", { tenant_id: "acme", expires_at: "soon" }))
-				.status,
-		).toBe(400);
+		expect((await call("POST", "/keys", { tenant_id: "acme", expires_at: "soon" })).status).toBe(400);
 		expect((await call("GET", "/keys/key_nope")).status).toBe(404);
 	});
 
@@ -203,18 +177,10 @@ describe("admin API: keys and tenants", () => {
 		});
 		expect(t.status).toBe(201);
 		expect(t.json.budget_usd).toBe(50);
-		expect(
-			(await call("POST", "/tenants", { id: "globex", name: "again" })).status,
-		).toBe(400);
-		expect(
-			(await call("PATCH", "/tenants/globex", { rpm: null })).json.rpm,
-		).toBeNull();
-		expect(
-			(await call("GET", "/tenants")).json.data.length,
-		).toBeGreaterThanOrEqual(2);
-		expect((await call("DELETE", "/tenants/acme")).json.error.code).toBe(
-			"PLATFORM_CONFLICT",
-		);
+		expect((await call("POST", "/tenants", { id: "globex", name: "again" })).status).toBe(400);
+		expect((await call("PATCH", "/tenants/globex", { rpm: null })).json.rpm).toBeNull();
+		expect((await call("GET", "/tenants")).json.data.length).toBeGreaterThanOrEqual(2);
+		expect((await call("DELETE", "/tenants/acme")).json.error.code).toBe("PLATFORM_CONFLICT");
 		expect((await call("DELETE", "/tenants/globex")).status).toBe(200);
 		expect((await call("GET", "/tenants/globex")).status).toBe(404);
 	});
@@ -232,8 +198,7 @@ describe("admin API: providers, accounts, prices", () => {
 		expect(p.json.base_url).toBe("http://127.0.0.1:9/v1");
 		expect(p.json.accounts[0].api_key).toBe("sk-…8e7f");
 		expect(JSON.stringify(p.json)).not.toContain(SECRET);
-		const [row] =
-			await t.db.sql`select api_key_enc from provider_accounts where provider = 'rt'`;
+		const [row] = await t.db.sql`select api_key_enc from provider_accounts where provider = 'rt'`;
 		expect(row.api_key_enc).toStartWith("v1:");
 		expect(row.api_key_enc).not.toContain(SECRET);
 		// bus null: the service reloaded the catalog itself
@@ -247,25 +212,18 @@ describe("admin API: providers, accounts, prices", () => {
 		expect(added.status).toBe(201);
 		expect(added.json.live).not.toBeNull();
 		expect(catalog.current().providers.get("rt")?.accounts).toHaveLength(2);
-		expect(
-			(await call("PATCH", "/providers/rt/accounts/a2", { enabled: false }))
-				.json.enabled,
-		).toBe(false);
+		expect((await call("PATCH", "/providers/rt/accounts/a2", { enabled: false })).json.enabled).toBe(false);
 		expect(catalog.current().providers.get("rt")?.accounts).toHaveLength(1);
 		const list = await call("GET", "/providers");
-		expect(
-			list.json.data.map(
-				(x: { name: string; source: string }) => `${x.name}:${x.source}`,
-			),
-		).toEqual(["cfg:config", "rt:database"]);
+		expect(list.json.data.map((x: { name: string; source: string }) => `${x.name}:${x.source}`)).toEqual([
+			"cfg:config",
+			"rt:database",
+		]);
 		expect(JSON.stringify(list.json)).not.toContain("sk-config-abcdefgh1234");
-		expect(
-			(await call("POST", "/providers", { name: "cfg", models: ["x"] })).json
-				.error.code,
-		).toBe("PLATFORM_CONFLICT");
-		expect(
-			(await call("PATCH", "/providers/cfg", { models: ["x"] })).status,
-		).toBe(400);
+		expect((await call("POST", "/providers", { name: "cfg", models: ["x"] })).json.error.code).toBe(
+			"PLATFORM_CONFLICT",
+		);
+		expect((await call("PATCH", "/providers/cfg", { models: ["x"] })).status).toBe(400);
 		expect(
 			(
 				await call("POST", "/providers", {
@@ -277,9 +235,7 @@ describe("admin API: providers, accounts, prices", () => {
 		).toBe(400);
 		expect((await call("DELETE", "/providers/rt")).status).toBe(200);
 		expect(catalog.current().providers.has("rt")).toBe(false);
-		expect(
-			(await t.db.sql`select count(*)::int as n from provider_accounts`)[0].n,
-		).toBe(0);
+		expect((await t.db.sql`select count(*)::int as n from provider_accounts`)[0].n).toBe(0);
 	});
 
 	test("prices: PUT writes model_prices and the PriceBook; GET lists them", async () => {
@@ -297,9 +253,7 @@ describe("admin API: providers, accounts, prices", () => {
 				source: "database",
 			}),
 		);
-		expect(
-			(await call("PUT", "/prices/x", { input: -1, output: 1 })).status,
-		).toBe(400);
+		expect((await call("PUT", "/prices/x", { input: -1, output: 1 })).status).toBe(400);
 	});
 });
 
@@ -308,11 +262,7 @@ describe("upstream URL validation (SSRF)", () => {
 		production: true,
 		allowlist: ["vllm.internal"],
 		resolve: async (h: string) =>
-			h === "evil.example"
-				? ["10.0.0.5"]
-				: h === "vllm.internal"
-					? ["10.1.1.1"]
-					: ["93.184.216.34"],
+			h === "evil.example" ? ["10.0.0.5"] : h === "vllm.internal" ? ["10.1.1.1"] : ["93.184.216.34"],
 	};
 
 	test("blocked address ranges", () => {
@@ -331,32 +281,17 @@ describe("upstream URL validation (SSRF)", () => {
 		]) {
 			expect(isBlockedAddress(ip)).toBe(true);
 		}
-		for (const ip of ["93.184.216.34", "8.8.8.8", "2606:4700::1111"])
-			expect(isBlockedAddress(ip)).toBe(false);
+		for (const ip of ["93.184.216.34", "8.8.8.8", "2606:4700::1111"]) expect(isBlockedAddress(ip)).toBe(false);
 	});
 
 	test("production refuses private targets, also behind a host name, unless allowlisted", async () => {
-		await expect(
-			validateUpstreamUrl("http://127.0.0.1:8000/v1", prod),
-		).rejects.toThrow(GatewayError);
-		await expect(validateUpstreamUrl("http://[::1]/v1", prod)).rejects.toThrow(
-			GatewayError,
-		);
-		await expect(
-			validateUpstreamUrl("https://evil.example/v1", prod),
-		).rejects.toThrow("private");
-		expect(await validateUpstreamUrl("https://api.example.com/v1/", prod)).toBe(
-			"https://api.example.com/v1",
-		);
-		expect(
-			await validateUpstreamUrl("http://vllm.internal:8000/v1", prod),
-		).toBe("http://vllm.internal:8000/v1");
-		await expect(
-			validateUpstreamUrl("file:///etc/passwd", prod),
-		).rejects.toThrow("http");
-		await expect(
-			validateUpstreamUrl("https://u:p@api.example.com", prod),
-		).rejects.toThrow("credentials");
+		await expect(validateUpstreamUrl("http://127.0.0.1:8000/v1", prod)).rejects.toThrow(GatewayError);
+		await expect(validateUpstreamUrl("http://[::1]/v1", prod)).rejects.toThrow(GatewayError);
+		await expect(validateUpstreamUrl("https://evil.example/v1", prod)).rejects.toThrow("private");
+		expect(await validateUpstreamUrl("https://api.example.com/v1/", prod)).toBe("https://api.example.com/v1");
+		expect(await validateUpstreamUrl("http://vllm.internal:8000/v1", prod)).toBe("http://vllm.internal:8000/v1");
+		await expect(validateUpstreamUrl("file:///etc/passwd", prod)).rejects.toThrow("http");
+		await expect(validateUpstreamUrl("https://u:p@api.example.com", prod)).rejects.toThrow("credentials");
 	});
 
 	test("dev allows local upstreams", async () => {
@@ -401,35 +336,32 @@ describe("restoreUsage", () => {
 		const limiter = new Limiter(new LimitTable({ capacity: 64 }));
 		const r = await restoreUsage(t.db.sql, limiter, now);
 		expect(r.subjects).toBe(2);
-		const refused = limiter.check(
-			"key:kr",
-			{ quota_daily_requests: 2 },
-			{ tokens: 0, usd: 0 },
-			now,
-		);
+		const refused = limiter.check("key:kr", { quota_daily_requests: 2 }, { tokens: 0, usd: 0 }, now);
 		expect(refused.ok).toBe(false);
-		const budget = limiter.check(
-			"tenant:tr",
-			{ budget_usd: 1 },
-			{ tokens: 0, usd: 0.3 },
-			now,
-		);
+		const budget = limiter.check("tenant:tr", { budget_usd: 1 }, { tokens: 0, usd: 0.3 }, now);
 		expect(budget.ok).toBe(false);
-		expect(
-			limiter.check(
-				"tenant:tr",
-				{ budget_usd: 1 },
-				{ tokens: 0, usd: 0.2 },
-				now,
-			).ok,
-		).toBe(true);
+		expect(limiter.check("tenant:tr", { budget_usd: 1 }, { tokens: 0, usd: 0.2 }, now).ok).toBe(true);
 	});
 
 	test("one subject: a key or tenant that gains a limit is seeded from its own rows only", async () => {
 		const now = Date.now();
 		await insertRequestLogs(t.db.sql, [
-			makeUsageEvent({ request_id: "s1", ts: now - 1000, key_id: "ks", tenant_id: "ts", total_tokens: 7, cost_usd: 0.5 }),
-			makeUsageEvent({ request_id: "s2", ts: now - 1000, key_id: "ko", tenant_id: "ts", total_tokens: 3, cost_usd: 0.25 }),
+			makeUsageEvent({
+				request_id: "s1",
+				ts: now - 1000,
+				key_id: "ks",
+				tenant_id: "ts",
+				total_tokens: 7,
+				cost_usd: 0.5,
+			}),
+			makeUsageEvent({
+				request_id: "s2",
+				ts: now - 1000,
+				key_id: "ko",
+				tenant_id: "ts",
+				total_tokens: 3,
+				cost_usd: 0.25,
+			}),
 		]);
 		const limiter = new Limiter(new LimitTable({ capacity: 64 }));
 		const daily = (subject: string) => new DailyCounters(limiter.table).read(limiter.table.find(subject));

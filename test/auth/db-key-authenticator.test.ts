@@ -1,10 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { generateApiKey, hashApiKey } from "../../src/auth/api-key-format.ts";
 import { AuthCache } from "../../src/auth/auth-cache.ts";
-import {
-	type CachedKey,
-	DbKeyAuthenticator,
-} from "../../src/auth/db-key-authenticator.ts";
+import { type CachedKey, DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";
 import type { KeyRecord, KeyStore } from "../../src/auth/key-store.ts";
 import { StaticKeyAuthenticator } from "../../src/auth/static-key-authenticator.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
@@ -67,11 +64,9 @@ describe("DbKeyAuthenticator", () => {
 		const store = fakeStore(new Map());
 		const auth = new DbKeyAuthenticator({ store });
 		for (let i = 0; i < 1000; i++) {
-			expect(
-				await codeOf(() =>
-					auth.authenticate(`sk-random-${crypto.randomUUID()}`),
-				),
-			).toBe("PLATFORM_AUTH_INVALID_API_KEY");
+			expect(await codeOf(() => auth.authenticate(`sk-random-${crypto.randomUUID()}`))).toBe(
+				"PLATFORM_AUTH_INVALID_API_KEY",
+			);
 		}
 		expect(store.calls).toBe(0);
 	});
@@ -81,13 +76,9 @@ describe("DbKeyAuthenticator", () => {
 		const cache = new AuthCache<CachedKey>({ maxNegative: 50 });
 		const auth = new DbKeyAuthenticator({ store, cache });
 		const k = generateApiKey().key;
-		for (let i = 0; i < 20; i++)
-			expect(await codeOf(() => auth.authenticate(k))).toBe(
-				"PLATFORM_AUTH_INVALID_API_KEY",
-			);
+		for (let i = 0; i < 20; i++) expect(await codeOf(() => auth.authenticate(k))).toBe("PLATFORM_AUTH_INVALID_API_KEY");
 		expect(store.calls).toBe(1);
-		for (let i = 0; i < 500; i++)
-			await codeOf(() => auth.authenticate(generateApiKey().key));
+		for (let i = 0; i < 500; i++) await codeOf(() => auth.authenticate(generateApiKey().key));
 		expect(cache.size.negative).toBe(50);
 	});
 
@@ -96,9 +87,7 @@ describe("DbKeyAuthenticator", () => {
 		const store = fakeStore(new Map([[k.hash, record()]]));
 		store.delayMs = 20;
 		const auth = new DbKeyAuthenticator({ store });
-		await Promise.all(
-			Array.from({ length: 25 }, () => auth.authenticate(k.key)),
-		);
+		await Promise.all(Array.from({ length: 25 }, () => auth.authenticate(k.key)));
 		expect(store.calls).toBe(1);
 	});
 
@@ -113,14 +102,10 @@ describe("DbKeyAuthenticator", () => {
 			]),
 		);
 		const auth = new DbKeyAuthenticator({ store, now: () => now });
-		expect(await codeOf(() => auth.authenticate(revoked.key))).toBe(
-			"PLATFORM_AUTH_KEY_REVOKED",
-		);
+		expect(await codeOf(() => auth.authenticate(revoked.key))).toBe("PLATFORM_AUTH_KEY_REVOKED");
 		expect(await codeOf(() => auth.authenticate(expiring.key))).toBe("ok");
 		now = 2_000;
-		expect(await codeOf(() => auth.authenticate(expiring.key))).toBe(
-			"PLATFORM_AUTH_KEY_EXPIRED",
-		);
+		expect(await codeOf(() => auth.authenticate(expiring.key))).toBe("PLATFORM_AUTH_KEY_EXPIRED");
 	});
 
 	test("store down: 503 without a cached entry, the stale entry with one", async () => {
@@ -137,9 +122,7 @@ describe("DbKeyAuthenticator", () => {
 		store.down = true;
 		now = 100; // stale
 		expect((await auth.authenticate(k.key)).keyId).toBe("key_1");
-		expect(await codeOf(() => auth.authenticate(generateApiKey().key))).toBe(
-			"PLATFORM_AUTH_UNAVAILABLE",
-		);
+		expect(await codeOf(() => auth.authenticate(generateApiKey().key))).toBe("PLATFORM_AUTH_UNAVAILABLE");
 	});
 
 	test("after dropId the next request reads the store again (admin change)", async () => {
@@ -150,9 +133,7 @@ describe("DbKeyAuthenticator", () => {
 		await auth.authenticate(k.key);
 		records.set(k.hash, record({ revokedAt: Date.now() }));
 		auth.cache.dropId("key_1");
-		expect(await codeOf(() => auth.authenticate(k.key))).toBe(
-			"PLATFORM_AUTH_KEY_REVOKED",
-		);
+		expect(await codeOf(() => auth.authenticate(k.key))).toBe("PLATFORM_AUTH_KEY_REVOKED");
 		expect(store.calls).toBe(2);
 	});
 

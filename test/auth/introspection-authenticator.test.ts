@@ -78,34 +78,24 @@ describe("IntrospectionAuthenticator", () => {
 			url: url(),
 			negativeTtlMs: 60_000,
 		});
-		expect(await codeOf(() => auth.authenticate("tok-nope"))).toBe(
-			"PLATFORM_AUTH_INVALID_API_KEY",
-		);
-		expect(await codeOf(() => auth.authenticate("tok-nope"))).toBe(
-			"PLATFORM_AUTH_INVALID_API_KEY",
-		);
+		expect(await codeOf(() => auth.authenticate("tok-nope"))).toBe("PLATFORM_AUTH_INVALID_API_KEY");
+		expect(await codeOf(() => auth.authenticate("tok-nope"))).toBe("PLATFORM_AUTH_INVALID_API_KEY");
 		expect(calls).toBe(1);
 	});
 
 	test("a past exp → 401 expired", async () => {
 		mode = "up";
 		const auth = new IntrospectionAuthenticator({ url: url() });
-		expect(await codeOf(() => auth.authenticate("tok-expired"))).toBe(
-			"PLATFORM_AUTH_KEY_EXPIRED",
-		);
+		expect(await codeOf(() => auth.authenticate("tok-expired"))).toBe("PLATFORM_AUTH_KEY_EXPIRED");
 	});
 
 	test("service down, answering garbage, or unreachable → 503 fail closed, not cached", async () => {
 		calls = 0;
 		mode = "down";
 		const auth = new IntrospectionAuthenticator({ url: url() });
-		expect(await codeOf(() => auth.authenticate("tok-active"))).toBe(
-			"PLATFORM_AUTH_UNAVAILABLE",
-		);
+		expect(await codeOf(() => auth.authenticate("tok-active"))).toBe("PLATFORM_AUTH_UNAVAILABLE");
 		mode = "garbage";
-		expect(await codeOf(() => auth.authenticate("tok-active"))).toBe(
-			"PLATFORM_AUTH_UNAVAILABLE",
-		);
+		expect(await codeOf(() => auth.authenticate("tok-active"))).toBe("PLATFORM_AUTH_UNAVAILABLE");
 		expect(calls).toBe(2);
 		mode = "up";
 		expect(await codeOf(() => auth.authenticate("tok-active"))).toBe("ok");
@@ -113,9 +103,7 @@ describe("IntrospectionAuthenticator", () => {
 			url: "http://127.0.0.1:1/introspect",
 			timeoutMs: 500,
 		});
-		expect(await codeOf(() => unreachable.authenticate("tok-active"))).toBe(
-			"PLATFORM_AUTH_UNAVAILABLE",
-		);
+		expect(await codeOf(() => unreachable.authenticate("tok-active"))).toBe("PLATFORM_AUTH_UNAVAILABLE");
 	});
 
 	test("the answer expires after the TTL and the service is asked again", async () => {

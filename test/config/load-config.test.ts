@@ -4,13 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config/config-error.ts";
 import { buildConfig, loadConfig } from "../../src/config/load-config.ts";
-import {
-	int,
-	num,
-	resolveSecret,
-	strList,
-	tableList,
-} from "../../src/config/validate.ts";
+import { int, num, resolveSecret, strList, tableList } from "../../src/config/validate.ts";
 
 /** The ConfigError thrown by `fn`; fails the test when nothing (or something else) is thrown. */
 function configError(fn: () => unknown): ConfigError {
@@ -102,9 +96,7 @@ describe("environment quick start", () => {
 		expect(p.type).toBe("openai");
 		expect(p.base_url).toBe("https://api.openai.com/v1");
 		expect(p.models).toEqual(["gpt-4o", "gpt-4o-mini"]);
-		expect(p.accounts).toEqual([
-			{ name: "default", api_key: "sk-test", weight: 1, max_concurrency: 0 },
-		]);
+		expect(p.accounts).toEqual([{ name: "default", api_key: "sk-test", weight: 1, max_concurrency: 0 }]);
 	});
 
 	test("OPENAI_BASE_URL (trailing slash trimmed) and OPENAI_MODELS (comma list, trimmed)", () => {
@@ -140,23 +132,14 @@ describe("environment quick start", () => {
 	});
 
 	test("GATEWAY_API_KEYS adds static keys to the file's", () => {
-		const c = buildConfig(
-			{ auth: { static_keys: ["k1"] } },
-			{ GATEWAY_API_KEYS: "k2, k3" },
-		);
+		const c = buildConfig({ auth: { static_keys: ["k1"] } }, { GATEWAY_API_KEYS: "k2, k3" });
 		expect(c.auth.static_keys).toEqual(["k1", "k2", "k3"]);
 	});
 
 	test("PORT overrides server.port; a bad PORT is an error", () => {
-		expect(
-			buildConfig({ server: { port: 1234 } }, { PORT: "9090" }).server.port,
-		).toBe(9090);
-		expect(configError(() => buildConfig({}, { PORT: "http" })).path).toBe(
-			"PORT",
-		);
-		expect(configError(() => buildConfig({}, { PORT: "70000" })).path).toBe(
-			"PORT",
-		);
+		expect(buildConfig({ server: { port: 1234 } }, { PORT: "9090" }).server.port).toBe(9090);
+		expect(configError(() => buildConfig({}, { PORT: "http" })).path).toBe("PORT");
+		expect(configError(() => buildConfig({}, { PORT: "70000" })).path).toBe("PORT");
 	});
 
 	test("DATABASE_URL and GATEWAY_DATA_DIR override the file", () => {
@@ -166,10 +149,7 @@ describe("environment quick start", () => {
 		);
 		expect(c.database.url).toBe("postgres://env/db");
 		expect(c.database.data_dir).toBe("/env");
-		const fromFile = buildConfig(
-			{ database: { url: "postgres://file/db", data_dir: "/file" } },
-			{},
-		);
+		const fromFile = buildConfig({ database: { url: "postgres://file/db", data_dir: "/file" } }, {});
 		expect(fromFile.database.url).toBe("postgres://file/db");
 		expect(fromFile.database.data_dir).toBe("/file");
 	});
@@ -252,9 +232,7 @@ cached_input = 1.25
 		// name defaults to the type; provider-level api_key is an account named "default"
 		expect(ant.name).toBe("anthropic");
 		expect(ant.base_url).toBe("https://api.anthropic.com/v1");
-		expect(ant.accounts.map((a) => [a.name, a.api_key])).toEqual([
-			["default", "sk-ant"],
-		]);
+		expect(ant.accounts.map((a) => [a.name, a.api_key])).toEqual([["default", "sk-ant"]]);
 		expect(c.aliases).toEqual([{ from: "fast", to: "main/gpt-4o" }]);
 		expect(c.prices).toEqual([
 			{
@@ -273,13 +251,9 @@ cached_input = 1.25
 	});
 
 	test("a missing file and invalid TOML are errors on GATEWAY_CONFIG", async () => {
-		const missing = await configErrorAsync(
-			loadConfig({ GATEWAY_CONFIG: join(dir, "nope.toml") }),
-		);
+		const missing = await configErrorAsync(loadConfig({ GATEWAY_CONFIG: join(dir, "nope.toml") }));
 		expect(missing.path).toBe("GATEWAY_CONFIG");
-		const bad = await configErrorAsync(
-			loadConfig({ GATEWAY_CONFIG: tomlFile("[server\nport = ") }),
-		);
+		const bad = await configErrorAsync(loadConfig({ GATEWAY_CONFIG: tomlFile("[server\nport = ") }));
 		expect(bad.path).toBe("GATEWAY_CONFIG");
 		expect(bad.message).toContain("invalid TOML");
 	});
@@ -331,13 +305,9 @@ describe("secrets via env:NAME", () => {
 		);
 		expect(e1.path).toBe("providers[0].accounts[0].api_key");
 		expect(e1.message).toContain("MISSING_KEY");
-		const e2 = configError(() =>
-			buildConfig({ auth: { encryption_key: "env:ENC" } }, { ENC: "" }),
-		);
+		const e2 = configError(() => buildConfig({ auth: { encryption_key: "env:ENC" } }, { ENC: "" }));
 		expect(e2.path).toBe("auth.encryption_key");
-		const e3 = configError(() =>
-			buildConfig({ providers: [{ name: "p", api_key: "env:NOPE" }] }, {}),
-		);
+		const e3 = configError(() => buildConfig({ providers: [{ name: "p", api_key: "env:NOPE" }] }, {}));
 		expect(e3.path).toBe("providers[0].api_key");
 	});
 
@@ -349,15 +319,9 @@ describe("secrets via env:NAME", () => {
 
 describe("validation errors name the key path", () => {
 	test("unknown keys: top level, nested table, account", () => {
-		expect(configError(() => buildConfig({ nonsense: 1 }, {})).path).toBe(
-			"nonsense",
-		);
-		expect(
-			configError(() => buildConfig({ server: { foo: 1 } }, {})).path,
-		).toBe("server.foo");
-		expect(
-			configError(() => buildConfig({ routing: { retries: 1 } }, {})).path,
-		).toBe("routing.retries");
+		expect(configError(() => buildConfig({ nonsense: 1 }, {})).path).toBe("nonsense");
+		expect(configError(() => buildConfig({ server: { foo: 1 } }, {})).path).toBe("server.foo");
+		expect(configError(() => buildConfig({ routing: { retries: 1 } }, {})).path).toBe("routing.retries");
 		expect(
 			configError(() =>
 				buildConfig(
@@ -373,104 +337,52 @@ describe("validation errors name the key path", () => {
 				),
 			).path,
 		).toBe("providers[0].accounts[1].bar");
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", weight: 1 }] }, {}),
-			).path,
-		).toBe("providers[0].weight");
-		expect(
-			configError(() =>
-				buildConfig({ aliases: [{ from: "a", to: "b", x: 1 }] }, {}),
-			).path,
-		).toBe("aliases[0].x");
-		expect(
-			configError(() =>
-				buildConfig(
-					{ prices: [{ model: "m", input: 1, output: 1, y: 1 }] },
-					{},
-				),
-			).path,
-		).toBe("prices[0].y");
+		expect(configError(() => buildConfig({ providers: [{ name: "p", weight: 1 }] }, {})).path).toBe(
+			"providers[0].weight",
+		);
+		expect(configError(() => buildConfig({ aliases: [{ from: "a", to: "b", x: 1 }] }, {})).path).toBe("aliases[0].x");
+		expect(configError(() => buildConfig({ prices: [{ model: "m", input: 1, output: 1, y: 1 }] }, {})).path).toBe(
+			"prices[0].y",
+		);
 	});
 
 	test("bad types", () => {
-		expect(
-			configError(() => buildConfig({ server: { port: "80" } }, {})).path,
-		).toBe("server.port");
-		expect(
-			configError(() => buildConfig({ server: { port: 1.5 } }, {})).path,
-		).toBe("server.port");
-		expect(
-			configError(() => buildConfig({ server: { port: 70_000 } }, {})).path,
-		).toBe("server.port");
-		expect(configError(() => buildConfig({ server: "x" }, {})).path).toBe(
-			"server",
+		expect(configError(() => buildConfig({ server: { port: "80" } }, {})).path).toBe("server.port");
+		expect(configError(() => buildConfig({ server: { port: 1.5 } }, {})).path).toBe("server.port");
+		expect(configError(() => buildConfig({ server: { port: 70_000 } }, {})).path).toBe("server.port");
+		expect(configError(() => buildConfig({ server: "x" }, {})).path).toBe("server");
+		expect(configError(() => buildConfig({ server: { cors_origins: "*" } }, {})).path).toBe("server.cors_origins");
+		expect(configError(() => buildConfig({ providers: { name: "p" } }, {})).path).toBe("providers");
+		expect(configError(() => buildConfig({ providers: ["p"] }, {})).path).toBe("providers[0]");
+		expect(configError(() => buildConfig({ providers: [{ name: "p", models: [1] }] }, {})).path).toBe(
+			"providers[0].models",
 		);
-		expect(
-			configError(() => buildConfig({ server: { cors_origins: "*" } }, {}))
-				.path,
-		).toBe("server.cors_origins");
-		expect(
-			configError(() => buildConfig({ providers: { name: "p" } }, {})).path,
-		).toBe("providers");
-		expect(configError(() => buildConfig({ providers: ["p"] }, {})).path).toBe(
-			"providers[0]",
+		expect(configError(() => buildConfig({ providers: [{ name: "p", headers: { a: 1 } }] }, {})).path).toBe(
+			"providers[0].headers.a",
 		);
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", models: [1] }] }, {}),
-			).path,
-		).toBe("providers[0].models");
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", headers: { a: 1 } }] }, {}),
-			).path,
-		).toBe("providers[0].headers.a");
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", accounts: [{}] }] }, {}),
-			).path,
-		).toBe("providers[0].accounts[0].name");
-		expect(
-			configError(() =>
-				buildConfig({ prices: [{ model: "m", input: -1, output: 1 }] }, {}),
-			).path,
-		).toBe("prices[0].input");
-		expect(
-			configError(() => buildConfig({ prices: [{ model: "m", input: 1 }] }, {}))
-				.path,
-		).toBe("prices[0].output");
-		expect(configError(() => buildConfig({ env: "staging" }, {})).path).toBe(
-			"env",
+		expect(configError(() => buildConfig({ providers: [{ name: "p", accounts: [{}] }] }, {})).path).toBe(
+			"providers[0].accounts[0].name",
 		);
-		expect(
-			configError(() => buildConfig({ auth: { mode: "ldap" } }, {})).path,
-		).toBe("auth.mode");
-		expect(
-			configError(() =>
-				buildConfig({ auth: { mode: "remote_introspection" } }, {}),
-			).path,
-		).toBe("auth.introspection_url");
-		expect(
-			configError(() => buildConfig({ providers: [{ name: "bad name" }] }, {}))
-				.path,
-		).toBe("providers[0].name");
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", base_url: "ftp://x" }] }, {}),
-			).path,
-		).toBe("providers[0].base_url");
+		expect(configError(() => buildConfig({ prices: [{ model: "m", input: -1, output: 1 }] }, {})).path).toBe(
+			"prices[0].input",
+		);
+		expect(configError(() => buildConfig({ prices: [{ model: "m", input: 1 }] }, {})).path).toBe("prices[0].output");
+		expect(configError(() => buildConfig({ env: "staging" }, {})).path).toBe("env");
+		expect(configError(() => buildConfig({ auth: { mode: "ldap" } }, {})).path).toBe("auth.mode");
+		expect(configError(() => buildConfig({ auth: { mode: "remote_introspection" } }, {})).path).toBe(
+			"auth.introspection_url",
+		);
+		expect(configError(() => buildConfig({ providers: [{ name: "bad name" }] }, {})).path).toBe("providers[0].name");
+		expect(configError(() => buildConfig({ providers: [{ name: "p", base_url: "ftp://x" }] }, {})).path).toBe(
+			"providers[0].base_url",
+		);
 	});
 
 	test("the validate.ts readers", () => {
 		expect(int({}, "n", "s.", 7)).toBe(7);
-		expect(configError(() => int({ n: 5 }, "n", "s.", 0, 10, 20)).path).toBe(
-			"s.n",
-		);
+		expect(configError(() => int({ n: 5 }, "n", "s.", 0, 10, 20)).path).toBe("s.n");
 		expect(num({ n: 0 }, "n", "")).toBe(0);
-		expect(
-			configError(() => num({ n: Number.POSITIVE_INFINITY }, "n", "")).path,
-		).toBe("n");
+		expect(configError(() => num({ n: Number.POSITIVE_INFINITY }, "n", "")).path).toBe("n");
 		expect(strList({}, "l", "", ["d"])).toEqual(["d"]);
 		expect(tableList({}, "t", "")).toEqual([]);
 		const e = configError(() => int({ n: "3" }, "n", "a.b.", 0));
@@ -478,37 +390,27 @@ describe("validation errors name the key path", () => {
 	});
 
 	test("unknown provider type", () => {
-		const e = configError(() =>
-			buildConfig({ providers: [{ name: "p", type: "openia" }] }, {}),
-		);
+		const e = configError(() => buildConfig({ providers: [{ name: "p", type: "openia" }] }, {}));
 		expect(e.path).toBe("providers[0].type");
 		expect(e.message).toContain("openia");
 	});
 
 	test("unknown routing strategy is a startup error (global and per provider)", () => {
-		const e = configError(() =>
-			buildConfig({ routing: { strategy: "fastest" } }, {}),
-		);
+		const e = configError(() => buildConfig({ routing: { strategy: "fastest" } }, {}));
 		expect(e.path).toBe("routing.strategy");
 		expect(e.message).toContain("fastest");
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ name: "p", strategy: "best" }] }, {}),
-			).path,
-		).toBe("providers[0].strategy");
+		expect(configError(() => buildConfig({ providers: [{ name: "p", strategy: "best" }] }, {})).path).toBe(
+			"providers[0].strategy",
+		);
 	});
 
 	test("duplicate provider and account names", () => {
-		const dupProvider = configError(() =>
-			buildConfig({ providers: [{ name: "p" }, { name: "p" }] }, {}),
-		);
+		const dupProvider = configError(() => buildConfig({ providers: [{ name: "p" }, { name: "p" }] }, {}));
 		expect(dupProvider.path).toBe("providers[1].name");
 		// two providers defaulting to the same name (their type)
-		expect(
-			configError(() =>
-				buildConfig({ providers: [{ type: "groq" }, { type: "groq" }] }, {}),
-			).path,
-		).toBe("providers[1].name");
+		expect(configError(() => buildConfig({ providers: [{ type: "groq" }, { type: "groq" }] }, {})).path).toBe(
+			"providers[1].name",
+		);
 		const dupAccount = configError(() =>
 			buildConfig(
 				{
@@ -528,9 +430,7 @@ describe("validation errors name the key path", () => {
 			configError(() =>
 				buildConfig(
 					{
-						providers: [
-							{ name: "p", api_key: "k", accounts: [{ name: "default" }] },
-						],
+						providers: [{ name: "p", api_key: "k", accounts: [{ name: "default" }] }],
 					},
 					{},
 				),
@@ -561,44 +461,29 @@ describe("production refusals", () => {
 
 	test("no CORS allowlist, or a wildcard", () => {
 		const none = { ...PROD_OK, server: {} };
-		expect(configError(() => buildConfig(none, {})).path).toBe(
-			"server.cors_origins",
-		);
+		expect(configError(() => buildConfig(none, {})).path).toBe("server.cors_origins");
 		const star = {
 			...PROD_OK,
 			server: { cors_origins: ["https://a.example", "*"] },
 		};
-		expect(configError(() => buildConfig(star, {})).path).toBe(
-			"server.cors_origins",
-		);
+		expect(configError(() => buildConfig(star, {})).path).toBe("server.cors_origins");
 	});
 
 	test("missing, short or default admin token", () => {
-		for (const admin_token of [
-			undefined,
-			"short-token",
-			"changeme",
-			"CHANGEME",
-		]) {
+		for (const admin_token of [undefined, "short-token", "changeme", "CHANGEME"]) {
 			const c = { ...PROD_OK, auth: { ...PROD_OK.auth, admin_token } };
-			expect(configError(() => buildConfig(c, {})).path).toBe(
-				"auth.admin_token",
-			);
+			expect(configError(() => buildConfig(c, {})).path).toBe("auth.admin_token");
 		}
 	});
 
 	test("missing encryption key", () => {
 		const c = { ...PROD_OK, auth: { admin_token: PROD_OK.auth.admin_token } };
-		expect(configError(() => buildConfig(c, {})).path).toBe(
-			"auth.encryption_key",
-		);
+		expect(configError(() => buildConfig(c, {})).path).toBe("auth.encryption_key");
 	});
 
 	test("static keys from the file or GATEWAY_API_KEYS", () => {
 		const c = { ...PROD_OK, auth: { ...PROD_OK.auth, static_keys: ["k"] } };
 		expect(configError(() => buildConfig(c, {})).path).toBe("auth.static_keys");
-		expect(
-			configError(() => buildConfig(PROD_OK, { GATEWAY_API_KEYS: "k" })).path,
-		).toBe("auth.static_keys");
+		expect(configError(() => buildConfig(PROD_OK, { GATEWAY_API_KEYS: "k" })).path).toBe("auth.static_keys");
 	});
 });

@@ -22,9 +22,7 @@ describe("SecretBox", () => {
 
 	test("the wrong key fails", () => {
 		const sealed = new SecretBox(key).encrypt("secret");
-		expect(() => new SecretBox(randomBytes(32)).decrypt(sealed)).toThrow(
-			SecretBoxError,
-		);
+		expect(() => new SecretBox(randomBytes(32)).decrypt(sealed)).toThrow(SecretBoxError);
 	});
 
 	test("tampered ciphertext, tag or iv fails", () => {
@@ -34,15 +32,11 @@ describe("SecretBox", () => {
 		for (const at of [0, bytes.length - 1]) {
 			const flipped = Buffer.from(bytes);
 			flipped[at] ^= 1;
-			expect(() =>
-				box.decrypt(`${v}:${iv}:${flipped.toString("base64")}`),
-			).toThrow(/wrong key or tampered/);
+			expect(() => box.decrypt(`${v}:${iv}:${flipped.toString("base64")}`)).toThrow(/wrong key or tampered/);
 		}
 		const ivBytes = Buffer.from(iv, "base64");
 		ivBytes[0] ^= 1;
-		expect(() =>
-			box.decrypt(`${v}:${ivBytes.toString("base64")}:${data}`),
-		).toThrow(SecretBoxError);
+		expect(() => box.decrypt(`${v}:${ivBytes.toString("base64")}:${data}`)).toThrow(SecretBoxError);
 		expect(() => box.decrypt("v2:abc:def")).toThrow(/v1/);
 		expect(() => box.decrypt(`v1:${iv}:AAAA`)).toThrow(/truncated/);
 	});
@@ -60,20 +54,14 @@ describe("parseEncryptionKey", () => {
 	test("hex, base64 and base64url keys are used as is", () => {
 		expect(parseEncryptionKey(key.toString("hex")).equals(key)).toBe(true);
 		expect(parseEncryptionKey(key.toString("base64")).equals(key)).toBe(true);
-		expect(
-			parseEncryptionKey(` ${key.toString("base64url")}\n`).equals(key),
-		).toBe(true);
+		expect(parseEncryptionKey(` ${key.toString("base64url")}\n`).equals(key)).toBe(true);
 	});
 
 	test("a passphrase is stretched deterministically; short ones are refused", () => {
 		const a = parseEncryptionKey("correct horse battery staple");
 		expect(a.length).toBe(32);
-		expect(parseEncryptionKey("correct horse battery staple").equals(a)).toBe(
-			true,
-		);
-		expect(parseEncryptionKey("correct horse battery stapler").equals(a)).toBe(
-			false,
-		);
+		expect(parseEncryptionKey("correct horse battery staple").equals(a)).toBe(true);
+		expect(parseEncryptionKey("correct horse battery stapler").equals(a)).toBe(false);
 		expect(() => parseEncryptionKey("short")).toThrow(SecretBoxError);
 	});
 

@@ -21,8 +21,7 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 
 describe("readJsonBody", () => {
 	test("a JSON object: parsed value and the raw text", async () => {
-		const raw =
-			'{"model":"gpt-4o",  "messages":[{"role":"user","content":"héllo"}]}';
+		const raw = '{"model":"gpt-4o",  "messages":[{"role":"user","content":"héllo"}]}';
 		const body = await readJsonBody(post(raw), 1024);
 		expect(body.raw).toBe(raw);
 		expect(body.value).toEqual({
@@ -70,10 +69,7 @@ describe("readJsonBody", () => {
 			},
 		});
 		const e = await rejection(
-			readJsonBody(
-				new Request("http://gateway.test/", { method: "POST", body: chunked }),
-				1000,
-			),
+			readJsonBody(new Request("http://gateway.test/", { method: "POST", body: chunked }), 1000),
 		);
 		expect(e.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
 		expect(e.status).toBe(413);
@@ -118,11 +114,7 @@ describe("readJsonBody", () => {
 	});
 
 	test("400 for an empty body", async () => {
-		for (const req of [
-			post(""),
-			post(null),
-			new Request("http://gateway.test/", { method: "POST" }),
-		]) {
+		for (const req of [post(""), post(null), new Request("http://gateway.test/", { method: "POST" })]) {
 			const e = await rejection(readJsonBody(req, 1024));
 			expect(e.code).toBe("PLATFORM_INVALID_JSON");
 			expect(e.status).toBe(400);

@@ -29,10 +29,7 @@ const VALID: Record<Operation, Record<string, unknown>> = {
 
 describe("validateRequest", () => {
 	test("a minimal valid body of each operation passes and comes back as is", () => {
-		for (const [op, body] of Object.entries(VALID) as [
-			Operation,
-			Record<string, unknown>,
-		][]) {
+		for (const [op, body] of Object.entries(VALID) as [Operation, Record<string, unknown>][]) {
 			expect(validateRequest(op, body) as unknown).toBe(body);
 		}
 	});
@@ -59,9 +56,7 @@ describe("validateRequest", () => {
 	test("model must be a non-empty string", () => {
 		expect(invalid("chat", { ...VALID.chat, model: "" }).param).toBe("model");
 		expect(invalid("chat", { ...VALID.chat, model: 4 }).param).toBe("model");
-		expect(
-			invalid("chat", { ...VALID.chat, model: "x".repeat(257) }).param,
-		).toBe("model");
+		expect(invalid("chat", { ...VALID.chat, model: "x".repeat(257) }).param).toBe("model");
 	});
 
 	test("each operation's own required fields", () => {
@@ -83,12 +78,8 @@ describe("validateRequest", () => {
 	});
 
 	test("chat: messages must be a non-empty list of objects with a role", () => {
-		expect(invalid("chat", { ...VALID.chat, messages: [] }).param).toBe(
-			"messages",
-		);
-		expect(invalid("chat", { ...VALID.chat, messages: "hi" }).param).toBe(
-			"messages",
-		);
+		expect(invalid("chat", { ...VALID.chat, messages: [] }).param).toBe("messages");
+		expect(invalid("chat", { ...VALID.chat, messages: "hi" }).param).toBe("messages");
 		const noRole = invalid("chat", {
 			...VALID.chat,
 			messages: [{ role: "user" }, { content: "x" }],
@@ -98,33 +89,16 @@ describe("validateRequest", () => {
 	});
 
 	test("fields the gateway reads are type-checked", () => {
-		expect(invalid("chat", { ...VALID.chat, stream: "yes" }).param).toBe(
-			"stream",
-		);
+		expect(invalid("chat", { ...VALID.chat, stream: "yes" }).param).toBe("stream");
 		// a union reports at its own path
-		expect(
-			invalid("chat", { ...VALID.chat, stream_options: { include_usage: 1 } })
-				.param,
-		).toBe("stream_options");
-		expect(invalid("chat", { ...VALID.chat, max_tokens: 0 }).param).toBe(
-			"max_tokens",
-		);
-		expect(
-			invalid("chat", { ...VALID.chat, max_completion_tokens: 1.5 }).param,
-		).toBe("max_completion_tokens");
+		expect(invalid("chat", { ...VALID.chat, stream_options: { include_usage: 1 } }).param).toBe("stream_options");
+		expect(invalid("chat", { ...VALID.chat, max_tokens: 0 }).param).toBe("max_tokens");
+		expect(invalid("chat", { ...VALID.chat, max_completion_tokens: 1.5 }).param).toBe("max_completion_tokens");
 		expect(invalid("chat", { ...VALID.chat, user: 5 }).param).toBe("user");
-		expect(
-			invalid("messages", { ...VALID.messages, max_tokens: 0 }).param,
-		).toBe("max_tokens");
-		expect(
-			invalid("completions", { ...VALID.completions, prompt: [] }).param,
-		).toBe("prompt");
-		expect(invalid("embeddings", { ...VALID.embeddings, input: 3 }).param).toBe(
-			"input",
-		);
-		expect(invalid("responses", { ...VALID.responses, stream: 1 }).param).toBe(
-			"stream",
-		);
+		expect(invalid("messages", { ...VALID.messages, max_tokens: 0 }).param).toBe("max_tokens");
+		expect(invalid("completions", { ...VALID.completions, prompt: [] }).param).toBe("prompt");
+		expect(invalid("embeddings", { ...VALID.embeddings, input: 3 }).param).toBe("input");
+		expect(invalid("responses", { ...VALID.responses, stream: 1 }).param).toBe("stream");
 	});
 
 	test("nullable fields accept null", () => {

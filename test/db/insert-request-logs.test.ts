@@ -68,7 +68,13 @@ describe("request_logs writers", () => {
 
 	test("a COPY line reads back as the event it was made from, odd characters included", () => {
 		const events = [
-			makeUsageEvent({ user_agent: "a\tb\nc\\d\re \\N", ttft_ms: null, cost_usd: 1.25e-7, stream: true, incomplete: true }),
+			makeUsageEvent({
+				user_agent: "a\tb\nc\\d\re \\N",
+				ttft_ms: null,
+				cost_usd: 1.25e-7,
+				stream: true,
+				incomplete: true,
+			}),
 			makeUsageEvent({ key_id: null, tenant_id: null, error_code: "UPSTREAM_TIMEOUT", status: 504, ttft_ms: 12 }),
 		];
 		const lines = splitCopyLines(events.map(copyLine).join(""));

@@ -36,8 +36,7 @@ describe("migrations", () => {
 	test("create daily partitions around today plus a default one", async () => {
 		const parts = await listRequestLogPartitions(t.db.sql);
 		expect(parts).toContain("request_logs_default");
-		for (let i = -1; i <= 7; i++)
-			expect(parts).toContain(partitionName(new Date(Date.now() + i * DAY)));
+		for (let i = -1; i <= 7; i++) expect(parts).toContain(partitionName(new Date(Date.now() + i * DAY)));
 	});
 });
 
@@ -88,9 +87,7 @@ describe("request_logs", () => {
 			daysBack: 0,
 			daysAhead: 0,
 		});
-		await insertRequestLogs(t.db.sql, [
-			makeUsageEvent({ request_id: "old_1", ts: old.getTime() }),
-		]);
+		await insertRequestLogs(t.db.sql, [makeUsageEvent({ request_id: "old_1", ts: old.getTime() })]);
 		const dropped = await dropOldRequestLogPartitions(t.db.sql, {
 			retentionDays: 30,
 		});

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import type { LogRow } from "../../src/admin/usage-queries.ts";
 import { type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
-import type { LogRow } from "../../src/admin/usage-queries.ts";
 
 /** Issue 6 end to end: OpenAI clients on Claude, Anthropic clients on any provider. */
 
@@ -147,7 +147,10 @@ describe("OpenAI client, Claude model (Anthropic provider)", () => {
 			],
 		});
 		expect(second.choices[0].message.content).toContain("sunny 21C");
-		const sent = mock.requests.at(-1)?.body?.messages as { role: string; content: { type: string; tool_use_id?: string }[] }[];
+		const sent = mock.requests.at(-1)?.body?.messages as {
+			role: string;
+			content: { type: string; tool_use_id?: string }[];
+		}[];
 		const toolResult = sent[sent.length - 1];
 		expect(toolResult.role).toBe("user");
 		expect(toolResult.content[0].type).toBe("tool_result");
@@ -212,12 +215,20 @@ describe("Anthropic client", () => {
 		expect((final.content[0] as Anthropic.TextBlock).text).toBe(text);
 		expect(final.usage.output_tokens).toBeGreaterThan(0);
 
-		const tools = await anthropic.messages.stream({
-			model: "gpt-4o-mini",
-			max_tokens: 64,
-			tools: [{ name: "lookup", description: "look up", input_schema: { type: "object", properties: { q: { type: "string" } } } }],
-			messages: [{ role: "user", content: "find cats" }],
-		}).finalMessage();
+		const tools = await anthropic.messages
+			.stream({
+				model: "gpt-4o-mini",
+				max_tokens: 64,
+				tools: [
+					{
+						name: "lookup",
+						description: "look up",
+						input_schema: { type: "object", properties: { q: { type: "string" } } },
+					},
+				],
+				messages: [{ role: "user", content: "find cats" }],
+			})
+			.finalMessage();
 		expect(tools.stop_reason).toBe("tool_use");
 		const use = tools.content.find((b) => b.type === "tool_use") as Anthropic.ToolUseBlock;
 		expect(use.name).toBe("lookup");
@@ -269,7 +280,9 @@ describe("usage", () => {
 				messages: [{ role: "user", content: "cached question" }],
 			}),
 		});
-		const msg = (await res.json()) as { usage: { input_tokens: number; cache_read_input_tokens: number; output_tokens: number } };
+		const msg = (await res.json()) as {
+			usage: { input_tokens: number; cache_read_input_tokens: number; output_tokens: number };
+		};
 		const requestId = res.headers.get("x-request-id") as string;
 		expect(msg.usage.cache_read_input_tokens).toBeGreaterThan(0);
 		let rows: LogRow[] = [];
@@ -288,7 +301,8 @@ describe("usage", () => {
 		expect(row.cached_tokens).toBe(msg.usage.cache_read_input_tokens);
 		expect(row.prompt_tokens).toBe(msg.usage.input_tokens + msg.usage.cache_read_input_tokens);
 		expect(row.completion_tokens).toBe(msg.usage.output_tokens);
-		const expectedCost = (msg.usage.input_tokens * 1.0 + msg.usage.cache_read_input_tokens * 0.1 + msg.usage.output_tokens * 5.0) / 1e6;
+		const expectedCost =
+			(msg.usage.input_tokens * 1.0 + msg.usage.cache_read_input_tokens * 0.1 + msg.usage.output_tokens * 5.0) / 1e6;
 		expect(row.cost_usd).toBeCloseTo(expectedCost, 12);
 	});
 });

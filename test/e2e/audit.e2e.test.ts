@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import postgres from "postgres";
-import { type GatewayServer, freshDatabaseUrl, startGatewayServer } from "../support/gateway-server.ts";
+import { freshDatabaseUrl, type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -168,49 +168,52 @@ describe("usage rows and the admin read API", () => {
 		const client = new OpenAI({ baseURL: `${restarted.url}/v1`, apiKey: KEY, maxRetries: 0 });
 		await oneRequest(client, 1000, false);
 		const server = restarted;
-		await waitFor(async () => (await allLogs(server)).length === before + 1, { what: "the new row next to the old ones" });
+		await waitFor(async () => (await allLogs(server)).length === before + 1, {
+			what: "the new row next to the old ones",
+		});
 	});
 });
 
 // Needs a real server to cut (the embedded one lives inside the gateway); CI always sets DATABASE_URL.
-if (process.env.DATABASE_URL) describe("no row lost while Postgres is unreachable (real Postgres)", () => {
-	test("an outage mid-load, then SIGTERM right after a last burst: one row per request", async () => {
-		const dbUrl = (await freshDatabaseUrl()) as string;
-		const direct = new URL(dbUrl);
-		const proxy = startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-		const viaProxy = new URL(dbUrl);
-		viaProxy.port = String(proxy.port);
-		const gw = await startGatewayServer({ env: envFor(), databaseUrl: viaProxy.toString(), workers: 2 });
-		const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-		try {
-			const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });
-			const first = load(client, 0, 600, 20);
-			await mock.waitFor(() => mock.requestCount >= 150, 20_000, "150 upstream requests");
-			proxy.cut();
-			const cutAt = Date.now();
-			// a deliberate outage of fixed length (the thing under test), not a wait on a result
-			await mock.waitFor(() => Date.now() - cutAt >= 3_000, 10_000, "a 3 s outage");
-			proxy.restore();
-			const tokens = await first;
-			expect(tokens.every((t) => t > 0)).toBe(true);
+if (process.env.DATABASE_URL)
+	describe("no row lost while Postgres is unreachable (real Postgres)", () => {
+		test("an outage mid-load, then SIGTERM right after a last burst: one row per request", async () => {
+			const dbUrl = (await freshDatabaseUrl()) as string;
+			const direct = new URL(dbUrl);
+			const proxy = startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+			const viaProxy = new URL(dbUrl);
+			viaProxy.port = String(proxy.port);
+			const gw = await startGatewayServer({ env: envFor(), databaseUrl: viaProxy.toString(), workers: 2 });
+			const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+			try {
+				const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0 });
+				const first = load(client, 0, 600, 20);
+				await mock.waitFor(() => mock.requestCount >= 150, 20_000, "150 upstream requests");
+				proxy.cut();
+				const cutAt = Date.now();
+				// a deliberate outage of fixed length (the thing under test), not a wait on a result
+				await mock.waitFor(() => Date.now() - cutAt >= 3_000, 10_000, "a 3 s outage");
+				proxy.restore();
+				const tokens = await first;
+				expect(tokens.every((t) => t > 0)).toBe(true);
 
-			const startCount = mock.requestCount;
-			const last = load(client, 600, 100, 20);
-			await mock.waitFor(() => mock.requestCount >= startCount + 100, 20_000, "the last burst to reach the upstream");
-			gw.proc.kill("SIGTERM");
-			expect((await last).length).toBe(100);
-			expect(await gw.proc.exited).toBe(0);
+				const startCount = mock.requestCount;
+				const last = load(client, 600, 100, 20);
+				await mock.waitFor(() => mock.requestCount >= startCount + 100, 20_000, "the last burst to reach the upstream");
+				gw.proc.kill("SIGTERM");
+				expect((await last).length).toBe(100);
+				expect(await gw.proc.exited).toBe(0);
 
-			const [row] = await sql`select count(*)::int as n, count(distinct request_id)::int as d,
+				const [row] = await sql`select count(*)::int as n, count(distinct request_id)::int as d,
 				count(*) filter (where total_tokens > 0)::int as t from request_logs`;
-			expect(row).toEqual({ n: 700, d: 700, t: 700 });
-		} finally {
-			await sql.end();
-			await gw.cleanup();
-			proxy.stop();
-			const admin = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
-			await admin.unsafe(`drop database if exists "${direct.pathname.slice(1)}" with (force)`);
-			await admin.end();
-		}
-	}, 120_000);
-});
+				expect(row).toEqual({ n: 700, d: 700, t: 700 });
+			} finally {
+				await sql.end();
+				await gw.cleanup();
+				proxy.stop();
+				const admin = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
+				await admin.unsafe(`drop database if exists "${direct.pathname.slice(1)}" with (force)`);
+				await admin.end();
+			}
+		}, 120_000);
+	});

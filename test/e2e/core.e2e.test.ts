@@ -290,12 +290,16 @@ describe("errors", () => {
 		expect(mm.error.code).toBe("PLATFORM_INVALID_REQUEST");
 		expect(mm.error.param).toBe("messages");
 
-		const big = await post(JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(70_000) }] }));
+		const big = await post(
+			JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(70_000) }] }),
+		);
 		expect(big.status).toBe(413);
 		expect(((await big.json()) as { error: { code: string } }).error.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
 
 		// far past the limit: still the gateway's own OpenAI-shaped 413 with a request id
-		const huge = await post(JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(3_000_000) }] }));
+		const huge = await post(
+			JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x".repeat(3_000_000) }] }),
+		);
 		expect(huge.status).toBe(413);
 		expect(huge.headers.get("x-request-id")).toBeTruthy();
 		expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
@@ -375,7 +379,9 @@ describe("ops", () => {
 		expect(version.name).toBe("interchange");
 		const metrics = await (await fetch(`${gw.url}/metrics`)).text();
 		expect(metrics).toContain("# TYPE interchange_requests_total counter");
-		expect(metrics).toMatch(/interchange_requests_total\{route="\/v1\/chat\/completions",model="gpt-4o-mini",provider="openai",status="200"\} \d+/);
+		expect(metrics).toMatch(
+			/interchange_requests_total\{route="\/v1\/chat\/completions",model="gpt-4o-mini",provider="openai",status="200"\} \d+/,
+		);
 	});
 
 	test("browsers get CORS on the data plane (preflight and answer); server-to-server calls take the direct route", async () => {
@@ -383,7 +389,11 @@ describe("ops", () => {
 		const origin = "https://console.example.com";
 		const pre = await fetch(url, {
 			method: "OPTIONS",
-			headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+			headers: {
+				origin,
+				"access-control-request-method": "POST",
+				"access-control-request-headers": "authorization,content-type",
+			},
 		});
 		expect(pre.status).toBe(204);
 		expect(pre.headers.get("access-control-allow-origin")).toBe(origin);

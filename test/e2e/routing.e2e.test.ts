@@ -166,7 +166,10 @@ describe("graceful drain", () => {
 			const t0 = performance.now();
 			gw.proc.kill("SIGTERM");
 			// readiness flips at once while the streams run on; new work is refused with a retryable 503
-			await waitFor(async () => (await fetch(`${gw.url}/readyz`)).status === 503, { timeoutMs: 1_000, what: "/readyz 503" });
+			await waitFor(async () => (await fetch(`${gw.url}/readyz`)).status === 503, {
+				timeoutMs: 1_000,
+				what: "/readyz 503",
+			});
 			const late = await fetch(`${gw.url}/v1/chat/completions`, {
 				method: "POST",
 				headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },

@@ -2,14 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { createDb } from "../../src/db/client.ts";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
-import {
-	type GatewayServer,
-	startGatewayServer,
-} from "../support/gateway-server.ts";
-import {
-	type MockUpstream,
-	startMockUpstream,
-} from "../support/mock-upstream.ts";
+import { type GatewayServer, startGatewayServer } from "../support/gateway-server.ts";
+import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const ADMIN = "e2e-admin-token-0123456789abcdef";
@@ -54,9 +48,7 @@ async function admin<T = Record<string, unknown>>(
 	return { status: res.status, json: (await res.json()) as T };
 }
 
-async function newKey(
-	fields: Record<string, unknown>,
-): Promise<{ id: string; key: string }> {
+async function newKey(fields: Record<string, unknown>): Promise<{ id: string; key: string }> {
 	const r = await admin<{ id: string; key: string }>("POST", "/keys", {
 		tenant_id: "acme",
 		...fields,
@@ -66,8 +58,7 @@ async function newKey(
 	return r.json;
 }
 
-const client = (apiKey: string) =>
-	new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+const client = (apiKey: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
 const ask = (c: OpenAI, model = "gpt-4o-mini", max_tokens = 5) =>
 	c.chat.completions.create({
 		model,
@@ -76,9 +67,7 @@ const ask = (c: OpenAI, model = "gpt-4o-mini", max_tokens = 5) =>
 	});
 
 /** Runs `fn`, expecting an OpenAI APIError; answers it. */
-async function failure(
-	fn: () => Promise<unknown>,
-): Promise<InstanceType<typeof OpenAI.APIError>> {
+async function failure(fn: () => Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
 	try {
 		await fn();
 	} catch (e) {
@@ -88,8 +77,7 @@ async function failure(
 	throw new Error("expected the call to fail");
 }
 
-const header = (e: InstanceType<typeof OpenAI.APIError>, name: string) =>
-	e.headers?.get(name) ?? null;
+const header = (e: InstanceType<typeof OpenAI.APIError>, name: string) => e.headers?.get(name) ?? null;
 
 describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 	test("rpm 5: five 200s, then 429 with retry-after and rate-limit headers", async () => {
@@ -99,9 +87,7 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 			const { data, response } = await ask(c).withResponse();
 			expect(data.choices[0].message.content).toContain("echo:");
 			expect(response.headers.get("x-ratelimit-limit-requests")).toBe("5");
-			expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(
-				String(4 - i),
-			);
+			expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(String(4 - i));
 		}
 		const e = await failure(() => ask(c));
 		expect(e).toBeInstanceOf(OpenAI.RateLimitError);
@@ -118,9 +104,7 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		await ask(c, "gpt-4o-mini");
 		const e = await failure(() => ask(c, "gpt-4o"));
 		expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
-		expect((e.error as { code?: string }).code).toBe(
-			"PLATFORM_MODEL_NOT_ALLOWED",
-		);
+		expect((e.error as { code?: string }).code).toBe("PLATFORM_MODEL_NOT_ALLOWED");
 	});
 
 	test("quota_daily_requests 3: 200, 200, 200, then 429 insufficient_quota, x-should-retry false", async () => {
@@ -139,11 +123,9 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		const { id, key } = await newKey({});
 		const c = client(key);
 		for (let i = 0; i < 3; i++) await ask(c);
-		await waitFor(
-			async () =>
-				(await admin<{ data: unknown[] }>("GET", `/logs?key_id=${id}`)).json.data.length === 3,
-			{ what: "the three usage rows" },
-		);
+		await waitFor(async () => (await admin<{ data: unknown[] }>("GET", `/logs?key_id=${id}`)).json.data.length === 3, {
+			what: "the three usage rows",
+		});
 		expect((await admin("GET", `/keys/${id}`)).json.usage).toBeUndefined();
 		const patched = await admin<{ usage: { requests_today: number } }>("PATCH", `/keys/${id}`, {
 			quota_daily_requests: 4,
@@ -175,20 +157,14 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		const revoked = await admin("DELETE", `/keys/${id}`);
 		expect(revoked.status).toBe(200);
 		expect(revoked.json.revoked_at).toBeString();
-		await waitFor(
-			async () =>
-				(await failure(() => ask(c)).catch(() => null))?.status === 401,
-			{
-				timeoutMs: 1_000,
-				what: "401 after revoke",
-			},
-		);
+		await waitFor(async () => (await failure(() => ask(c)).catch(() => null))?.status === 401, {
+			timeoutMs: 1_000,
+			what: "401 after revoke",
+		});
 		for (let i = 0; i < 6; i++) {
 			const e = await failure(() => ask(c));
 			expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
-			expect((e.error as { code?: string }).code).toBe(
-				"PLATFORM_AUTH_KEY_REVOKED",
-			);
+			expect((e.error as { code?: string }).code).toBe("PLATFORM_AUTH_KEY_REVOKED");
 		}
 	});
 
@@ -200,19 +176,13 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 			expires_at: new Date(Date.now() - 1_000).toISOString(),
 		});
 		expect(patched.status).toBe(200);
-		await waitFor(
-			async () =>
-				(await failure(() => ask(c)).catch(() => null))?.status === 401,
-			{
-				timeoutMs: 1_000,
-				what: "401 after expiry",
-			},
-		);
+		await waitFor(async () => (await failure(() => ask(c)).catch(() => null))?.status === 401, {
+			timeoutMs: 1_000,
+			what: "401 after expiry",
+		});
 		for (let i = 0; i < 6; i++) {
 			const e = await failure(() => ask(c));
-			expect((e.error as { code?: string }).code).toBe(
-				"PLATFORM_AUTH_KEY_EXPIRED",
-			);
+			expect((e.error as { code?: string }).code).toBe("PLATFORM_AUTH_KEY_EXPIRED");
 		}
 	});
 
@@ -227,8 +197,7 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		// The price reached both workers (change bus): six probe requests cost exactly 0.06.
 		// (live counters run for keys with a limit: the probe has a budget it cannot reach)
 		const probe = await newKey({ budget_usd: 1000 });
-		for (let i = 0; i < 6; i++)
-			expect((await ask(client(probe.key))).usage?.completion_tokens).toBe(5);
+		for (let i = 0; i < 6; i++) expect((await ask(client(probe.key))).usage?.completion_tokens).toBe(5);
 		const probed = await admin<{
 			usage: { spent_usd: number; requests_today: number };
 		}>("GET", `/keys/${probe.id}`);
@@ -236,24 +205,19 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		expect(probed.json.usage.spent_usd).toBeCloseTo(0.06, 9);
 		const { key } = await newKey({ budget_usd: 0.1 });
 		const c = client(key);
-		const results = await Promise.allSettled(
-			Array.from({ length: 50 }, () => ask(c, "gpt-4o-mini")),
-		);
+		const results = await Promise.allSettled(Array.from({ length: 50 }, () => ask(c, "gpt-4o-mini")));
 		const ok = results.filter((r) => r.status === "fulfilled").length;
 		const refused = results.filter(
 			(r) =>
 				r.status === "rejected" &&
 				r.reason instanceof OpenAI.APIError &&
-				(r.reason.error as { code?: string }).code ===
-					"PLATFORM_BUDGET_EXCEEDED",
+				(r.reason.error as { code?: string }).code === "PLATFORM_BUDGET_EXCEEDED",
 		);
 		expect(ok).toBeLessThanOrEqual(10);
 		// the estimate equals the real cost here, so the budget is used to the cent
 		expect(ok).toBe(10);
 		expect(ok + refused.length).toBe(50);
-		const e = (refused[0] as PromiseRejectedResult).reason as InstanceType<
-			typeof OpenAI.APIError
-		>;
+		const e = (refused[0] as PromiseRejectedResult).reason as InstanceType<typeof OpenAI.APIError>;
 		expect(header(e, "x-should-retry")).toBe("false");
 	});
 
@@ -265,14 +229,10 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 			models: ["rt-model"],
 		});
 		expect(created.status).toBe(201);
-		const acct = await admin<{ api_key: string }>(
-			"POST",
-			"/providers/runtime/accounts",
-			{
-				name: "a1",
-				api_key: PROVIDER_SECRET,
-			},
-		);
+		const acct = await admin<{ api_key: string }>("POST", "/providers/runtime/accounts", {
+			name: "a1",
+			api_key: PROVIDER_SECRET,
+		});
 		expect(acct.status).toBe(201);
 		expect(acct.json.api_key).not.toContain(PROVIDER_SECRET);
 		const startedAt = Date.now();
@@ -309,14 +269,10 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 		expect(runtime?.source).toBe("database");
 		expect(runtime?.accounts[0].live).not.toBeNull();
 		expect(JSON.stringify(list.json)).not.toContain(PROVIDER_SECRET);
-		expect(list.json.data.find((p) => p.name === "openai")?.source).toBe(
-			"config",
-		);
+		expect(list.json.data.find((p) => p.name === "openai")?.source).toBe("config");
 		// the per-account series cover admin-created accounts too
 		const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-		expect(metrics).toMatch(
-			/interchange_account_attempts_total\{provider="runtime",account="a1"\} ([6-9]|\d\d+)/,
-		);
+		expect(metrics).toMatch(/interchange_account_attempts_total\{provider="runtime",account="a1"\} ([6-9]|\d\d+)/);
 	});
 
 	test("the database holds neither client keys nor provider secrets in plaintext", async () => {
@@ -347,17 +303,13 @@ describe("tenancy end to end (2 HTTP workers, openai client)", () => {
 });
 
 /** Every text-like column of every user table, as one string (pg_dump stand-in for PGlite). */
-async function dumpTextColumns(
-	sql: ReturnType<typeof createDb>["sql"],
-): Promise<string> {
+async function dumpTextColumns(sql: ReturnType<typeof createDb>["sql"]): Promise<string> {
 	const cols = await sql<{ table_name: string; column_name: string }[]>`
 		select table_name, column_name from information_schema.columns
 		where table_schema = 'public' and data_type in ('text', 'character varying', 'jsonb', 'ARRAY', 'json')`;
 	const parts: string[] = [];
 	for (const c of cols) {
-		const rows = await sql.unsafe(
-			`select "${c.column_name}"::text as v from "${c.table_name}"`,
-		);
+		const rows = await sql.unsafe(`select "${c.column_name}"::text as v from "${c.table_name}"`);
 		for (const r of rows) parts.push(String(r.v));
 	}
 	return parts.join("\n");

@@ -1,16 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { anthropicErrorResponse } from "../../src/errors/anthropic-error-response.ts";
 import { ERROR_CODES, type ErrorCode } from "../../src/errors/codes.ts";
-import {
-	errorBody,
-	errorHeaders,
-	errorResponse,
-	toGatewayError,
-} from "../../src/errors/error-response.ts";
-import {
-	GatewayError,
-	isGatewayError,
-} from "../../src/errors/gateway-error.ts";
+import { errorBody, errorHeaders, errorResponse, toGatewayError } from "../../src/errors/error-response.ts";
+import { GatewayError, isGatewayError } from "../../src/errors/gateway-error.ts";
 
 const RID = "req_test_123";
 const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
@@ -18,11 +10,7 @@ const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 describe("errorResponse (OpenAI shape)", () => {
 	test("body is exactly {error:{message,type,param,code,request_id}}", async () => {
 		const res = errorResponse(
-			new GatewayError(
-				"PLATFORM_INVALID_REQUEST",
-				"Invalid value for 'messages'",
-				{ param: "messages" },
-			),
+			new GatewayError("PLATFORM_INVALID_REQUEST", "Invalid value for 'messages'", { param: "messages" }),
 			RID,
 		);
 		expect(res.status).toBe(400);
@@ -40,10 +28,7 @@ describe("errorResponse (OpenAI shape)", () => {
 	});
 
 	test("param defaults to null", () => {
-		expect(
-			errorBody(new GatewayError("PLATFORM_NOT_FOUND", "nope"), RID).error
-				.param,
-		).toBeNull();
+		expect(errorBody(new GatewayError("PLATFORM_NOT_FOUND", "nope"), RID).error.param).toBeNull();
 	});
 
 	test("every code answers with its table status and type; x-should-retry: false exactly when not retryable", async () => {
@@ -57,9 +42,7 @@ describe("errorResponse (OpenAI shape)", () => {
 			expect(body.error.type).toBe(spec.type);
 			expect(body.error.code).toBe(code);
 			expect(body.error.message).toBe(`msg ${code}`);
-			expect(res.headers.get("x-should-retry")).toBe(
-				spec.retry ? null : "false",
-			);
+			expect(res.headers.get("x-should-retry")).toBe(spec.retry ? null : "false");
 		}
 	});
 
@@ -71,15 +54,9 @@ describe("errorResponse (OpenAI shape)", () => {
 			"PLATFORM_INVALID_JSON",
 			"UPSTREAM_INVALID_REQUEST",
 		] as const) {
-			expect(
-				errorHeaders(new GatewayError(code, "x"), RID)["x-should-retry"],
-			).toBe("false");
+			expect(errorHeaders(new GatewayError(code, "x"), RID)["x-should-retry"]).toBe("false");
 		}
-		expect(
-			errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID)[
-				"x-should-retry"
-			],
-		).toBeUndefined();
+		expect(errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID)["x-should-retry"]).toBeUndefined();
 	});
 
 	test("deterministic errors are never 5xx or 409 (the SDK would retry them)", () => {
@@ -109,16 +86,10 @@ describe("errorResponse (OpenAI shape)", () => {
 		expect(res.headers.get("retry-after-ms")).toBe("1500");
 		const body = (await res.json()) as { error: { retry_after?: number } };
 		expect(body.error.retry_after).toBe(1.5);
-		const none = errorResponse(
-			new GatewayError("PLATFORM_RATE_LIMITED", "x"),
-			RID,
-		);
+		const none = errorResponse(new GatewayError("PLATFORM_RATE_LIMITED", "x"), RID);
 		expect(none.headers.get("retry-after")).toBeNull();
 		expect(none.headers.get("retry-after-ms")).toBeNull();
-		const negative = errorHeaders(
-			new GatewayError("PLATFORM_RATE_LIMITED", "x", { retryAfterSeconds: -3 }),
-			RID,
-		);
+		const negative = errorHeaders(new GatewayError("PLATFORM_RATE_LIMITED", "x", { retryAfterSeconds: -3 }), RID);
 		expect(negative["retry-after"]).toBe("0");
 		expect(negative["retry-after-ms"]).toBe("0");
 	});
@@ -137,14 +108,7 @@ describe("errorResponse (OpenAI shape)", () => {
 
 	test("unknown errors become 500 PLATFORM_INTERNAL_ERROR without the original message or stack", async () => {
 		const secret = "db password is hunter2 at /srv/app.ts:12";
-		for (const thrown of [
-			new Error(secret),
-			new TypeError(secret),
-			secret,
-			{ message: secret },
-			null,
-			undefined,
-		]) {
+		for (const thrown of [new Error(secret), new TypeError(secret), secret, { message: secret }, null, undefined]) {
 			const res = errorResponse(thrown, RID);
 			expect(res.status).toBe(500);
 			const text = await res.text();
@@ -155,13 +119,7 @@ describe("errorResponse (OpenAI shape)", () => {
 			expect(body.error.code).toBe("PLATFORM_INTERNAL_ERROR");
 			expect(body.error.type).toBe("api_error");
 			expect(body.error.request_id).toBe(RID);
-			expect(Object.keys(body.error).sort()).toEqual([
-				"code",
-				"message",
-				"param",
-				"request_id",
-				"type",
-			]);
+			expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "request_id", "type"]);
 		}
 	});
 
@@ -179,10 +137,7 @@ describe("errorResponse (OpenAI shape)", () => {
 
 describe("anthropicErrorResponse", () => {
 	test("Anthropic shape with the gateway code riding along", async () => {
-		const res = anthropicErrorResponse(
-			new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Invalid API key"),
-			RID,
-		);
+		const res = anthropicErrorResponse(new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Invalid API key"), RID);
 		expect(res.status).toBe(401);
 		expect(res.headers.get("x-request-id")).toBe(RID);
 		expect(res.headers.get("x-should-retry")).toBe("false");
@@ -223,10 +178,7 @@ describe("anthropicErrorResponse", () => {
 		);
 		expect(limited.headers.get("retry-after")).toBe("3");
 		expect(limited.headers.get("retry-after-ms")).toBe("3000");
-		const internal = anthropicErrorResponse(
-			new Error("secret stack detail"),
-			RID,
-		);
+		const internal = anthropicErrorResponse(new Error("secret stack detail"), RID);
 		expect(internal.status).toBe(500);
 		const text = await internal.text();
 		expect(text).not.toContain("secret stack detail");

@@ -5,11 +5,7 @@ import type { Authenticator, Principal } from "../../src/auth/principal.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import type { Admission } from "../../src/data-plane/gateway-deps.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import {
-	createAdmission,
-	DEFAULT_COMPLETION_ESTIMATE,
-	estimateUsage,
-} from "../../src/limits/admission.ts";
+import { createAdmission, DEFAULT_COMPLETION_ESTIMATE, estimateUsage } from "../../src/limits/admission.ts";
 import { ConcurrencyCounters } from "../../src/limits/concurrency.ts";
 import { DailyCounters } from "../../src/limits/daily-counters.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
@@ -19,10 +15,7 @@ import { MetricsRegistry } from "../../src/metrics/registry.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
-import {
-	type MockUpstream,
-	startMockUpstream,
-} from "../support/mock-upstream.ts";
+import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 
 const principal = (over: Partial<KeyPrincipal> = {}): KeyPrincipal => ({
 	keyId: "k1",
@@ -39,16 +32,12 @@ const body = {
 	max_tokens: 10,
 };
 
-function setup(
-	prices = new PriceBook([{ model: "m", input: 1_000_000, output: 1_000_000 }]),
-) {
+function setup(prices = new PriceBook([{ model: "m", input: 1_000_000, output: 1_000_000 }])) {
 	const table = new LimitTable({ capacity: 64 });
 	const limiter = new Limiter(table);
 	const admit = createAdmission({ limiter, prices, concurrencyWaitMs: 30 });
-	const inFlight = (subject: string) =>
-		new ConcurrencyCounters(table).inFlight(table.slotFor(subject));
-	const daily = (subject: string) =>
-		new DailyCounters(table).read(table.slotFor(subject));
+	const inFlight = (subject: string) => new ConcurrencyCounters(table).inFlight(table.slotFor(subject));
+	const daily = (subject: string) => new DailyCounters(table).read(table.slotFor(subject));
 	return { table, limiter, admit, inFlight, daily };
 }
 
@@ -90,12 +79,7 @@ describe("estimateUsage", () => {
 describe("createAdmission", () => {
 	test("static (keyless) principals pass untouched, synchronously", () => {
 		const { admit } = setup();
-		const a = admit(
-			{ keyId: null, tenantId: null, models: null, limits: null },
-			"chat",
-			body,
-			10,
-		) as Admission;
+		const a = admit({ keyId: null, tenantId: null, models: null, limits: null }, "chat", body, 10) as Admission;
 		expect(a.headers).toEqual({});
 	});
 
@@ -154,8 +138,7 @@ describe("createAdmission", () => {
 		const { admit, daily } = setup();
 		const p = principal({ limits: { budget_usd: 50 } });
 		const held: Admission[] = [];
-		for (let i = 0; i < 4; i++)
-			held.push(admit(p, "chat", body, 4) as Admission);
+		for (let i = 0; i < 4; i++) held.push(admit(p, "chat", body, 4) as Admission);
 		const e = await refusal(() => admit(p, "chat", body, 4));
 		expect(e.code).toBe("PLATFORM_BUDGET_EXCEEDED");
 		// real usage lower than the estimate: the rest comes back
@@ -214,8 +197,7 @@ describe("admission on the request path (every path releases the concurrency pla
 	const auth: Authenticator = {
 		authenticate(token) {
 			const p = principals[token];
-			if (!p)
-				throw new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "bad key");
+			if (!p) throw new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "bad key");
 			return p;
 		},
 	};
@@ -280,13 +262,8 @@ describe("admission on the request path (every path releases the concurrency pla
 		await mock.stop();
 	});
 
-	const inFlight = () =>
-		new ConcurrencyCounters(table).inFlight(table.slotFor("key:kc"));
-	const post = (
-		model: string,
-		extra: Record<string, unknown> = {},
-		signal?: AbortSignal,
-	) =>
+	const inFlight = () => new ConcurrencyCounters(table).inFlight(table.slotFor("key:kc"));
+	const post = (model: string, extra: Record<string, unknown> = {}, signal?: AbortSignal) =>
 		app.handle(
 			new Request("http://localhost/v1/chat/completions", {
 				method: "POST",

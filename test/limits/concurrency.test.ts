@@ -48,13 +48,9 @@ describe("ConcurrencyCounters", () => {
 		const { cc, slot } = setup();
 		cc.tryAcquire(slot, 1);
 		expect(await cc.acquire(slot, 1, { waitMs: 0 })).toBe(false);
-		expect(
-			await cc.acquire(slot, 1, { waitMs: 5000, signal: AbortSignal.abort() }),
-		).toBe(false);
+		expect(await cc.acquire(slot, 1, { waitMs: 5000, signal: AbortSignal.abort() })).toBe(false);
 		const queued = cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 });
-		expect(await cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 })).toBe(
-			false,
-		);
+		expect(await cc.acquire(slot, 1, { waitMs: 5000, maxQueue: 1 })).toBe(false);
 		cc.release(slot);
 		expect(await queued).toBe(true);
 	});

@@ -51,8 +51,7 @@ describe("DailyCounters", () => {
 	test("refuses at the daily request quota and says when it resets", () => {
 		const { daily, slot } = setup();
 		const limits = { quota_daily_requests: 3 };
-		for (let i = 0; i < 3; i++)
-			expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
+		for (let i = 0; i < 3; i++) expect(daily.reserve(slot, one, limits, NOON).ok).toBe(true);
 		expect(daily.reserve(slot, one, limits, NOON)).toEqual({
 			ok: false,
 			failed: "daily_requests",
@@ -119,24 +118,14 @@ describe("DailyCounters", () => {
 	test("settle moves tokens and spend to the real usage, both ways", () => {
 		const { daily, slot } = setup();
 		const limits = { quota_daily_tokens: 1000, budget_usd: 1 };
-		const a = daily.reserve(
-			slot,
-			{ requests: 1, tokens: 500, usd: 0.5 },
-			limits,
-			NOON,
-		);
+		const a = daily.reserve(slot, { requests: 1, tokens: 500, usd: 0.5 }, limits, NOON);
 		if (!a.ok) throw new Error("expected ok");
 		daily.settle(slot, a.reservation, { tokens: 120, usd: 0.1 });
 		expect(daily.read(slot, NOON)).toMatchObject({
 			tokens: 120,
 			spentMicroUsd: 100_000,
 		});
-		const b = daily.reserve(
-			slot,
-			{ requests: 1, tokens: 100, usd: 0.1 },
-			limits,
-			NOON,
-		);
+		const b = daily.reserve(slot, { requests: 1, tokens: 100, usd: 0.1 }, limits, NOON);
 		if (!b.ok) throw new Error("expected ok");
 		// Real usage above the estimate is charged in full, even past the limit.
 		daily.settle(slot, b.reservation, { tokens: 1500, usd: 1.2 });
@@ -144,21 +133,14 @@ describe("DailyCounters", () => {
 			tokens: 1620,
 			spentMicroUsd: 1_300_000,
 		});
-		expect(
-			daily.reserve(slot, { requests: 1, tokens: 0, usd: 0 }, limits, NOON),
-		).toMatchObject({
+		expect(daily.reserve(slot, { requests: 1, tokens: 0, usd: 0 }, limits, NOON)).toMatchObject({
 			failed: "daily_tokens",
 		});
 	});
 
 	test("settling after midnight leaves the new day's counts alone", () => {
 		const { daily, slot } = setup();
-		const r = daily.reserve(
-			slot,
-			{ requests: 1, tokens: 500, usd: 0 },
-			{},
-			NOON,
-		);
+		const r = daily.reserve(slot, { requests: 1, tokens: 500, usd: 0 }, {}, NOON);
 		if (!r.ok) throw new Error("expected ok");
 		daily.reserve(slot, { requests: 1, tokens: 10, usd: 0 }, {}, NOON + DAY);
 		daily.settle(slot, r.reservation, { tokens: 5000, usd: 0 });
@@ -171,11 +153,7 @@ describe("DailyCounters", () => {
 	test("restore seeds today's counts and the lifetime spend, taking the max", () => {
 		const { daily, slot } = setup();
 		daily.reserve(slot, { requests: 1, tokens: 10, usd: 0 }, {}, NOON);
-		daily.restore(
-			slot,
-			{ day: utcDay(NOON), requests: 40, tokens: 5, spentMicroUsd: 7_000_000 },
-			NOON,
-		);
+		daily.restore(slot, { day: utcDay(NOON), requests: 40, tokens: 5, spentMicroUsd: 7_000_000 }, NOON);
 		expect(daily.read(slot, NOON)).toEqual({
 			day: utcDay(NOON),
 			requests: 40,
@@ -184,11 +162,7 @@ describe("DailyCounters", () => {
 		});
 		// Yesterday's counts are ignored; spend is still restored.
 		const other = setup();
-		other.daily.restore(
-			other.slot,
-			{ day: utcDay(NOON) - 1, requests: 40, tokens: 5, spentMicroUsd: 3 },
-			NOON,
-		);
+		other.daily.restore(other.slot, { day: utcDay(NOON) - 1, requests: 40, tokens: 5, spentMicroUsd: 3 }, NOON);
 		expect(other.daily.read(other.slot, NOON)).toMatchObject({
 			requests: 0,
 			tokens: 0,

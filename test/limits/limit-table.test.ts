@@ -23,8 +23,7 @@ describe("LimitTable", () => {
 	test("a full table answers -1 and calls the onFull hook", () => {
 		const full: string[] = [];
 		const table = new LimitTable({ capacity: 4, onFull: (s) => full.push(s) });
-		for (let i = 0; i < 4; i++)
-			expect(table.slotFor(`s${i}`)).toBeGreaterThanOrEqual(0);
+		for (let i = 0; i < 4; i++) expect(table.slotFor(`s${i}`)).toBeGreaterThanOrEqual(0);
 		expect(table.slotFor("one-too-many")).toBe(-1);
 		// Subjects already placed still resolve.
 		expect(table.slotFor("s2")).toBeGreaterThanOrEqual(0);
@@ -34,8 +33,6 @@ describe("LimitTable", () => {
 
 	test("rejects bad capacities and foreign buffers", () => {
 		expect(() => new LimitTable({ capacity: 1000 })).toThrow(/power of two/);
-		expect(() => LimitTable.fromBuffer(new SharedArrayBuffer(1024))).toThrow(
-			/magic/,
-		);
+		expect(() => LimitTable.fromBuffer(new SharedArrayBuffer(1024))).toThrow(/magic/);
 	});
 });

@@ -55,21 +55,12 @@ describe("Limiter", () => {
 		const r = limiter.check("k", limits, small, NOW);
 		expect(r).toMatchObject({ ok: false, reason: "tpm", retryable: true });
 		expect(r.headers["x-ratelimit-remaining-requests"]).toBe("9");
-		expect(
-			limiter.check("k", { rpm: 10 }, small, NOW).headers[
-				"x-ratelimit-remaining-requests"
-			],
-		).toBe("8");
+		expect(limiter.check("k", { rpm: 10 }, small, NOW).headers["x-ratelimit-remaining-requests"]).toBe("8");
 	});
 
 	test("an estimate above the TPM window reserves the whole window, settle charges the rest", () => {
 		const { limiter } = setup();
-		const r = limiter.check(
-			"k",
-			{ tpm: 1000 },
-			{ tokens: 50_000, usd: 0 },
-			NOW,
-		);
+		const r = limiter.check("k", { tpm: 1000 }, { tokens: 50_000, usd: 0 }, NOW);
 		if (!r.ok) throw new Error("expected ok");
 		limiter.settle(r.ticket, { tokens: 1500, usd: 0 }, NOW);
 		const next = limiter.check("k", { tpm: 1000 }, { tokens: 1, usd: 0 }, NOW);
@@ -82,9 +73,7 @@ describe("Limiter", () => {
 		const limits = { tpm: 1000 };
 		const r = limiter.check("k", limits, { tokens: 900, usd: 0 }, NOW);
 		if (!r.ok) throw new Error("expected ok");
-		expect(
-			limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW),
-		).toMatchObject({ reason: "tpm" });
+		expect(limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW)).toMatchObject({ reason: "tpm" });
 		limiter.settle(r.ticket, { tokens: 100, usd: 0 }, NOW);
 		limiter.settle(r.ticket, { tokens: 0, usd: 0 }, NOW); // once only
 		const again = limiter.check("k", limits, { tokens: 200, usd: 0 }, NOW);
@@ -122,9 +111,7 @@ describe("Limiter", () => {
 		expect(waiting).toBeInstanceOf(Promise); // full: it waits
 		queueMicrotask(() => limiter.release(first.ticket));
 		expect((await waiting).ok).toBe(true);
-		expect(
-			(await limiter.checkOrWait("k", limits, small, { waitMs: 20 })).ok,
-		).toBe(false);
+		expect((await limiter.checkOrWait("k", limits, small, { waitMs: 20 })).ok).toBe(false);
 	});
 
 	test("checkOrWait answers at once, without a promise, when a place is free", () => {
@@ -155,12 +142,7 @@ describe("Limiter", () => {
 		if (!b.ok) expect(b.retryAfterMs).toBe(12 * 3_600_000);
 		expect(b.headers["x-ratelimit-remaining-requests"]).toBe("9");
 		expect(b.headers["x-ratelimit-remaining-tokens"]).toBe("900");
-		const c = limiter.check(
-			"k",
-			{ ...limits, quota_daily_requests: null, budget_usd: 0.025 },
-			small,
-			NOW,
-		);
+		const c = limiter.check("k", { ...limits, quota_daily_requests: null, budget_usd: 0.025 }, small, NOW);
 		expect(c.ok).toBe(true);
 		const d = limiter.check("k", { budget_usd: 0.025 }, small, NOW);
 		expect(d).toMatchObject({
@@ -182,9 +164,7 @@ describe("Limiter", () => {
 			reason: "rpm",
 			retryable: false,
 		});
-		expect(
-			limiter.check("k", { max_concurrency: 0 }, small, NOW),
-		).toMatchObject({
+		expect(limiter.check("k", { max_concurrency: 0 }, small, NOW)).toMatchObject({
 			reason: "concurrency",
 			retryable: false,
 		});
@@ -204,11 +184,7 @@ describe("Limiter", () => {
 
 	test("restore makes earlier spend count against a budget", () => {
 		const { limiter } = setup();
-		limiter.restore(
-			"k",
-			{ day: 0, requests: 0, tokens: 0, spentMicroUsd: 5_000_000 },
-			NOW,
-		);
+		limiter.restore("k", { day: 0, requests: 0, tokens: 0, spentMicroUsd: 5_000_000 }, NOW);
 		expect(limiter.check("k", { budget_usd: 5 }, small, NOW)).toMatchObject({
 			reason: "budget",
 		});

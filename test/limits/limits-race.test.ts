@@ -13,10 +13,7 @@ async function race(
 	iterations: number,
 ): Promise<{ results: RaceResult[]; peak: number; elapsedMs: number }> {
 	const control = new Int32Array(new SharedArrayBuffer(16));
-	const workers = Array.from(
-		{ length: WORKERS },
-		() => new Worker(new URL("./race-worker.ts", import.meta.url).href),
-	);
+	const workers = Array.from({ length: WORKERS }, () => new Worker(new URL("./race-worker.ts", import.meta.url).href));
 	try {
 		const done = workers.map(
 			(w) =>
@@ -55,8 +52,7 @@ async function race(
 	}
 }
 
-const total = (results: RaceResult[]) =>
-	results.reduce((sum, r) => sum + r.admitted, 0);
+const total = (results: RaceResult[]) => results.reduce((sum, r) => sum + r.admitted, 0);
 
 describe("limits under a 4-thread race", () => {
 	test("token bucket: exactly capacity admitted when demand exceeds it", async () => {
@@ -71,9 +67,7 @@ describe("limits under a 4-thread race", () => {
 		const { results, elapsedMs } = await race(table, "bucket-live", 20_000);
 		const admitted = total(results);
 		expect(admitted).toBeGreaterThanOrEqual(1000);
-		expect(admitted).toBeLessThanOrEqual(
-			1000 + Math.ceil(((elapsedMs + 50) * 1000) / 60_000),
-		);
+		expect(admitted).toBeLessThanOrEqual(1000 + Math.ceil(((elapsedMs + 50) * 1000) / 60_000));
 	});
 
 	test("budget: exactly the budget in micro-USD reserved", async () => {
@@ -101,9 +95,7 @@ describe("limits under a 4-thread race", () => {
 		const { results, peak } = await race(table, "concurrency", 20_000);
 		expect(total(results)).toBeGreaterThan(0);
 		expect(peak).toBeLessThanOrEqual(3);
-		expect(
-			new ConcurrencyCounters(table).inFlight(table.find("race-concurrency")),
-		).toBe(0);
+		expect(new ConcurrencyCounters(table).inFlight(table.find("race-concurrency"))).toBe(0);
 	});
 
 	test("a release on another thread wakes an Atomics.waitAsync waiter", async () => {

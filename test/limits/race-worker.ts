@@ -52,29 +52,20 @@ function run(job: RaceJob, table: LimitTable, control: Int32Array): RaceResult {
 		case "bucket": {
 			const bucket = new TokenBucket(table, "tpm");
 			const slot = table.slotFor("race-bucket");
-			for (let i = 0; i < n; i++)
-				if (bucket.tryTake(slot, 1, 10_000, 10_000 / 60_000, job.now).ok)
-					admitted++;
+			for (let i = 0; i < n; i++) if (bucket.tryTake(slot, 1, 10_000, 10_000 / 60_000, job.now).ok) admitted++;
 			break;
 		}
 		case "bucket-live": {
 			const bucket = new TokenBucket(table, "rpm");
 			const slot = table.slotFor("race-live");
-			for (let i = 0; i < n; i++)
-				if (bucket.tryTake(slot, 1, 1000, 1000 / 60_000, Date.now()).ok)
-					admitted++;
+			for (let i = 0; i < n; i++) if (bucket.tryTake(slot, 1, 1000, 1000 / 60_000, Date.now()).ok) admitted++;
 			break;
 		}
 		case "budget": {
 			const daily = new DailyCounters(table);
 			const slot = table.slotFor("race-budget");
 			for (let i = 0; i < n; i++) {
-				const r = daily.reserve(
-					slot,
-					{ requests: 1, tokens: 0, usd: 0.000_001 },
-					{ budget_usd: 0.01 },
-					job.now,
-				);
+				const r = daily.reserve(slot, { requests: 1, tokens: 0, usd: 0.000_001 }, { budget_usd: 0.01 }, job.now);
 				if (r.ok) admitted++;
 			}
 			break;
@@ -87,15 +78,7 @@ function run(job: RaceJob, table: LimitTable, control: Int32Array): RaceResult {
 				quota_daily_tokens: 1_000_000,
 			};
 			for (let i = 0; i < n; i++) {
-				if (
-					daily.reserve(
-						slot,
-						{ requests: 1, tokens: 3, usd: 0 },
-						limits,
-						job.now,
-					).ok
-				)
-					admitted++;
+				if (daily.reserve(slot, { requests: 1, tokens: 3, usd: 0 }, limits, job.now).ok) admitted++;
 			}
 			break;
 		}
@@ -108,12 +91,7 @@ function run(job: RaceJob, table: LimitTable, control: Int32Array): RaceResult {
 				budget_usd: 100,
 			};
 			for (let i = 0; i < n; i++) {
-				const r = limiter.check(
-					"race-limiter",
-					limits,
-					{ tokens: 10, usd: 0.001 },
-					job.now,
-				);
+				const r = limiter.check("race-limiter", limits, { tokens: 10, usd: 0.001 }, job.now);
 				if (r.ok) {
 					admitted++;
 					limiter.settle(r.ticket, { tokens: 10, usd: 0.001 }, job.now);
@@ -131,11 +109,7 @@ function run(job: RaceJob, table: LimitTable, control: Int32Array): RaceResult {
 				const inside = Atomics.add(control, 2, 1) + 1;
 				for (;;) {
 					const peak = Atomics.load(control, 3);
-					if (
-						inside <= peak ||
-						Atomics.compareExchange(control, 3, peak, inside) === peak
-					)
-						break;
+					if (inside <= peak || Atomics.compareExchange(control, 3, peak, inside) === peak) break;
 				}
 				Atomics.sub(control, 2, 1);
 				cc.release(slot);
@@ -148,8 +122,7 @@ function run(job: RaceJob, table: LimitTable, control: Int32Array): RaceResult {
 			Atomics.store(control, 2, 1);
 			new ConcurrencyCounters(table).release(slot);
 			return {
-				admitted:
-					job.worker === 0 ? performance.timeOrigin + performance.now() : 0,
+				admitted: job.worker === 0 ? performance.timeOrigin + performance.now() : 0,
 			};
 		}
 		case "insert": {

@@ -1,9 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-	formatResetDuration,
-	rateLimitHeaders,
-	retryAfterHeaders,
-} from "../../src/limits/rate-limit-headers.ts";
+import { formatResetDuration, rateLimitHeaders, retryAfterHeaders } from "../../src/limits/rate-limit-headers.ts";
 
 describe("formatResetDuration", () => {
 	test.each([
@@ -44,11 +40,7 @@ describe("rateLimitHeaders", () => {
 
 	test("omits windows that are not enforced and writes into a given record", () => {
 		const into: Record<string, string> = { "x-request-id": "r1" };
-		rateLimitHeaders(
-			undefined,
-			{ limit: 10, remaining: -3, resetMs: 360_000 },
-			into,
-		);
+		rateLimitHeaders(undefined, { limit: 10, remaining: -3, resetMs: 360_000 }, into);
 		expect(into).toEqual({
 			"x-request-id": "r1",
 			"x-ratelimit-limit-tokens": "10",

@@ -1,9 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LimitTable } from "../../src/limits/limit-table.ts";
-import {
-	MAX_BUCKET_UNITS,
-	TokenBucket,
-} from "../../src/limits/token-bucket.ts";
+import { MAX_BUCKET_UNITS, TokenBucket } from "../../src/limits/token-bucket.ts";
 
 const EPOCH = 1_700_000_000_000;
 const perMinute = (n: number) => n / 60_000;
@@ -27,8 +24,7 @@ describe("TokenBucket", () => {
 	test("admits floor(capacity / cost) for capacities that do not divide the window", () => {
 		const { bucket, slot } = setup();
 		let admitted = 0;
-		for (let i = 0; i < 20; i++)
-			if (bucket.tryTake(slot, 1, 7, perMinute(7), EPOCH).ok) admitted++;
+		for (let i = 0; i < 20; i++) if (bucket.tryTake(slot, 1, 7, perMinute(7), EPOCH).ok) admitted++;
 		expect(admitted).toBe(7);
 	});
 
@@ -41,8 +37,7 @@ describe("TokenBucket", () => {
 			resetMs: 1000,
 			retryAfterMs: 0,
 		});
-		for (let i = 0; i < 59; i++)
-			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
+		for (let i = 0; i < 59; i++) bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
 		const refused = bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH);
 		expect(refused).toEqual({
 			ok: false,
@@ -51,15 +46,11 @@ describe("TokenBucket", () => {
 			retryAfterMs: 1000,
 		});
 		// 999 ms later still nothing; at 1000 ms one unit is back.
-		expect(
-			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 999),
-		).toMatchObject({
+		expect(bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 999)).toMatchObject({
 			ok: false,
 			retryAfterMs: 1,
 		});
-		expect(
-			bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 1000),
-		).toMatchObject({
+		expect(bucket.tryTake(slot, 1, 60, perMinute(60), EPOCH + 1000)).toMatchObject({
 			ok: true,
 			remaining: 0,
 		});
@@ -67,14 +58,12 @@ describe("TokenBucket", () => {
 
 	test("refills to capacity and never beyond", () => {
 		const { bucket, slot } = setup();
-		for (let i = 0; i < 10; i++)
-			bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH);
+		for (let i = 0; i < 10; i++) bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH);
 		const later = bucket.peek(slot, 10, perMinute(10), EPOCH + 3_600_000);
 		expect(later).toEqual({ remaining: 10, resetMs: 0 });
 		let admitted = 0;
 		for (let i = 0; i < 30; i++) {
-			if (bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 3_600_000).ok)
-				admitted++;
+			if (bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 3_600_000).ok) admitted++;
 		}
 		expect(admitted).toBe(10);
 	});
@@ -99,13 +88,10 @@ describe("TokenBucket", () => {
 		const rate = perMinute(cap);
 		let admitted = 0;
 		for (let ms = 0; ms <= 120_000; ms += 13) {
-			for (let k = 0; k < 3; k++)
-				if (bucket.tryTake(slot, 1, cap, rate, EPOCH + ms).ok) admitted++;
+			for (let k = 0; k < 3; k++) if (bucket.tryTake(slot, 1, cap, rate, EPOCH + ms).ok) admitted++;
 		}
 		expect(admitted).toBeLessThanOrEqual(cap + Math.floor(rate * 120_000));
-		expect(admitted).toBeGreaterThanOrEqual(
-			cap + Math.floor(rate * 120_000) - 2,
-		);
+		expect(admitted).toBeGreaterThanOrEqual(cap + Math.floor(rate * 120_000) - 2);
 	});
 
 	test("cost above capacity is never possible", () => {
@@ -123,12 +109,8 @@ describe("TokenBucket", () => {
 		bucket.giveBack(slot, 500);
 		expect(bucket.peek(slot, 10, perMinute(10), EPOCH).remaining).toBe(10);
 		// A full bucket does not bank the time it sat full.
-		expect(bucket.tryTake(slot, 10, 10, perMinute(10), EPOCH + 30_000).ok).toBe(
-			true,
-		);
-		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 30_000).ok).toBe(
-			false,
-		);
+		expect(bucket.tryTake(slot, 10, 10, perMinute(10), EPOCH + 30_000).ok).toBe(true);
+		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 30_000).ok).toBe(false);
 	});
 
 	test("forceTake puts the bucket into debt that later takes wait out", () => {
@@ -139,9 +121,7 @@ describe("TokenBucket", () => {
 		expect(r.ok).toBe(false);
 		expect(r.retryAfterMs).toBe(66_000);
 		expect(r.resetMs).toBe(120_000);
-		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 66_000).ok).toBe(
-			true,
-		);
+		expect(bucket.tryTake(slot, 1, 10, perMinute(10), EPOCH + 66_000).ok).toBe(true);
 	});
 
 	test("capacities above the packed range are clamped", () => {

@@ -12,8 +12,7 @@ function setup() {
 }
 
 function fail(health: AccountHealth, slot: number, now: number, times = 1) {
-	for (let i = 0; i < times; i++)
-		health.recordOutcome(slot, { kind: "server_error" }, now);
+	for (let i = 0; i < times; i++) health.recordOutcome(slot, { kind: "server_error" }, now);
 }
 
 describe("AccountHealth", () => {
@@ -84,10 +83,7 @@ describe("AccountHealth", () => {
 		const other = new AccountHealth(AccountStateTable.fromBuffer(table.buffer));
 		fail(health, slot, T0, 3);
 		const now = T0 + 5_000;
-		const wins = [
-			health.tryAcquireProbe(slot, now),
-			other.tryAcquireProbe(slot, now),
-		];
+		const wins = [health.tryAcquireProbe(slot, now), other.tryAcquireProbe(slot, now)];
 		expect(wins.filter(Boolean).length).toBe(1);
 		expect(health.tryAcquireProbe(slot, now + 1)).toBe(false);
 		// A lease whose outcome never arrives lapses.
@@ -97,24 +93,12 @@ describe("AccountHealth", () => {
 
 	test("rate_limited cools down for retry-after, default 1 s, never shortens", () => {
 		const { table, health, slot } = setup();
-		health.recordOutcome(
-			slot,
-			{ kind: "rate_limited", retryAfterMs: 7_000 },
-			T0,
-		);
+		health.recordOutcome(slot, { kind: "rate_limited", retryAfterMs: 7_000 }, T0);
 		expect(health.availability(slot, T0 + 6_999)).toBe("cooling_down");
 		expect(health.availability(slot, T0 + 7_000)).toBe("available");
-		health.recordOutcome(
-			slot,
-			{ kind: "rate_limited", retryAfterMs: null },
-			T0 + 100,
-		);
+		health.recordOutcome(slot, { kind: "rate_limited", retryAfterMs: null }, T0 + 100);
 		expect(table.cooldownUntil(slot)).toBe(T0 + 7_000);
-		health.recordOutcome(
-			slot,
-			{ kind: "rate_limited", retryAfterMs: null },
-			T0 + 7_000,
-		);
+		health.recordOutcome(slot, { kind: "rate_limited", retryAfterMs: null }, T0 + 7_000);
 		expect(table.cooldownUntil(slot)).toBe(T0 + 8_000);
 		expect(table.counter(slot, "cooldowns")).toBe(3);
 		expect(table.consecutiveFailures(slot)).toBe(0);
@@ -146,8 +130,6 @@ describe("AccountHealth", () => {
 		fail(health, slot, T0, 1);
 		health.recordOutcome(slot, { kind: "success", ttftMs: 1 }, T0);
 		expect(health.errorRatio(slot, T0)).toBe(0.5);
-		expect(health.errorRatio(slot, T0 + 3 * health.policy.errorWindowMs)).toBe(
-			0,
-		);
+		expect(health.errorRatio(slot, T0 + 3 * health.policy.errorWindowMs)).toBe(0);
 	});
 });

@@ -3,21 +3,12 @@ import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountPool } from "../../src/routing/account-pool.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import type { AccountRef, RoutingStrategy } from "../../src/routing/types.ts";
-import {
-	account,
-	manualClock,
-	seededRandom,
-	sequence,
-} from "./support/fixtures.ts";
+import { account, manualClock, seededRandom, sequence } from "./support/fixtures.ts";
 
 function setup(strategy: RoutingStrategy, random: () => number = Math.random) {
 	const table = AccountStateTable.create(64);
 	const clock = manualClock();
-	const accounts = [
-		account(table, "a"),
-		account(table, "b"),
-		account(table, "c"),
-	];
+	const accounts = [account(table, "a"), account(table, "b"), account(table, "c")];
 	const pool = new AccountPool(accounts, table, {
 		strategy,
 		now: clock.now,
@@ -26,30 +17,20 @@ function setup(strategy: RoutingStrategy, random: () => number = Math.random) {
 	return { table, clock, accounts, pool };
 }
 
-const names = (picks: (AccountRef | null)[]) =>
-	picks.map((p) => p?.name ?? null);
+const names = (picks: (AccountRef | null)[]) => picks.map((p) => p?.name ?? null);
 
 describe("AccountPool strategies", () => {
 	test("first_available takes configuration order", () => {
 		const { pool } = setup("first_available");
-		expect(
-			names([pool.pick({ model: "m" }), pool.pick({ model: "m" })]),
-		).toEqual(["a", "a"]);
-		expect(
-			pool.pick({ model: "m", exclude: new Set([pool.accounts[0].slot]) })
-				?.name,
-		).toBe("b");
+		expect(names([pool.pick({ model: "m" }), pool.pick({ model: "m" })])).toEqual(["a", "a"]);
+		expect(pool.pick({ model: "m", exclude: new Set([pool.accounts[0].slot]) })?.name).toBe("b");
 	});
 
 	test("round_robin cycles, and the counter is shared by pools on the same buffer", () => {
 		const { pool, table, accounts } = setup("round_robin");
-		const other = new AccountPool(
-			accounts,
-			AccountStateTable.fromBuffer(table.buffer),
-			{
-				strategy: "round_robin",
-			},
-		);
+		const other = new AccountPool(accounts, AccountStateTable.fromBuffer(table.buffer), {
+			strategy: "round_robin",
+		});
 		const picks = [
 			pool.pick({ model: "m" }),
 			other.pick({ model: "m" }),
@@ -105,26 +86,19 @@ describe("AccountPool strategies", () => {
 		}
 		let flaky = 0;
 		const n = 10_000;
-		for (let i = 0; i < n; i++)
-			if (pool.pick({ model: "m" })?.name === "flaky") flaky++;
+		for (let i = 0; i < n; i++) if (pool.pick({ model: "m" })?.name === "flaky") flaky++;
 		expect(flaky / n).toBeCloseTo(0.2, 1);
 	});
 
 	test("weight 0 accounts are standbys", () => {
 		const table = AccountStateTable.create(64);
-		const accounts = [
-			account(table, "main", { weight: 2 }),
-			account(table, "standby", { weight: 0 }),
-		];
+		const accounts = [account(table, "main", { weight: 2 }), account(table, "standby", { weight: 0 })];
 		const pool = new AccountPool(accounts, table, {
 			strategy: "weighted",
 			random: seededRandom(1),
 		});
-		for (let i = 0; i < 200; i++)
-			expect(pool.pick({ model: "m" })?.name).toBe("main");
-		expect(
-			pool.pick({ model: "m", exclude: new Set([accounts[0].slot]) })?.name,
-		).toBe("standby");
+		for (let i = 0; i < 200; i++) expect(pool.pick({ model: "m" })?.name).toBe("main");
+		expect(pool.pick({ model: "m", exclude: new Set([accounts[0].slot]) })?.name).toBe("standby");
 	});
 
 	test("latency prefers unknown, then lowest ewma, ties by in-flight", () => {
@@ -143,10 +117,7 @@ describe("AccountPool strategies", () => {
 
 	test("least_busy takes the lowest in-flight / capacity", () => {
 		const table = AccountStateTable.create(64);
-		const accounts = [
-			account(table, "small", { maxConcurrency: 4 }),
-			account(table, "big", { maxConcurrency: 40 }),
-		];
+		const accounts = [account(table, "small", { maxConcurrency: 4 }), account(table, "big", { maxConcurrency: 40 })];
 		const pool = new AccountPool(accounts, table, { strategy: "least_busy" });
 		expect(pool.pick({ model: "m" })?.name).toBe("small");
 		pool.acquire(accounts[0]);
@@ -173,17 +144,12 @@ describe("AccountPool availability", () => {
 		});
 		expect(pool.pick({ model: "gpt-4o" })?.name).toBe("any");
 		expect(pool.pick({ model: "gpt-4o-mini" })?.name).toBe("mini");
-		expect(pool.pick({ model: "gpt-4o", provider: "groq" })?.name).toBe(
-			"other",
-		);
+		expect(pool.pick({ model: "gpt-4o", provider: "groq" })?.name).toBe("other");
 	});
 
 	test("max_concurrency saturation skips the account; acquire refuses past the cap", () => {
 		const table = AccountStateTable.create(64);
-		const accounts = [
-			account(table, "a", { maxConcurrency: 1 }),
-			account(table, "b"),
-		];
+		const accounts = [account(table, "a", { maxConcurrency: 1 }), account(table, "b")];
 		const pool = new AccountPool(accounts, table, {
 			strategy: "first_available",
 		});
@@ -211,9 +177,7 @@ describe("AccountPool availability", () => {
 		});
 		clock.advance(2_000);
 		expect(pool.pick({ model: "m" })?.name).toBe("a");
-		expect(
-			pool.unavailability({ model: "m", exclude: new Set([a.slot]) }),
-		).toEqual({
+		expect(pool.unavailability({ model: "m", exclude: new Set([a.slot]) })).toEqual({
 			reason: "ejected",
 			retryAfterMs: 3_000,
 		});
@@ -227,36 +191,23 @@ describe("AccountPool availability", () => {
 			retryAfterMs: null,
 		});
 		pool.health.enable(c.slot);
-		expect(pool.pick({ model: "m", exclude: new Set([a.slot]) })?.name).toBe(
-			"c",
-		);
+		expect(pool.pick({ model: "m", exclude: new Set([a.slot]) })?.name).toBe("c");
 	});
 
 	test("half-open account is handed to exactly one request across pools", () => {
 		const { pool, accounts, clock, table } = setup("first_available");
-		const other = new AccountPool(
-			accounts,
-			AccountStateTable.fromBuffer(table.buffer),
-			{
-				strategy: "first_available",
-				now: clock.now,
-			},
-		);
+		const other = new AccountPool(accounts, AccountStateTable.fromBuffer(table.buffer), {
+			strategy: "first_available",
+			now: clock.now,
+		});
 		const [a] = accounts;
-		for (let i = 0; i < 3; i++)
-			pool.recordOutcome(a, { kind: "connection_error" });
+		for (let i = 0; i < 3; i++) pool.recordOutcome(a, { kind: "connection_error" });
 		expect(pool.pick({ model: "m" })?.name).toBe("b");
 		clock.advance(5_000);
-		const picks = [
-			pool.pick({ model: "m" }),
-			other.pick({ model: "m" }),
-			pool.pick({ model: "m" }),
-		];
+		const picks = [pool.pick({ model: "m" }), other.pick({ model: "m" }), pool.pick({ model: "m" })];
 		expect(names(picks)).toEqual(["a", "b", "b"]);
 		other.recordOutcome(a, { kind: "success", ttftMs: 50 });
-		expect(
-			names([pool.pick({ model: "m" }), other.pick({ model: "m" })]),
-		).toEqual(["a", "a"]);
+		expect(names([pool.pick({ model: "m" }), other.pick({ model: "m" })])).toEqual(["a", "a"]);
 	});
 
 	test("setAccounts swaps the list and keeps live state by slot", () => {
@@ -278,12 +229,8 @@ describe("AccountPool availability", () => {
 			ejected_until: null,
 			cooldown_until: null,
 		});
-		expect(() => pool.setAccounts([a, { ...a, name: "dup" }])).toThrow(
-			/more than one/,
-		);
-		expect(() => pool.setAccounts([{ ...a, slot: 10_000 }])).toThrow(
-			/invalid slot/,
-		);
+		expect(() => pool.setAccounts([a, { ...a, name: "dup" }])).toThrow(/more than one/);
+		expect(() => pool.setAccounts([{ ...a, slot: 10_000 }])).toThrow(/invalid slot/);
 	});
 
 	test("snapshot reports ejection, errors and counters", () => {

@@ -1,9 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-	AccountStateTable,
-	accountKey,
-	MAX_KEY_BYTES,
-} from "../../src/routing/account-state-table.ts";
+import { AccountStateTable, accountKey, MAX_KEY_BYTES } from "../../src/routing/account-state-table.ts";
 
 describe("AccountStateTable", () => {
 	test("allocate is stable per key and distinct across keys", () => {
@@ -29,9 +25,7 @@ describe("AccountStateTable", () => {
 	});
 
 	test("fromBuffer rejects foreign buffers", () => {
-		expect(() =>
-			AccountStateTable.fromBuffer(new SharedArrayBuffer(1024)),
-		).toThrow();
+		expect(() => AccountStateTable.fromBuffer(new SharedArrayBuffer(1024))).toThrow();
 	});
 
 	test("colliding hashes still get distinct slots (full key compare)", () => {

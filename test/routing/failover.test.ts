@@ -1,29 +1,12 @@
-import {
-	afterAll,
-	beforeAll,
-	beforeEach,
-	describe,
-	expect,
-	test,
-} from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { GatewayConfig, ProviderConfig } from "../../src/config/types.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { buildOpenAIRequest } from "../../src/providers/openai-compatible.ts";
-import {
-	buildProviderSet,
-	type ProviderRuntime,
-} from "../../src/providers/provider-registry.ts";
+import { buildProviderSet, type ProviderRuntime } from "../../src/providers/provider-registry.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import type { AccountSelector } from "../../src/routing/account-selector.ts";
-import {
-	AccountStateTable,
-	accountKey,
-} from "../../src/routing/account-state-table.ts";
-import {
-	callWithFailover,
-	type FailoverRequest,
-	upstreamErrorMessage,
-} from "../../src/routing/failover.ts";
+import { AccountStateTable, accountKey } from "../../src/routing/account-state-table.ts";
+import { callWithFailover, type FailoverRequest, upstreamErrorMessage } from "../../src/routing/failover.ts";
 import { createPoolAccountSelector } from "../../src/routing/pool-account-selector.ts";
 import { StickySessions } from "../../src/routing/sticky-sessions.ts";
 import { freePort } from "../support/free-port.ts";
@@ -45,10 +28,7 @@ beforeAll(async () => {
 		port: 0,
 		hostname: "127.0.0.1",
 		async fetch(req) {
-			const key = (req.headers.get("authorization") ?? "").replace(
-				/^Bearer /,
-				"",
-			);
+			const key = (req.headers.get("authorization") ?? "").replace(/^Bearer /, "");
 			calls.set(key, (calls.get(key) ?? 0) + 1);
 			const body = (await req.json()) as { model: string };
 			switch (key) {
@@ -67,10 +47,7 @@ beforeAll(async () => {
 						{ status: 429, headers: { "retry-after": "30" } },
 					);
 				case "sk-401":
-					return Response.json(
-						{ error: { message: "bad key" } },
-						{ status: 401 },
-					);
+					return Response.json({ error: { message: "bad key" } }, { status: 401 });
 				case "sk-400":
 					return Response.json(
 						{
@@ -129,9 +106,7 @@ interface Setup {
 	provider: ProviderRuntime;
 	selector: AccountSelector;
 	slot: (name: string) => number;
-	call: (
-		over?: Partial<FailoverRequest>,
-	) => ReturnType<typeof callWithFailover>;
+	call: (over?: Partial<FailoverRequest>) => ReturnType<typeof callWithFailover>;
 }
 
 /** One provider whose accounts are [name, key, baseUrl?] in priority order, over a fresh table. */
@@ -151,9 +126,7 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 			max_concurrency: 0,
 		})),
 	};
-	const set = buildProviderSet([config], ROUTING, (p, a) =>
-		table.allocate(accountKey(p, a)),
-	);
+	const set = buildProviderSet([config], ROUTING, (p, a) => table.allocate(accountKey(p, a)));
 	const provider = set.providers.get("up") as ProviderRuntime;
 	const selector = createPoolAccountSelector({
 		health: new AccountHealth(table),
@@ -174,8 +147,7 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 				maxSwitches,
 				deadlineAt: performance.now() + 10_000,
 				firstByteTimeoutMs: 2_000,
-				build: (account) =>
-					buildOpenAIRequest(provider, account, "chat", MODEL, body, raw),
+				build: (account) => buildOpenAIRequest(provider, account, "chat", MODEL, body, raw),
 				...over,
 			}),
 	};
@@ -202,9 +174,7 @@ describe("callWithFailover", () => {
 		expect(r.account.name).toBe("a");
 		expect(r.response.status).toBe(200);
 		expect(s.table.inflight(s.slot("a"))).toBe(1);
-		expect(((await r.response.json()) as { served_by: string }).served_by).toBe(
-			"sk-ok",
-		);
+		expect(((await r.response.json()) as { served_by: string }).served_by).toBe("sk-ok");
 		r.release();
 		expect(s.table.inflight(s.slot("a"))).toBe(0);
 		r.release(); // idempotent: never goes negative
@@ -265,8 +235,7 @@ describe("callWithFailover", () => {
 		expect(e.status).toBeGreaterThanOrEqual(500);
 		expect([502, 503]).toContain(e.status);
 		expect(e.attempts).toBe(3);
-		for (const n of ["a", "b", "c"])
-			expect(s.table.inflight(s.slot(n))).toBe(0);
+		for (const n of ["a", "b", "c"]) expect(s.table.inflight(s.slot(n))).toBe(0);
 	});
 
 	test("fewer accounts than switches: retries after a backoff, still bounded by 1 + maxSwitches", async () => {
@@ -456,11 +425,7 @@ describe("callWithFailover", () => {
 describe("upstreamErrorMessage", () => {
 	test("OpenAI and Anthropic shapes, plain text, empty", () => {
 		expect(upstreamErrorMessage('{"error":{"message":"m1"}}')).toBe("m1");
-		expect(
-			upstreamErrorMessage(
-				'{"type":"error","error":{"type":"x","message":"m2"}}',
-			),
-		).toBe("m2");
+		expect(upstreamErrorMessage('{"type":"error","error":{"type":"x","message":"m2"}}')).toBe("m2");
 		expect(upstreamErrorMessage('{"message":"m3"}')).toBe("m3");
 		expect(upstreamErrorMessage("plain")).toBe("plain");
 		expect(upstreamErrorMessage("x".repeat(1000))).toHaveLength(300);

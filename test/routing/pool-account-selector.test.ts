@@ -10,10 +10,7 @@ describe("createPoolAccountSelector", () => {
 	test("picks per provider strategy, balances acquire/release, reports outcomes", () => {
 		const table = AccountStateTable.create(16);
 		const clock = manualClock();
-		const accounts = [
-			account(table, "a", { maxConcurrency: 1 }),
-			account(table, "b"),
-		];
+		const accounts = [account(table, "a", { maxConcurrency: 1 }), account(table, "b")];
 		const provider = {
 			name: "openai",
 			strategy: "first_available",
@@ -36,9 +33,7 @@ describe("createPoolAccountSelector", () => {
 
 		selector.report(a, { kind: "rate_limited", retryAfterMs: 1_500 });
 		expect(selector.pick(provider, "m", new Set())?.name).toBe("b");
-		expect(
-			selector.pick(provider, "m", new Set([accounts[1].slot])),
-		).toBeNull();
+		expect(selector.pick(provider, "m", new Set([accounts[1].slot]))).toBeNull();
 		expect(selector.unavailable(provider, "m")).toEqual({ reason: "cooling_down", retryAfterMs: 1_500 });
 	});
 });

@@ -1,14 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type {
-	AliasConfig,
-	GatewayConfig,
-	ProviderConfig,
-} from "../../src/config/types.ts";
+import type { AliasConfig, GatewayConfig, ProviderConfig } from "../../src/config/types.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import {
-	buildProviderSet,
-	sequentialSlots,
-} from "../../src/providers/provider-registry.ts";
+import { buildProviderSet, sequentialSlots } from "../../src/providers/provider-registry.ts";
 import { listModels, resolveModel } from "../../src/routing/resolve-model.ts";
 
 const ROUTING: GatewayConfig["routing"] = {
@@ -18,31 +11,21 @@ const ROUTING: GatewayConfig["routing"] = {
 	request_timeout_ms: 10_000,
 };
 
-function provider(
-	name: string,
-	models: string[],
-	type = "openai",
-): ProviderConfig {
+function provider(name: string, models: string[], type = "openai"): ProviderConfig {
 	return {
 		name,
 		type,
 		base_url: `http://${name}.test/v1`,
 		models,
 		headers: {},
-		accounts: [
-			{ name: "a", api_key: `sk-${name}`, weight: 1, max_concurrency: 0 },
-		],
+		accounts: [{ name: "a", api_key: `sk-${name}`, weight: 1, max_concurrency: 0 }],
 	};
 }
 
 const set = buildProviderSet(
 	[
 		provider("openai", ["gpt-4o", "gpt-4o-mini", "shared"]),
-		provider(
-			"openrouter",
-			["meta-llama/llama-3-70b", "openai/gpt-4o", "shared"],
-			"openrouter",
-		),
+		provider("openrouter", ["meta-llama/llama-3-70b", "openai/gpt-4o", "shared"], "openrouter"),
 		provider("local", []),
 		provider("groq", ["llama3", "gpt-4o-mini"], "groq"),
 	],
@@ -73,9 +56,7 @@ describe("resolveModel", () => {
 		const r = resolveModel("groq/gpt-4o-mini", set, []);
 		expect(r.provider.name).toBe("groq");
 		expect(r.model).toBe("gpt-4o-mini");
-		expect(resolveModel("openrouter/shared", set, []).provider.name).toBe(
-			"openrouter",
-		);
+		expect(resolveModel("openrouter/shared", set, []).provider.name).toBe("openrouter");
 	});
 
 	test("ids containing '/' (OpenRouter style) resolve as bare ids", () => {
@@ -96,11 +77,7 @@ describe("resolveModel", () => {
 
 	test("a provider/model whose provider does not list the rest falls back to the bare id list", () => {
 		expect(() => resolveModel("groq/llama3x", set, [])).toThrow(GatewayError);
-		const bareSet = buildProviderSet(
-			[provider("openrouter", ["openai/o1"])],
-			ROUTING,
-			sequentialSlots(),
-		);
+		const bareSet = buildProviderSet([provider("openrouter", ["openai/o1"])], ROUTING, sequentialSlots());
 		const r = resolveModel("openai/o1", bareSet, []);
 		expect(r.provider.name).toBe("openrouter");
 		expect(r.model).toBe("openai/o1");
@@ -111,9 +88,7 @@ describe("resolveModel", () => {
 		expect(r.provider.name).toBe("local");
 		expect(r.model).toBe("anything-at-all");
 		expect(resolveModel("local/a/b", set, []).model).toBe("a/b");
-		expect(() => resolveModel("anything-at-all", set, [])).toThrow(
-			GatewayError,
-		);
+		expect(() => resolveModel("anything-at-all", set, [])).toThrow(GatewayError);
 		expect(() => resolveModel("local/", set, [])).toThrow(GatewayError);
 	});
 
@@ -142,9 +117,7 @@ describe("resolveModel", () => {
 		expect(e.code).toBe("PLATFORM_MODEL_NOT_FOUND");
 		expect(e.message).toContain("'a'");
 		// a self-alias is a no-op
-		expect(
-			resolveModel("gpt-4o", set, [{ from: "gpt-*", to: "gpt-4o" }]).model,
-		).toBe("gpt-4o");
+		expect(resolveModel("gpt-4o", set, [{ from: "gpt-*", to: "gpt-4o" }]).model).toBe("gpt-4o");
 	});
 
 	test("unknown model → 404 PLATFORM_MODEL_NOT_FOUND with param 'model'", () => {
@@ -153,9 +126,7 @@ describe("resolveModel", () => {
 		expect(e.status).toBe(404);
 		expect(e.param).toBe("model");
 		expect(e.message).toContain("no-such-model");
-		expect(notFound(() => resolveModel("nobody/x", set, [])).code).toBe(
-			"PLATFORM_MODEL_NOT_FOUND",
-		);
+		expect(notFound(() => resolveModel("nobody/x", set, [])).code).toBe("PLATFORM_MODEL_NOT_FOUND");
 		expect(notFound(() => resolveModel("", set, [])).param).toBe("model");
 	});
 });
@@ -167,14 +138,7 @@ describe("listModels", () => {
 		expect(ids).toEqual([...new Set(ids)]);
 		expect(ids).toEqual([...ids].sort());
 		expect(new Set(ids)).toEqual(
-			new Set([
-				"gpt-4o",
-				"gpt-4o-mini",
-				"shared",
-				"meta-llama/llama-3-70b",
-				"openai/gpt-4o",
-				"llama3",
-			]),
+			new Set(["gpt-4o", "gpt-4o-mini", "shared", "meta-llama/llama-3-70b", "openai/gpt-4o", "llama3"]),
 		);
 		const owner = Object.fromEntries(models.map((m) => [m.id, m.owned_by]));
 		expect(owner["gpt-4o-mini"]).toBe("openai");
@@ -183,9 +147,7 @@ describe("listModels", () => {
 	});
 
 	test("an empty set lists nothing", () => {
-		expect(
-			listModels(buildProviderSet([], ROUTING, sequentialSlots())),
-		).toEqual([]);
+		expect(listModels(buildProviderSet([], ROUTING, sequentialSlots()))).toEqual([]);
 	});
 });
 

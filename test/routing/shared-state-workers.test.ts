@@ -13,19 +13,12 @@ afterEach(() => {
 	for (const worker of started.splice(0)) worker.terminate();
 });
 
-function run(
-	task: Omit<HammerTask, "workerIndex">,
-	workerIndex: number,
-): Promise<HammerResult> {
-	const worker = new Worker(
-		new URL("./support/hammer-worker.ts", import.meta.url).href,
-	);
+function run(task: Omit<HammerTask, "workerIndex">, workerIndex: number): Promise<HammerResult> {
+	const worker = new Worker(new URL("./support/hammer-worker.ts", import.meta.url).href);
 	started.push(worker);
 	return new Promise((resolve, reject) => {
-		worker.onmessage = (event: MessageEvent<HammerResult>) =>
-			resolve(event.data);
-		worker.onerror = (event) =>
-			reject(event.error ?? new Error(String(event.message)));
+		worker.onmessage = (event: MessageEvent<HammerResult>) => resolve(event.data);
+		worker.onerror = (event) => reject(event.error ?? new Error(String(event.message)));
 		worker.postMessage({ ...task, workerIndex } satisfies HammerTask);
 	});
 }
@@ -41,8 +34,7 @@ describe("shared account state across Bun workers", () => {
 		const keys = Array.from({ length: 6 }, (_, i) => `openai/acct-${i}`);
 		// The half-open account exists before the workers start; the rest they allocate.
 		const probeSlot = table.allocate("openai/probe");
-		for (let i = 0; i < 3; i++)
-			health.recordOutcome(probeSlot, { kind: "timeout" }, NOW - 10_000);
+		for (let i = 0; i < 3; i++) health.recordOutcome(probeSlot, { kind: "timeout" }, NOW - 10_000);
 		expect(health.availability(probeSlot, NOW)).toBe("half_open");
 
 		const control = new SharedArrayBuffer(8);
@@ -66,12 +58,7 @@ describe("shared account state across Bun workers", () => {
 
 		// Every worker resolved every key to the same slot as the main thread.
 		for (const result of done) {
-			for (const key of [
-				...keys,
-				task.cappedKey,
-				task.ejectKey,
-				task.probeKey,
-			]) {
+			for (const key of [...keys, task.cappedKey, task.ejectKey, task.probeKey]) {
 				expect(result.slots[key]).toBe(table.lookup(key));
 			}
 		}

@@ -1,18 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { AccountPool } from "../../src/routing/account-pool.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
-import {
-	rendezvousIndex,
-	StickySessions,
-} from "../../src/routing/sticky-sessions.ts";
+import { rendezvousIndex, StickySessions } from "../../src/routing/sticky-sessions.ts";
 import { account, manualClock, seededRandom } from "./support/fixtures.ts";
 
 function setup() {
 	const table = AccountStateTable.create(64);
 	const clock = manualClock();
-	const accounts = ["a", "b", "c", "d"].map((n) =>
-		account(table, n, { maxConcurrency: 2 }),
-	);
+	const accounts = ["a", "b", "c", "d"].map((n) => account(table, n, { maxConcurrency: 2 }));
 	const pool = new AccountPool(accounts, table, {
 		strategy: "random",
 		now: clock.now,
@@ -26,63 +21,46 @@ describe("sticky sessions", () => {
 		const { pool } = setup();
 		for (const session of ["s1", "s2", "s3", "s4", "s5"]) {
 			const first = pool.pick({ model: "m", sessionKey: session });
-			for (let i = 0; i < 20; i++)
-				expect(pool.pick({ model: "m", sessionKey: session })).toBe(first);
+			for (let i = 0; i < 20; i++) expect(pool.pick({ model: "m", sessionKey: session })).toBe(first);
 		}
 	});
 
 	test("workers with no shared map agree on a new session (rendezvous)", () => {
 		const { pool, table, accounts } = setup();
-		const other = new AccountPool(
-			accounts,
-			AccountStateTable.fromBuffer(table.buffer),
-			{
-				strategy: "random",
-			},
-		);
+		const other = new AccountPool(accounts, AccountStateTable.fromBuffer(table.buffer), {
+			strategy: "random",
+		});
 		for (let i = 0; i < 50; i++) {
 			const key = `session-${i}`;
-			expect(other.pick({ model: "m", sessionKey: key })?.slot).toBe(
-				pool.pick({ model: "m", sessionKey: key })?.slot,
-			);
+			expect(other.pick({ model: "m", sessionKey: key })?.slot).toBe(pool.pick({ model: "m", sessionKey: key })?.slot);
 		}
 	});
 
 	test("sessions spread over accounts", () => {
 		const { accounts } = setup();
 		const hits = new Set<number>();
-		for (let i = 0; i < 200; i++)
-			hits.add(rendezvousIndex(`k${i}`, accounts, accounts.length));
+		for (let i = 0; i < 200; i++) hits.add(rendezvousIndex(`k${i}`, accounts, accounts.length));
 		expect(hits.size).toBe(accounts.length);
 	});
 
 	test("moves off an ejected account, the same way in every worker, and stays", () => {
 		const { pool, table, accounts, clock } = setup();
-		const other = new AccountPool(
-			accounts,
-			AccountStateTable.fromBuffer(table.buffer),
-			{
-				strategy: "random",
-				now: clock.now,
-			},
-		);
+		const other = new AccountPool(accounts, AccountStateTable.fromBuffer(table.buffer), {
+			strategy: "random",
+			now: clock.now,
+		});
 		const home = pool.pick({ model: "m", sessionKey: "conv" });
 		if (!home) throw new Error("no account");
-		for (let i = 0; i < 3; i++)
-			pool.recordOutcome(home, { kind: "server_error" });
+		for (let i = 0; i < 3; i++) pool.recordOutcome(home, { kind: "server_error" });
 		const moved = pool.pick({ model: "m", sessionKey: "conv" });
 		expect(moved).not.toBeNull();
 		expect(moved?.slot).not.toBe(home.slot);
-		expect(other.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(
-			moved?.slot,
-		);
+		expect(other.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(moved?.slot);
 		// The home account recovers; this worker keeps the session where its cache now is.
 		clock.advance(5_000);
 		pool.pick({ model: "m" }); // takes the probe
 		pool.recordOutcome(home, { kind: "success", ttftMs: 10 });
-		expect(pool.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(
-			moved?.slot,
-		);
+		expect(pool.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(moved?.slot);
 	});
 
 	test("a saturated sticky account is skipped and the session re-binds", () => {
@@ -94,9 +72,7 @@ describe("sticky sessions", () => {
 		const moved = pool.pick({ model: "m", sessionKey: "conv" });
 		expect(moved?.slot).not.toBe(home.slot);
 		pool.release(home);
-		expect(pool.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(
-			moved?.slot,
-		);
+		expect(pool.pick({ model: "m", sessionKey: "conv" })?.slot).toBe(moved?.slot);
 	});
 
 	test("LRU is bounded and entries expire", () => {

@@ -1,21 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-	AnthropicStreamTap,
-	anthropicErrorEvent,
-} from "../../src/streaming/anthropic-stream-tap.ts";
+import { AnthropicStreamTap, anthropicErrorEvent } from "../../src/streaming/anthropic-stream-tap.ts";
 import { SseParser } from "../../src/streaming/sse-parser.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/anthropic");
-const fixture = async (name: string) =>
-	new Uint8Array(await Bun.file(join(FIXTURES, name)).arrayBuffer());
+const fixture = async (name: string) => new Uint8Array(await Bun.file(join(FIXTURES, name)).arrayBuffer());
 const enc = new TextEncoder();
 
-function feed(
-	tap: AnthropicStreamTap,
-	bytes: Uint8Array,
-	cuts: number[],
-): Uint8Array[] {
+function feed(tap: AnthropicStreamTap, bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 	const out: Uint8Array[] = [];
 	let prev = 0;
 	for (const c of [...cuts, bytes.length]) {
@@ -70,16 +62,8 @@ describe("AnthropicStreamTap", () => {
 		);
 		expect(tap.usage?.completion_tokens).toBe(0);
 		expect(tap.usage?.prompt_tokens).toBe(10);
-		tap.push(
-			enc.encode(
-				'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":4}}\n\n',
-			),
-		);
-		tap.push(
-			enc.encode(
-				'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n',
-			),
-		);
+		tap.push(enc.encode('event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":4}}\n\n'));
+		tap.push(enc.encode('event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n'));
 		expect(tap.usage).toMatchObject({
 			prompt_tokens: 10,
 			completion_tokens: 9,
@@ -127,11 +111,7 @@ describe("AnthropicStreamTap", () => {
 
 	test("unknown events and pings are ignored", () => {
 		const tap = new AnthropicStreamTap();
-		tap.push(
-			enc.encode(
-				'event: ping\ndata: {"type": "ping"}\n\nevent: future\ndata: {"type":"future_event"}\n\n',
-			),
-		);
+		tap.push(enc.encode('event: ping\ndata: {"type": "ping"}\n\nevent: future\ndata: {"type":"future_event"}\n\n'));
 		expect(tap.usage).toBeNull();
 		expect(tap.upstreamError).toBeNull();
 		expect(tap.atBoundary).toBe(true);
@@ -145,9 +125,7 @@ describe("AnthropicStreamTap", () => {
 			type: "error",
 			error: { type: "api_error", message: "stream broke" },
 		});
-		const [typed] = new SseParser().push(
-			anthropicErrorEvent("busy", "overloaded_error"),
-		);
+		const [typed] = new SseParser().push(anthropicErrorEvent("busy", "overloaded_error"));
 		expect(JSON.parse(typed.data).error.type).toBe("overloaded_error");
 	});
 });

@@ -42,11 +42,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Runs `bytes` through a tap cut at `cuts`; returns everything the tap emitted, finish() included. */
-function run(
-	tap: OpenAIStreamTap,
-	bytes: Uint8Array,
-	cuts: number[],
-): Uint8Array {
+function run(tap: OpenAIStreamTap, bytes: Uint8Array, cuts: number[]): Uint8Array {
 	const out: Uint8Array[] = [];
 	let prev = 0;
 	for (const c of [...cuts, bytes.length]) {
@@ -60,8 +56,8 @@ function run(
 describe("OpenAIStreamTap pass-through", () => {
 	test("every push returns the identical Uint8Array and the output is byte-identical", () => {
 		const tap = new OpenAIStreamTap();
-		const pieces = [0, 5, 60, 61, 200, 333, STREAM_BYTES.length - 3].map(
-			(v, i, a) => STREAM_BYTES.subarray(v, a[i + 1] ?? STREAM_BYTES.length),
+		const pieces = [0, 5, 60, 61, 200, 333, STREAM_BYTES.length - 3].map((v, i, a) =>
+			STREAM_BYTES.subarray(v, a[i + 1] ?? STREAM_BYTES.length),
 		);
 		const out: Uint8Array[] = [];
 		for (const p of pieces) {
@@ -101,11 +97,7 @@ describe("OpenAIStreamTap pass-through", () => {
 	test("an upstream in-band error is detected", () => {
 		const tap = new OpenAIStreamTap();
 		tap.push(enc.encode(chunk({ content: "hi" })));
-		tap.push(
-			enc.encode(
-				'data: {"error":{"message":"The server is overloaded","type":"server_error"}}\n\n',
-			),
-		);
+		tap.push(enc.encode('data: {"error":{"message":"The server is overloaded","type":"server_error"}}\n\n'));
 		expect(tap.upstreamError).toEqual({
 			message: "The server is overloaded",
 			type: "server_error",
@@ -132,9 +124,7 @@ describe("OpenAIStreamTap pass-through", () => {
 
 	test("errorEvent is an OpenAI-shaped event: error", () => {
 		const tap = new OpenAIStreamTap();
-		const events = new SseParser().push(
-			tap.errorEvent("broken", "UPSTREAM_STREAM_BROKEN"),
-		);
+		const events = new SseParser().push(tap.errorEvent("broken", "UPSTREAM_STREAM_BROKEN"));
 		expect(events).toHaveLength(1);
 		expect(events[0].event).toBe("error");
 		expect(JSON.parse(events[0].data)).toEqual({
@@ -189,11 +179,7 @@ describe("OpenAIStreamTap with a Responses API stream", () => {
 
 	test("not completed before the terminal event", () => {
 		const tap = new OpenAIStreamTap();
-		tap.push(
-			enc.encode(
-				RESPONSES.slice(0, RESPONSES.indexOf("event: response.completed")),
-			),
-		);
+		tap.push(enc.encode(RESPONSES.slice(0, RESPONSES.indexOf("event: response.completed"))));
 		expect(tap.completed).toBe(false);
 		expect(tap.usage).toBeNull();
 	});

@@ -48,7 +48,13 @@ describe("OpenAIStripTap", () => {
 			for (let j = i; j <= end + 5; j += 3) expect(run(new OpenAIStripTap(), STREAM_BYTES, [i, j])).toBe(EXPECTED);
 		}
 		const tap = new OpenAIStripTap();
-		expect(run(tap, STREAM_BYTES, Array.from({ length: STREAM_BYTES.length - 1 }, (_, i) => i + 1))).toBe(EXPECTED);
+		expect(
+			run(
+				tap,
+				STREAM_BYTES,
+				Array.from({ length: STREAM_BYTES.length - 1 }, (_, i) => i + 1),
+			),
+		).toBe(EXPECTED);
 		expect(tap.usage?.prompt_tokens).toBe(12);
 	});
 

@@ -5,7 +5,12 @@ const enc = new TextEncoder();
 const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1700000000, model: "gpt-4o" };
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
 	`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`;
-const USAGE = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 3 } };
+const USAGE = {
+	prompt_tokens: 12,
+	completion_tokens: 5,
+	total_tokens: 17,
+	prompt_tokens_details: { cached_tokens: 3 },
+};
 const USAGE_EVENT = `data: ${JSON.stringify({ ...base, choices: [], usage: USAGE })}\n\n`;
 const DONE = "data: [DONE]\n\n";
 const EXPECTED_USAGE = {

@@ -2,10 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
 import { OpenAIStripTap } from "../../src/streaming/openai-strip-tap.ts";
-import {
-	type RelayResult,
-	relayStream,
-} from "../../src/streaming/relay-stream.ts";
+import { type RelayResult, relayStream } from "../../src/streaming/relay-stream.ts";
 import { type SseEvent, SseParser } from "../../src/streaming/sse-parser.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -48,10 +45,7 @@ function controlledSource() {
 	};
 }
 
-function startRelay(
-	body: ReadableStream<Uint8Array>,
-	opts: { keepaliveMs?: number; strip?: boolean } = {},
-) {
+function startRelay(body: ReadableStream<Uint8Array>, opts: { keepaliveMs?: number; strip?: boolean } = {}) {
 	const ends: RelayResult[] = [];
 	let aborts = 0;
 	const stream = relayStream({
@@ -69,9 +63,7 @@ function startRelay(
 	return { stream, ends, aborts: () => aborts };
 }
 
-async function readAll(
-	reader: ReadableStreamDefaultReader<Uint8Array>,
-): Promise<Uint8Array[]> {
+async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array[]> {
 	const out: Uint8Array[] = [];
 	for (;;) {
 		const { done, value } = await reader.read();
@@ -80,8 +72,7 @@ async function readAll(
 	}
 }
 
-const text = (parts: Uint8Array[]) =>
-	parts.map((p) => dec.decode(p, { stream: true })).join("");
+const text = (parts: Uint8Array[]) => parts.map((p) => dec.decode(p, { stream: true })).join("");
 const events = (s: string): SseEvent[] => {
 	const p = new SseParser();
 	return [...p.push(s), ...p.end()];
@@ -89,8 +80,7 @@ const events = (s: string): SseEvent[] => {
 
 /** Lets every pending timer-free task run (no wall-clock wait). */
 async function settle(turns = 50): Promise<void> {
-	for (let i = 0; i < turns; i++)
-		await new Promise<void>((r) => setImmediate(r));
+	for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
 describe("relayStream", () => {
@@ -154,9 +144,7 @@ describe("relayStream", () => {
 		expect(out).not.toContain("[DONE]");
 		const last = events(out).at(-1);
 		expect(last?.event).toBe("error");
-		expect(JSON.parse(last?.data ?? "{}").error.code).toBe(
-			"UPSTREAM_STREAM_BROKEN",
-		);
+		expect(JSON.parse(last?.data ?? "{}").error.code).toBe("UPSTREAM_STREAM_BROKEN");
 		expect(ends).toHaveLength(1);
 		expect(ends[0]).toMatchObject({
 			completed: false,
@@ -196,9 +184,7 @@ describe("relayStream", () => {
 		const evs = events(text([first, partial, ...(await readAll(reader))]));
 		const last = evs.at(-1);
 		expect(last?.event).toBe("error");
-		expect(JSON.parse(last?.data ?? "{}").error.code).toBe(
-			"UPSTREAM_STREAM_BROKEN",
-		);
+		expect(JSON.parse(last?.data ?? "{}").error.code).toBe("UPSTREAM_STREAM_BROKEN");
 		expect(ends[0].errorCode).toBe("UPSTREAM_STREAM_BROKEN");
 	});
 
@@ -207,9 +193,7 @@ describe("relayStream", () => {
 		const { stream, ends } = startRelay(src.body);
 		const reading = readAll(stream.getReader());
 		src.push(chunkEvent("x"));
-		src.push(
-			'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n',
-		);
+		src.push('data: {"error":{"message":"overloaded","type":"server_error"}}\n\n');
 		src.close();
 		const evs = events(text(await reading));
 		expect(evs).toHaveLength(2);
@@ -295,13 +279,10 @@ describe("relayStream", () => {
 
 		// the event completes: keepalives may resume
 		src.push('"choices":[]}\n\n');
-		await waitFor(
-			() => received.slice(before + 1).includes(": keepalive\n\n"),
-			{
-				timeoutMs: 3_000,
-				what: "a keepalive after the event",
-			},
-		);
+		await waitFor(() => received.slice(before + 1).includes(": keepalive\n\n"), {
+			timeoutMs: 3_000,
+			what: "a keepalive after the event",
+		});
 		src.push(DONE);
 		src.close();
 		await loop;

@@ -4,10 +4,7 @@ import { eventData, SseFramer } from "../../src/streaming/sse-framer.ts";
 const enc = new TextEncoder();
 
 /** Pushes `text` cut at the given byte positions; returns the events and what rest() held. */
-function frame(
-	text: string,
-	cuts: number[],
-): { events: string[]; rest: string } {
+function frame(text: string, cuts: number[]): { events: string[]; rest: string } {
 	const bytes = enc.encode(text);
 	const f = new SseFramer();
 	const events: string[] = [];
@@ -23,10 +20,7 @@ function frame(
  * The events a stream yields in full: with CR-only line ends the last blank line is a lone CR
  * that could still become CRLF, so that event is only released by rest().
  */
-function whole(
-	got: { events: string[]; rest: string },
-	lineEnds: string,
-): string[] {
+function whole(got: { events: string[]; rest: string }, lineEnds: string): string[] {
 	if (lineEnds !== "CR") {
 		expect(got.rest).toBe("");
 		return got.events;
@@ -70,17 +64,12 @@ describe("SseFramer", () => {
 
 	test("CR only: a final CR may be half of CRLF, so the last event waits for rest()", () => {
 		const f = new SseFramer();
-		expect(f.push(enc.encode("data: a\r\rdata: b\r\r"))).toEqual([
-			"data: a\r\r",
-		]);
+		expect(f.push(enc.encode("data: a\r\rdata: b\r\r"))).toEqual(["data: a\r\r"]);
 		expect(f.rest()).toBe("data: b\r\r");
 	});
 
 	test("mixed line ends: CRLF line then LF blank line is a boundary", () => {
-		expect(frame("data: a\r\n\ndata: b\n\r\n", []).events).toEqual([
-			"data: a\r\n\n",
-			"data: b\n\r\n",
-		]);
+		expect(frame("data: a\r\n\ndata: b\n\r\n", []).events).toEqual(["data: a\r\n\n", "data: b\n\r\n"]);
 	});
 
 	test("a trailing CR waits for the next byte (it may be half of CRLF)", () => {
@@ -112,9 +101,7 @@ describe("SseFramer", () => {
 describe("eventData", () => {
 	test("the data payload, joined over lines, with any line end", () => {
 		expect(eventData('data: {"a":1}\n\n')).toBe('{"a":1}');
-		expect(eventData("event: x\r\ndata: one\r\ndata:two\r\n\r\n")).toBe(
-			"one\ntwo",
-		);
+		expect(eventData("event: x\r\ndata: one\r\ndata:two\r\n\r\n")).toBe("one\ntwo");
 		expect(eventData("data: a\rdata: b\r\r")).toBe("a\nb");
 	});
 

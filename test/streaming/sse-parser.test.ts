@@ -1,9 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-	formatSse,
-	type SseEvent,
-	SseParser,
-} from "../../src/streaming/sse-parser.ts";
+import { formatSse, type SseEvent, SseParser } from "../../src/streaming/sse-parser.ts";
 
 const enc = new TextEncoder();
 
@@ -104,9 +100,7 @@ describe("SseParser", () => {
 
 	test("the final event without a blank line is flushed by end()", () => {
 		expect(parseWhole('data: {"a":1}')).toEqual([{ data: '{"a":1}' }]);
-		expect(parseWhole("event: done\ndata: x\n")).toEqual([
-			{ event: "done", data: "x" },
-		]);
+		expect(parseWhole("event: done\ndata: x\n")).toEqual([{ event: "done", data: "x" }]);
 		expect(parseWhole("data: x\r")).toEqual([{ data: "x" }]);
 		const p = new SseParser();
 		expect(p.push("data: tail")).toEqual([]);
@@ -119,12 +113,8 @@ describe("SseParser", () => {
 	});
 
 	test("only the first space after the colon is dropped; colons in the value stay", () => {
-		expect(parseWhole("data:  two spaces\n\n")).toEqual([
-			{ data: " two spaces" },
-		]);
-		expect(parseWhole('data: {"a":"b:c"}\n\n')).toEqual([
-			{ data: '{"a":"b:c"}' },
-		]);
+		expect(parseWhole("data:  two spaces\n\n")).toEqual([{ data: " two spaces" }]);
+		expect(parseWhole('data: {"a":"b:c"}\n\n')).toEqual([{ data: '{"a":"b:c"}' }]);
 	});
 
 	test("unknown fields are ignored and the event name resets after each event", () => {
@@ -143,16 +133,8 @@ describe("SseParser", () => {
 
 describe("formatSse", () => {
 	test("writes events the parser reads back", () => {
-		const bytes = new Uint8Array([
-			...formatSse('{"a":1}'),
-			...formatSse("x", "ping"),
-		]);
-		expect(new TextDecoder().decode(bytes)).toBe(
-			'data: {"a":1}\n\nevent: ping\ndata: x\n\n',
-		);
-		expect(parseSplit(bytes, [])).toEqual([
-			{ data: '{"a":1}' },
-			{ event: "ping", data: "x" },
-		]);
+		const bytes = new Uint8Array([...formatSse('{"a":1}'), ...formatSse("x", "ping")]);
+		expect(new TextDecoder().decode(bytes)).toBe('data: {"a":1}\n\nevent: ping\ndata: x\n\n');
+		expect(parseSplit(bytes, [])).toEqual([{ data: '{"a":1}' }, { event: "ping", data: "x" }]);
 	});
 });

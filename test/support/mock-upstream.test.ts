@@ -9,10 +9,8 @@ const mock: MockUpstream = await startMockUpstream();
 afterAll(() => mock.stop());
 beforeEach(() => mock.reset());
 
-const openai = (apiKey = "sk-plain") =>
-	new OpenAI({ apiKey, baseURL: `${mock.url}/v1`, maxRetries: 0 });
-const anthropic = (apiKey = "sk-ant-plain") =>
-	new Anthropic({ apiKey, baseURL: mock.url, maxRetries: 0 });
+const openai = (apiKey = "sk-plain") => new OpenAI({ apiKey, baseURL: `${mock.url}/v1`, maxRetries: 0 });
+const anthropic = (apiKey = "sk-ant-plain") => new Anthropic({ apiKey, baseURL: mock.url, maxRetries: 0 });
 const user = (content: string) => ({ role: "user" as const, content });
 const weatherTool = {
 	type: "function" as const,
@@ -27,14 +25,9 @@ describe("OpenAI chat", () => {
 	test("plain answer echoes the last user message with deterministic usage", async () => {
 		const res = await openai().chat.completions.create({
 			model: "gpt-4o-mini",
-			messages: [
-				{ role: "system", content: "be brief" },
-				user("hello there world"),
-			],
+			messages: [{ role: "system", content: "be brief" }, user("hello there world")],
 		});
-		expect(res.choices[0].message.content).toStartWith(
-			"echo: hello there world",
-		);
+		expect(res.choices[0].message.content).toStartWith("echo: hello there world");
 		expect(res.choices[0].finish_reason).toBe("stop");
 		// 2 + 3 words + 3 overhead; the default answer has 12 words.
 		expect(res.usage).toMatchObject({
@@ -153,9 +146,7 @@ describe("OpenAI chat", () => {
 		});
 		expect(deltas[0].id).toStartWith("call_");
 		expect(deltas.length).toBeGreaterThan(2);
-		expect(
-			JSON.parse(deltas.map((d) => d.function?.arguments ?? "").join("")),
-		).toEqual({ q: "weather in Rome" });
+		expect(JSON.parse(deltas.map((d) => d.function?.arguments ?? "").join(""))).toEqual({ q: "weather in Rome" });
 		expect(finish).toBe("tool_calls");
 	});
 });
@@ -259,9 +250,7 @@ describe("Anthropic messages", () => {
 			messages: [user("hi there")],
 		});
 		expect(res.content[0]).toMatchObject({ type: "text" });
-		expect(res.content[0].type === "text" && res.content[0].text).toStartWith(
-			"echo: hi there",
-		);
+		expect(res.content[0].type === "text" && res.content[0].text).toStartWith("echo: hi there");
 		expect(res.stop_reason).toBe("end_turn");
 		expect(res.usage).toMatchObject({
 			input_tokens: 5,
@@ -298,21 +287,12 @@ describe("Anthropic messages", () => {
 		});
 		stream.on("streamEvent", (e) => events.push(e.type));
 		const msg = await stream.finalMessage();
-		expect(
-			msg.content[0].type === "text" && msg.content[0].text.split(" "),
-		).toHaveLength(10);
+		expect(msg.content[0].type === "text" && msg.content[0].text.split(" ")).toHaveLength(10);
 		expect(msg.usage.output_tokens).toBe(10);
 		expect(msg.usage.input_tokens).toBe(5);
 		// The SDK swallows ping; the raw stream below shows it.
-		expect(events.slice(0, 2)).toEqual([
-			"message_start",
-			"content_block_start",
-		]);
-		expect(events.slice(-3)).toEqual([
-			"content_block_stop",
-			"message_delta",
-			"message_stop",
-		]);
+		expect(events.slice(0, 2)).toEqual(["message_start", "content_block_start"]);
+		expect(events.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
 
 		const raw = await fetch(`${mock.url}/v1/messages`, {
 			method: "POST",
@@ -385,9 +365,7 @@ describe("Anthropic messages", () => {
 				},
 			],
 		});
-		expect(next.content[0].type === "text" && next.content[0].text).toContain(
-			"three cats",
-		);
+		expect(next.content[0].type === "text" && next.content[0].text).toContain("three cats");
 	});
 
 	test("count_tokens and the auth headers check", async () => {
@@ -487,16 +465,10 @@ describe("behaviour keys", () => {
 		});
 		const reader = res.body?.getReader();
 		const first = await reader?.read();
-		expect(new TextDecoder().decode(first?.value)).toContain(
-			'"role":"assistant"',
-		);
+		expect(new TextDecoder().decode(first?.value)).toContain('"role":"assistant"');
 		expect(mock.activeStreams).toBe(1);
 		ac.abort();
-		await mock.waitFor(
-			() => mock.cancelledStreams === 1 && mock.activeStreams === 0,
-			2_000,
-			"cancelled stall",
-		);
+		await mock.waitFor(() => mock.cancelledStreams === 1 && mock.activeStreams === 0, 2_000, "cancelled stall");
 	});
 
 	test("drip<ms> paces the chunks", async () => {
@@ -530,9 +502,7 @@ describe("behaviour keys", () => {
 		mock.setBehavior("fail503");
 		expect((await chat("plain").catch((e) => e)).status).toBe(503);
 		mock.reset();
-		expect((await chat("plain")).choices[0].message.content).toStartWith(
-			"echo: x",
-		);
+		expect((await chat("plain")).choices[0].message.content).toStartWith("echo: x");
 	});
 });
 
@@ -553,8 +523,7 @@ describe("fast mode and helpers", () => {
 			};
 			for (let i = 0; i < 3; i++) {
 				let usage = null;
-				for await (const c of await client.chat.completions.create(body))
-					usage = c.usage ?? usage;
+				for await (const c of await client.chat.completions.create(body)) usage = c.usage ?? usage;
 				expect(usage).toMatchObject({ completion_tokens: 12 });
 			}
 			expect(fast.countByKey("bench")).toBe(3);

@@ -5,18 +5,8 @@
  * `stall`, `drip<ms>`, `midError`; or globally with `setBehavior`.
  */
 import type { Server } from "bun";
-import {
-	anthropicError,
-	anthropicModelList,
-	countTokens,
-	messages,
-} from "./mock-upstream/anthropic.ts";
-import {
-	isPlain,
-	type MockBehavior,
-	mergeBehavior,
-	parseBehavior,
-} from "./mock-upstream/behavior.ts";
+import { anthropicError, anthropicModelList, countTokens, messages } from "./mock-upstream/anthropic.ts";
+import { isPlain, type MockBehavior, mergeBehavior, parseBehavior } from "./mock-upstream/behavior.ts";
 import {
 	chatCompletion,
 	embeddings,
@@ -85,11 +75,7 @@ export interface MockUpstream {
 	countByKey(apiKey: string): number;
 	countByPath(path: string): number;
 	setBehavior(b: MockBehavior | string | null): void;
-	waitFor(
-		predicate: () => boolean,
-		timeoutMs?: number,
-		what?: string,
-	): Promise<void>;
+	waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
 	reset(): void;
 	stop(): Promise<void>;
 }
@@ -138,21 +124,13 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
 	});
 }
 
-export async function startMockUpstream(
-	opts: MockUpstreamOptions = {},
-): Promise<MockUpstream> {
+export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
 	const fast = opts.fast ?? false;
 	const record = opts.record ?? !fast;
 	const embeddingDims = opts.embeddingDims ?? 8;
-	const models = opts.models ?? [
-		"gpt-4o-mini",
-		"gpt-4o",
-		"text-embedding-3-small",
-		"claude-3-5-haiku-latest",
-	];
-	const toBehavior = (
-		b: MockBehavior | string | null | undefined,
-	): MockBehavior => (typeof b === "string" ? parseBehavior(b) : (b ?? {}));
+	const models = opts.models ?? ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "claude-3-5-haiku-latest"];
+	const toBehavior = (b: MockBehavior | string | null | undefined): MockBehavior =>
+		typeof b === "string" ? parseBehavior(b) : (b ?? {});
 
 	let globalBehavior = toBehavior(opts.behavior);
 	let requests: RecordedRequest[] = [];
@@ -186,13 +164,7 @@ export async function startMockUpstream(
 		},
 	};
 
-	function route(
-		method: string,
-		path: string,
-		body: Record<string, unknown>,
-		raw: string,
-		req: Request,
-	): Reply {
+	function route(method: string, path: string, body: Record<string, unknown>, raw: string, req: Request): Reply {
 		const ctx: ReplyContext = {
 			seq: ++seq,
 			nowSeconds: Math.floor(Date.now() / 1000),
@@ -200,12 +172,9 @@ export async function startMockUpstream(
 			models,
 		};
 		if (method === "GET" && path === "/v1/models") {
-			return req.headers.has("anthropic-version")
-				? anthropicModelList(ctx)
-				: modelList(ctx);
+			return req.headers.has("anthropic-version") ? anthropicModelList(ctx) : modelList(ctx);
 		}
-		if (method !== "POST")
-			return openaiError(404, `mock: no route ${method} ${path}`);
+		if (method !== "POST") return openaiError(404, `mock: no route ${method} ${path}`);
 		switch (path) {
 			case "/v1/chat/completions":
 				return chatCompletion(body, ctx);
@@ -227,22 +196,15 @@ export async function startMockUpstream(
 	function authError(path: string, req: Request, apiKey: string): Reply | null {
 		if (isAnthropicPath(path)) {
 			// The installed @anthropic-ai/sdk sends the key as `Authorization: Bearer`, older ones as x-api-key.
-			if (apiKey === "")
-				return anthropicError(401, "x-api-key header is required");
-			if (!req.headers.get("anthropic-version"))
-				return anthropicError(401, "anthropic-version header is required");
+			if (apiKey === "") return anthropicError(401, "x-api-key header is required");
+			if (!req.headers.get("anthropic-version")) return anthropicError(401, "anthropic-version header is required");
 			return null;
 		}
 		if (apiKey === "") return openaiError(401, "mock: missing bearer token");
 		return null;
 	}
 
-	function toResponse(
-		reply: Reply,
-		b: MockBehavior,
-		signal: AbortSignal,
-		requestId: string,
-	): Response {
+	function toResponse(reply: Reply, b: MockBehavior, signal: AbortSignal, requestId: string): Response {
 		if (reply.kind === "json") {
 			return new Response(JSON.stringify(reply.body), {
 				status: reply.status,
@@ -253,13 +215,7 @@ export async function startMockUpstream(
 				},
 			});
 		}
-		const stream = playFrames(
-			reply.frames,
-			reply.midErrorFrame,
-			b,
-			signal,
-			hooks,
-		);
+		const stream = playFrames(reply.frames, reply.midErrorFrame, b, signal, hooks);
 		return new Response(stream, {
 			headers: {
 				"content-type": "text/event-stream; charset=utf-8",
@@ -302,8 +258,7 @@ export async function startMockUpstream(
 		byPath.set(path, (byPath.get(path) ?? 0) + 1);
 		const b = behaviorFor(apiKey);
 
-		const cacheKey =
-			fast && isPlain(b) ? `${req.method} ${path}\n${apiKey}\n${raw}` : null;
+		const cacheKey = fast && isPlain(b) ? `${req.method} ${path}\n${apiKey}\n${raw}` : null;
 		if (cacheKey !== null && !record) {
 			const hit = cache.get(cacheKey);
 			if (hit)
@@ -337,9 +292,7 @@ export async function startMockUpstream(
 		if (b.slowMs) await sleepUnlessAborted(b.slowMs, req.signal);
 		if (b.failStatus !== undefined) {
 			const message = `mock: forced ${b.failStatus} for key ${apiKey}`;
-			const reply = anthropic
-				? anthropicError(b.failStatus, message)
-				: openaiError(b.failStatus, message);
+			const reply = anthropic ? anthropicError(b.failStatus, message) : openaiError(b.failStatus, message);
 			return toResponse(reply, b, req.signal, requestId);
 		}
 		if (req.method === "POST" && body === null) {

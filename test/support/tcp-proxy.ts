@@ -15,11 +15,7 @@ export interface TcpProxy {
 	stop(): void;
 }
 
-function writeAll(
-	to: Socket<Pipe>,
-	data: Uint8Array,
-	pending: Uint8Array[],
-): void {
+function writeAll(to: Socket<Pipe>, data: Uint8Array, pending: Uint8Array[]): void {
 	if (pending.length > 0) {
 		pending.push(data);
 		return;
@@ -41,10 +37,7 @@ function flushBacklog(to: Socket<Pipe>, pending: Uint8Array[]): void {
 }
 
 /** A TCP proxy on 127.0.0.1 that tests can cut and restore to simulate an outage. */
-export function startTcpProxy(target: {
-	host: string;
-	port: number;
-}): TcpProxy {
+export function startTcpProxy(target: { host: string; port: number }): TcpProxy {
 	let refusing = false;
 	const open = new Set<Socket<Pipe>>();
 	const closeBoth = (s: Socket<Pipe>) => {
@@ -99,8 +92,7 @@ export function startTcpProxy(target: {
 					);
 				},
 				data(client, d) {
-					if (client.data.peer)
-						writeAll(client.data.peer, d, client.data.peer.data.backlog);
+					if (client.data.peer) writeAll(client.data.peer, d, client.data.peer.data.backlog);
 					else client.data.backlog.push(new Uint8Array(d));
 				},
 				drain(client) {

@@ -1,10 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import {
-	anthropicErrorBody,
-	anthropicErrorType,
-	fromAnthropicError,
-} from "../../src/translate/anthropic-error.ts";
+import { anthropicErrorBody, anthropicErrorType, fromAnthropicError } from "../../src/translate/anthropic-error.ts";
 
 describe("anthropic errors", () => {
 	test("status → Anthropic error type", () => {
@@ -22,8 +18,7 @@ describe("anthropic errors", () => {
 			[529, "overloaded_error"],
 			[405, "invalid_request_error"],
 		];
-		for (const [status, type] of table)
-			expect([status, anthropicErrorType(status)]).toEqual([status, type]);
+		for (const [status, type] of table) expect([status, anthropicErrorType(status)]).toEqual([status, type]);
 	});
 
 	test("a GatewayError renders as an Anthropic body", () => {

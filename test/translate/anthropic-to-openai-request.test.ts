@@ -167,9 +167,7 @@ describe("anthropicToOpenAIRequest", () => {
 					},
 					{
 						role: "user",
-						content: [
-							{ type: "tool_result", tool_use_id: "t", is_error: true },
-						],
+						content: [{ type: "tool_result", tool_use_id: "t", is_error: true }],
 					},
 				],
 			},

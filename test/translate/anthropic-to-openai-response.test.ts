@@ -1,8 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-	anthropicToOpenAIResponse,
-	usageFromAnthropic,
-} from "../../src/translate/anthropic-to-openai-response.ts";
+import { anthropicToOpenAIResponse, usageFromAnthropic } from "../../src/translate/anthropic-to-openai-response.ts";
 
 describe("anthropicToOpenAIResponse", () => {
 	const message = {
@@ -33,9 +30,7 @@ describe("anthropicToOpenAIResponse", () => {
 	};
 
 	test("maps content, tool calls, finish reason and usage", () => {
-		expect(
-			anthropicToOpenAIResponse(message, "claude-sonnet", 1700000000),
-		).toEqual({
+		expect(anthropicToOpenAIResponse(message, "claude-sonnet", 1700000000)).toEqual({
 			id: "chatcmpl-msg_01Abc",
 			object: "chat.completion",
 			created: 1700000000,
@@ -75,8 +70,7 @@ describe("anthropicToOpenAIResponse", () => {
 
 	test("finish reasons", () => {
 		const fr = (stop_reason: string) =>
-			anthropicToOpenAIResponse({ ...message, content: [], stop_reason }, "m")
-				.choices[0].finish_reason;
+			anthropicToOpenAIResponse({ ...message, content: [], stop_reason }, "m").choices[0].finish_reason;
 		expect(fr("end_turn")).toBe("stop");
 		expect(fr("stop_sequence")).toBe("stop");
 		expect(fr("pause_turn")).toBe("stop");
@@ -86,10 +80,7 @@ describe("anthropicToOpenAIResponse", () => {
 	});
 
 	test("no text gives content null and no tool_calls key", () => {
-		const out = anthropicToOpenAIResponse(
-			{ ...message, content: [], stop_reason: "end_turn" },
-			"m",
-		);
+		const out = anthropicToOpenAIResponse({ ...message, content: [], stop_reason: "end_turn" }, "m");
 		expect(out.choices[0].message).toEqual({
 			role: "assistant",
 			content: null,

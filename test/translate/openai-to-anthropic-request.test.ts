@@ -1,9 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import {
-	DEFAULT_MAX_TOKENS,
-	openAIToAnthropicRequest,
-} from "../../src/translate/openai-to-anthropic-request.ts";
+import { DEFAULT_MAX_TOKENS, openAIToAnthropicRequest } from "../../src/translate/openai-to-anthropic-request.ts";
 
 const M = "claude-sonnet-4-5-20250929";
 
@@ -63,9 +60,7 @@ describe("openAIToAnthropicRequest", () => {
 		);
 		expect(out.max_tokens).toBe(20);
 		expect(out.temperature).toBe(1);
-		expect(
-			openAIToAnthropicRequest({ messages: [], max_tokens: 10 }, M).max_tokens,
-		).toBe(10);
+		expect(openAIToAnthropicRequest({ messages: [], max_tokens: 10 }, M).max_tokens).toBe(10);
 	});
 
 	test("several system and developer messages become text blocks", () => {
@@ -130,9 +125,7 @@ describe("openAIToAnthropicRequest", () => {
 				messages: [
 					{
 						role: "user",
-						content: [
-							{ type: "image_url", image_url: { url: "ftp://x/y.png" } },
-						],
+						content: [{ type: "image_url", image_url: { url: "ftp://x/y.png" } }],
 					},
 				],
 			},
@@ -140,9 +133,7 @@ describe("openAIToAnthropicRequest", () => {
 		);
 		rejects(
 			{
-				messages: [
-					{ role: "user", content: [{ type: "input_audio", input_audio: {} }] },
-				],
+				messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }],
 			},
 			"messages[0].content[0].type",
 		);
@@ -242,10 +233,7 @@ describe("openAIToAnthropicRequest", () => {
 	test("tool_choice variants", () => {
 		const tools = [{ type: "function", function: { name: "f" } }];
 		const choice = (tool_choice: unknown, extra = {}) =>
-			openAIToAnthropicRequest(
-				{ messages: [], tools, tool_choice, ...extra },
-				M,
-			).tool_choice;
+			openAIToAnthropicRequest({ messages: [], tools, tool_choice, ...extra }, M).tool_choice;
 		expect(choice("auto")).toEqual({ type: "auto" });
 		expect(choice("none")).toEqual({ type: "none" });
 		expect(choice({ type: "function", function: { name: "f" } })).toEqual({
@@ -258,10 +246,7 @@ describe("openAIToAnthropicRequest", () => {
 		});
 		expect(choice(undefined)).toBeUndefined();
 		rejects({ messages: [], tools, tool_choice: "sometimes" }, "tool_choice");
-		rejects(
-			{ messages: [], tools: [{ type: "custom", custom: { name: "x" } }] },
-			"tools[0].type",
-		);
+		rejects({ messages: [], tools: [{ type: "custom", custom: { name: "x" } }] }, "tools[0].type");
 	});
 
 	test("invalid tool call arguments are rejected, not replaced with {}", () => {
@@ -327,42 +312,24 @@ describe("openAIToAnthropicRequest", () => {
 
 	test("bad shapes name the param", () => {
 		rejects({ messages: "hi" }, "messages");
-		rejects(
-			{ messages: [{ role: "function", content: "x" }] },
-			"messages[0].role",
-		);
-		rejects(
-			{ messages: [{ role: "tool", content: "x" }] },
-			"messages[0].tool_call_id",
-		);
+		rejects({ messages: [{ role: "function", content: "x" }] }, "messages[0].role");
+		rejects({ messages: [{ role: "tool", content: "x" }] }, "messages[0].tool_call_id");
 		rejects({ messages: [], n: 2 }, "n");
 		rejects({ messages: [], stop: [1] }, "stop");
 	});
 
 	test("reasoning_effort → thinking budget, sampling dropped, max_tokens grown only when defaulted", () => {
-		const a = openAIToAnthropicRequest(
-			{ messages: [], reasoning_effort: "medium", temperature: 0.2 },
-			M,
-		);
+		const a = openAIToAnthropicRequest({ messages: [], reasoning_effort: "medium", temperature: 0.2 }, M);
 		expect(a.thinking).toEqual({ type: "enabled", budget_tokens: 8192 });
 		expect(a.max_tokens).toBe(DEFAULT_MAX_TOKENS + 8192);
 		expect(a.temperature).toBeUndefined();
-		const b = openAIToAnthropicRequest(
-			{ messages: [], reasoning_effort: "high", max_completion_tokens: 5000 },
-			M,
-		);
+		const b = openAIToAnthropicRequest({ messages: [], reasoning_effort: "high", max_completion_tokens: 5000 }, M);
 		expect(b).toMatchObject({
 			max_tokens: 5000,
 			thinking: { type: "enabled", budget_tokens: 4999 },
 		});
-		const c = openAIToAnthropicRequest(
-			{ messages: [], reasoning_effort: "low", max_tokens: 500 },
-			M,
-		);
+		const c = openAIToAnthropicRequest({ messages: [], reasoning_effort: "low", max_tokens: 500 }, M);
 		expect(c.thinking).toBeUndefined();
-		expect(
-			openAIToAnthropicRequest({ messages: [], reasoning_effort: "none" }, M)
-				.thinking,
-		).toBeUndefined();
+		expect(openAIToAnthropicRequest({ messages: [], reasoning_effort: "none" }, M).thinking).toBeUndefined();
 	});
 });

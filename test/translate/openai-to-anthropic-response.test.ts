@@ -2,10 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { openAIToAnthropicResponse } from "../../src/translate/openai-to-anthropic-response.ts";
 
-const completion = (
-	message: Record<string, unknown>,
-	finish_reason: string,
-) => ({
+const completion = (message: Record<string, unknown>, finish_reason: string) => ({
 	id: "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
 	object: "chat.completion",
 	created: 1741569952,
@@ -76,9 +73,7 @@ describe("openAIToAnthropicResponse", () => {
 	});
 
 	test("stop reasons", () => {
-		const sr = (f: string) =>
-			openAIToAnthropicResponse(completion({ content: "x" }, f), "m")
-				.stop_reason;
+		const sr = (f: string) => openAIToAnthropicResponse(completion({ content: "x" }, f), "m").stop_reason;
 		expect(sr("stop")).toBe("end_turn");
 		expect(sr("length")).toBe("max_tokens");
 		expect(sr("tool_calls")).toBe("tool_use");
@@ -86,16 +81,10 @@ describe("openAIToAnthropicResponse", () => {
 	});
 
 	test("refusal text and empty content", () => {
-		expect(
-			openAIToAnthropicResponse(
-				completion({ content: null, refusal: "No." }, "stop"),
-				"m",
-			).content,
-		).toEqual([{ type: "text", text: "No." }]);
-		expect(
-			openAIToAnthropicResponse(completion({ content: "" }, "stop"), "m")
-				.content,
-		).toEqual([]);
+		expect(openAIToAnthropicResponse(completion({ content: null, refusal: "No." }, "stop"), "m").content).toEqual([
+			{ type: "text", text: "No." },
+		]);
+		expect(openAIToAnthropicResponse(completion({ content: "" }, "stop"), "m").content).toEqual([]);
 	});
 
 	test("malformed tool arguments from upstream are a bad upstream response", () => {

@@ -16,8 +16,7 @@ const FIXTURES = new URL("../fixtures/", import.meta.url);
 export const fixtureBytes = async (name: string): Promise<Uint8Array> =>
 	new Uint8Array(await Bun.file(new URL(name, FIXTURES)).arrayBuffer());
 
-export const fixtureJson = async (name: string): Promise<unknown> =>
-	Bun.file(new URL(name, FIXTURES)).json();
+export const fixtureJson = async (name: string): Promise<unknown> => Bun.file(new URL(name, FIXTURES)).json();
 
 /** Small seeded PRNG so a failing split can be reproduced. */
 function mulberry32(seed: number): () => number {
@@ -81,10 +80,7 @@ export function parseEvents(bytes: Uint8Array[]): ParsedEvent[] {
 }
 
 /** Feeds the pieces through an SseParser into the translator; returns its output bytes. */
-export function replay(
-	pieces: Uint8Array[],
-	translator: StreamTranslator,
-): Uint8Array[] {
+export function replay(pieces: Uint8Array[], translator: StreamTranslator): Uint8Array[] {
 	const parser = new SseParser();
 	const out: Uint8Array[] = [];
 	for (const piece of pieces) {

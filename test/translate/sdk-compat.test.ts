@@ -7,9 +7,7 @@ import { concat, fixtureBytes, replay, SPLITS } from "./replay.ts";
 
 /** A fetch that answers every request with `body` as an SSE stream, sent in small pieces. */
 function sseFetch(body: Uint8Array): typeof fetch {
-	const pieces = SPLITS.find((s) => s.name === "random seed 42")?.split(
-		body,
-	) ?? [body];
+	const pieces = SPLITS.find((s) => s.name === "random seed 42")?.split(body) ?? [body];
 	const f = async () =>
 		new Response(
 			new ReadableStream<Uint8Array>({
@@ -31,10 +29,7 @@ function sseFetch(body: Uint8Array): typeof fetch {
 
 const anthropicClient = async (openaiFixture: string) => {
 	const translated = concat(
-		replay(
-			[await fixtureBytes(openaiFixture)],
-			new OpenAIToAnthropicStream({ model: "gpt-4o" }),
-		),
+		replay([await fixtureBytes(openaiFixture)], new OpenAIToAnthropicStream({ model: "gpt-4o" })),
 	);
 	return new Anthropic({
 		apiKey: "test",
@@ -77,9 +72,7 @@ describe("@anthropic-ai/sdk MessageStream over OpenAIToAnthropicStream output", 
 		});
 		const msg = await stream.finalMessage();
 		expect(text).toBe("Hello! How can I help you today? ✨");
-		expect(msg.content as unknown).toEqual([
-			{ type: "text", text: "Hello! How can I help you today? ✨" },
-		]);
+		expect(msg.content as unknown).toEqual([{ type: "text", text: "Hello! How can I help you today? ✨" }]);
 		expect(msg.stop_reason).toBe("end_turn");
 		expect(msg.usage).toMatchObject({
 			input_tokens: 93,
@@ -122,21 +115,15 @@ describe("@anthropic-ai/sdk MessageStream over OpenAIToAnthropicStream output", 
 			.finalMessage()
 			.catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(Anthropic.APIError);
-		expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe(
-			"api_error",
-		);
+		expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe("api_error");
 	});
 });
 
 describe("openai SDK over AnthropicToOpenAIStream output", () => {
 	test("text with usage", async () => {
 		const client = await openaiClient("anthropic/text.sse");
-		const final = await client.chat.completions
-			.stream(askOpenAI)
-			.finalChatCompletion();
-		expect(final.choices[0].message.content).toBe(
-			"Hello, wörld! 👋 How can I help?",
-		);
+		const final = await client.chat.completions.stream(askOpenAI).finalChatCompletion();
+		expect(final.choices[0].message.content).toBe("Hello, wörld! 👋 How can I help?");
 		expect(final.choices[0].finish_reason).toBe("stop");
 		expect(final.usage).toMatchObject({
 			prompt_tokens: 4225,
@@ -148,20 +135,14 @@ describe("openai SDK over AnthropicToOpenAIStream output", () => {
 
 	test("tool call arguments are reassembled", async () => {
 		const client = await openaiClient("anthropic/tool-use.sse");
-		const final = await client.chat.completions
-			.stream(askOpenAI)
-			.finalChatCompletion();
+		const final = await client.chat.completions.stream(askOpenAI).finalChatCompletion();
 		const msg = final.choices[0].message;
 		expect(final.choices[0].finish_reason).toBe("tool_calls");
-		expect(msg.content).toBe(
-			"Okay, let's check the weather for San Francisco, CA:",
-		);
+		expect(msg.content).toBe("Okay, let's check the weather for San Francisco, CA:");
 		expect(msg.tool_calls).toHaveLength(1);
 		const call = msg.tool_calls?.[0];
 		expect(call?.id).toBe("toolu_01T1x1fJ34qAmk2tNTrN7Up6");
-		expect(
-			call?.type === "function" ? JSON.parse(call.function.arguments) : null,
-		).toEqual({
+		expect(call?.type === "function" ? JSON.parse(call.function.arguments) : null).toEqual({
 			location: "San Francisco, CA",
 			unit: "fahrenheit",
 		});
@@ -192,9 +173,7 @@ describe("openai SDK over AnthropicToOpenAIStream output", () => {
 			}
 		})().catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(OpenAI.APIError);
-		expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain(
-			"Overloaded",
-		);
+		expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain("Overloaded");
 		expect(seen.join("")).toBe("Once upon a time");
 	});
 });

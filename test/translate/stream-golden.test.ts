@@ -1,14 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AnthropicToOpenAIStream } from "../../src/translate/anthropic-stream-to-openai.ts";
 import { OpenAIToAnthropicStream } from "../../src/translate/openai-stream-to-anthropic.ts";
-import {
-	concat,
-	fixtureBytes,
-	fixtureJson,
-	parseEvents,
-	replay,
-	SPLITS,
-} from "./replay.ts";
+import { concat, fixtureBytes, fixtureJson, parseEvents, replay, SPLITS } from "./replay.ts";
 
 const anthropicFixtures = [
 	{
@@ -66,14 +59,10 @@ describe("Anthropic stream → OpenAI chunks (golden)", () => {
 						created: 1700000000,
 					});
 					const out = replay(split(bytes), t);
-					expect(parseEvents(out)).toEqual(
-						(await fixtureJson(`anthropic/${fx.name}.openai.json`)) as never,
-					);
+					expect(parseEvents(out)).toEqual((await fixtureJson(`anthropic/${fx.name}.openai.json`)) as never);
 					expect(t.completed).toBe(fx.completed);
 					expect(t.usage).toMatchObject(fx.usage);
-					expect(t.usage.total_tokens).toBe(
-						fx.usage.prompt_tokens + fx.usage.completion_tokens,
-					);
+					expect(t.usage.total_tokens).toBe(fx.usage.prompt_tokens + fx.usage.completion_tokens);
 				});
 			}
 		});
@@ -81,9 +70,7 @@ describe("Anthropic stream → OpenAI chunks (golden)", () => {
 
 	test("error event marks the stream failed and sends no [DONE]", async () => {
 		const t = new AnthropicToOpenAIStream({ model: "m", includeUsage: false });
-		const out = new TextDecoder().decode(
-			concat(replay([await fixtureBytes("anthropic/error-mid-stream.sse")], t)),
-		);
+		const out = new TextDecoder().decode(concat(replay([await fixtureBytes("anthropic/error-mid-stream.sse")], t)));
 		expect(t.error).toEqual({
 			type: "overloaded_error",
 			message: "Overloaded",
@@ -98,9 +85,7 @@ describe("Anthropic stream → OpenAI chunks (golden)", () => {
 			includeUsage: false,
 			created: 1,
 		});
-		const events = parseEvents(
-			replay([await fixtureBytes("anthropic/text.sse")], t),
-		);
+		const events = parseEvents(replay([await fixtureBytes("anthropic/text.sse")], t));
 		expect(events.at(-1)).toEqual({ data: "[DONE]" });
 		for (const ev of events.slice(0, -1)) {
 			expect(ev.data).not.toHaveProperty("usage");
@@ -112,9 +97,7 @@ describe("Anthropic stream → OpenAI chunks (golden)", () => {
 		const bytes = await fixtureBytes("anthropic/text.sse");
 		const cut = new TextDecoder().decode(bytes).indexOf("event: message_delta");
 		const t = new AnthropicToOpenAIStream({ model: "m", includeUsage: true });
-		const out = new TextDecoder().decode(
-			concat(replay([bytes.subarray(0, cut)], t)),
-		);
+		const out = new TextDecoder().decode(concat(replay([bytes.subarray(0, cut)], t)));
 		expect(t.completed).toBe(false);
 		expect(t.error).toBeNull();
 		expect(out).not.toContain("[DONE]");
@@ -143,11 +126,7 @@ describe("Anthropic stream → OpenAI chunks (golden)", () => {
 			{ event: "future_event", data: '{"type":"future_event"}' },
 		];
 		const events = parseEvents(evs.flatMap((e) => t.push(e)));
-		expect(
-			events.map(
-				(e) => (e.data as { choices: { delta: unknown }[] }).choices[0].delta,
-			),
-		).toEqual([
+		expect(events.map((e) => (e.data as { choices: { delta: unknown }[] }).choices[0].delta)).toEqual([
 			{ role: "assistant", content: "" },
 			{
 				tool_calls: [
@@ -187,9 +166,7 @@ describe("OpenAI stream → Anthropic events (golden)", () => {
 					const bytes = await fixtureBytes(`openai/${fx.name}.sse`);
 					const t = new OpenAIToAnthropicStream({ model: "gpt-4o" });
 					const out = replay(split(bytes), t);
-					expect(parseEvents(out)).toEqual(
-						(await fixtureJson(`openai/${fx.name}.anthropic.json`)) as never,
-					);
+					expect(parseEvents(out)).toEqual((await fixtureJson(`openai/${fx.name}.anthropic.json`)) as never);
 					expect(t.completed).toBe(true);
 					expect(t.usage).toMatchObject(fx.usage);
 				});
@@ -199,9 +176,7 @@ describe("OpenAI stream → Anthropic events (golden)", () => {
 
 	test("a stream that breaks before finish_reason ends with an api_error event", async () => {
 		const bytes = await fixtureBytes("openai/tool-call.sse");
-		const cut = new TextDecoder()
-			.decode(bytes)
-			.indexOf('"finish_reason":"tool_calls"');
+		const cut = new TextDecoder().decode(bytes).indexOf('"finish_reason":"tool_calls"');
 		const t = new OpenAIToAnthropicStream({ model: "m" });
 		const events = parseEvents(replay([bytes.subarray(0, cut - 300)], t));
 		expect(t.completed).toBe(false);
@@ -216,21 +191,11 @@ describe("OpenAI stream → Anthropic events (golden)", () => {
 	});
 
 	test("finish_reason without [DONE] still closes the message", async () => {
-		const text = new TextDecoder().decode(
-			await fixtureBytes("openai/text.sse"),
-		);
+		const text = new TextDecoder().decode(await fixtureBytes("openai/text.sse"));
 		const t = new OpenAIToAnthropicStream({ model: "m" });
-		const events = parseEvents(
-			replay(
-				[new TextEncoder().encode(text.replace("data: [DONE]\n\n", ""))],
-				t,
-			),
-		);
+		const events = parseEvents(replay([new TextEncoder().encode(text.replace("data: [DONE]\n\n", ""))], t));
 		expect(t.completed).toBe(true);
-		expect(events.map((e) => e.event).slice(-2)).toEqual([
-			"message_delta",
-			"message_stop",
-		]);
+		expect(events.map((e) => e.event).slice(-2)).toEqual(["message_delta", "message_stop"]);
 		expect(t.usage.prompt_tokens).toBe(1117);
 	});
 
@@ -245,12 +210,7 @@ describe("OpenAI stream → Anthropic events (golden)", () => {
 			}),
 			...t.finish(),
 		]);
-		expect(out.map((e) => e.event)).toEqual([
-			"message_start",
-			"content_block_start",
-			"content_block_delta",
-			"error",
-		]);
+		expect(out.map((e) => e.event)).toEqual(["message_start", "content_block_start", "content_block_delta", "error"]);
 		expect(out.at(-1)?.data).toEqual({
 			type: "error",
 			error: { type: "rate_limit_error", message: "Rate limit reached" },
@@ -345,9 +305,7 @@ describe("OpenAI stream → Anthropic events (golden)", () => {
 			...t.push(chunk({}, "stop")),
 			...t.push({ data: "[DONE]" }),
 		]);
-		expect(
-			out.map((e) => [e.event, (e.data as { index?: number }).index]),
-		).toEqual([
+		expect(out.map((e) => [e.event, (e.data as { index?: number }).index])).toEqual([
 			["message_start", undefined],
 			["content_block_start", 0],
 			["content_block_delta", 0],

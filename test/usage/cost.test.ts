@@ -21,12 +21,10 @@ describe("PriceBook", () => {
 	]);
 
 	test("bills input and output per million tokens", () => {
-		expect(
-			book.costUsd(
-				"gpt-4o-mini",
-				usage({ prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }),
-			),
-		).toBeCloseTo(0.75, 12);
+		expect(book.costUsd("gpt-4o-mini", usage({ prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }))).toBeCloseTo(
+			0.75,
+			12,
+		);
 	});
 
 	test("bills cached and cache-write tokens at their own prices, the rest of the prompt at input", () => {
@@ -37,10 +35,7 @@ describe("PriceBook", () => {
 			completion_tokens: 500,
 		});
 		// 2,000 plain × 3 + 6,000 × 0.3 + 2,000 × 3.75 + 500 × 15, per million
-		expect(book.costUsd("claude-sonnet", u)).toBeCloseTo(
-			(6_000 + 1_800 + 7_500 + 7_500) / 1e6,
-			12,
-		);
+		expect(book.costUsd("claude-sonnet", u)).toBeCloseTo((6_000 + 1_800 + 7_500 + 7_500) / 1e6, 12);
 	});
 
 	test("cached and cache-write prices default to the input price", () => {
@@ -50,10 +45,7 @@ describe("PriceBook", () => {
 			cache_write_tokens: 100,
 			completion_tokens: 10,
 		});
-		expect(book.costUsd("plain", u)).toBeCloseTo(
-			(1_000 * 1 + 10 * 2) / 1e6,
-			12,
-		);
+		expect(book.costUsd("plain", u)).toBeCloseTo((1_000 * 1 + 10 * 2) / 1e6, 12);
 	});
 
 	test("finds the bare model of provider/model, and unknown models cost 0", () => {
@@ -65,8 +57,6 @@ describe("PriceBook", () => {
 	test("database prices override the config file", () => {
 		const b = new PriceBook([{ model: "m", input: 1, output: 1 }]);
 		b.set("m", { input: 2, output: 4, cached_input: null, cache_write: null });
-		expect(
-			b.costUsd("m", usage({ prompt_tokens: 1e6, completion_tokens: 1e6 })),
-		).toBeCloseTo(6, 12);
+		expect(b.costUsd("m", usage({ prompt_tokens: 1e6, completion_tokens: 1e6 }))).toBeCloseTo(6, 12);
 	});
 });

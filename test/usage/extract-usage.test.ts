@@ -1,8 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-	extractOpenAIUsage,
-	extractUsageText,
-} from "../../src/usage/extract-usage.ts";
+import { extractOpenAIUsage, extractUsageText } from "../../src/usage/extract-usage.ts";
 import { usageFromOpenAI } from "../../src/usage/token-usage.ts";
 
 const chat = (extra: Record<string, unknown>) =>
@@ -22,9 +19,7 @@ const chat = (extra: Record<string, unknown>) =>
 describe("extractUsageText", () => {
 	test("slices the usage object out of a chat completion", () => {
 		const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 };
-		expect(JSON.parse(extractUsageText(chat({ usage })) ?? "null")).toEqual(
-			usage,
-		);
+		expect(JSON.parse(extractUsageText(chat({ usage })) ?? "null")).toEqual(usage);
 	});
 
 	test("strings with braces and escaped quotes inside the usage object do not end it early", () => {
@@ -62,9 +57,7 @@ describe("extractUsageText", () => {
 	});
 
 	test("whitespace between the key, the colon and the object is allowed", () => {
-		expect(extractUsageText('{"usage" :\n {"prompt_tokens":2}}')).toBe(
-			'{"prompt_tokens":2}',
-		);
+		expect(extractUsageText('{"usage" :\n {"prompt_tokens":2}}')).toBe('{"prompt_tokens":2}');
 	});
 });
 
@@ -137,10 +130,7 @@ describe("extractOpenAIUsage", () => {
 	});
 
 	test("total is computed when the upstream leaves it out", () => {
-		expect(
-			extractOpenAIUsage('{"usage":{"prompt_tokens":3,"completion_tokens":4}}')
-				?.total_tokens,
-		).toBe(7);
+		expect(extractOpenAIUsage('{"usage":{"prompt_tokens":3,"completion_tokens":4}}')?.total_tokens).toBe(7);
 	});
 
 	test("usage absent → null", () => {

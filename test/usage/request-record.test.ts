@@ -7,8 +7,7 @@ import type { UsageEvent } from "../../src/usage/usage-event.ts";
 function harness(pricePerToken = 0.001) {
 	const written: UsageEvent[] = [];
 	const heard: UsageEvent[] = [];
-	const priceCalls: { model: string; usage: TokenUsage; provider?: string }[] =
-		[];
+	const priceCalls: { model: string; usage: TokenUsage; provider?: string }[] = [];
 	const sink: UsageSink = { write: (e) => written.push({ ...e }) };
 	const prices: PriceLookup = {
 		costUsd(model, usage, provider) {
@@ -16,10 +15,7 @@ function harness(pricePerToken = 0.001) {
 			return (usage.prompt_tokens + usage.completion_tokens) * pricePerToken;
 		},
 	};
-	const listeners = [
-		(e: UsageEvent) => heard.push(e),
-		(e: UsageEvent) => heard.push(e),
-	];
+	const listeners = [(e: UsageEvent) => heard.push(e), (e: UsageEvent) => heard.push(e)];
 	return { written, heard, priceCalls, sink, prices, listeners };
 }
 
@@ -99,9 +95,7 @@ describe("RequestRecord", () => {
 			attempts: 2,
 			stream: true,
 		});
-		expect(h.priceCalls).toEqual([
-			{ model: "gpt-4o", usage: USAGE, provider: "openai" },
-		]);
+		expect(h.priceCalls).toEqual([{ model: "gpt-4o", usage: USAGE, provider: "openai" }]);
 		expect(ev.cost_usd).toBe(60);
 	});
 

@@ -69,9 +69,7 @@ describe("queryLogs", () => {
 			const page = await queryLogs(t.db, { limit: 7, cursor });
 			seen.push(...page.data.map((r) => r.request_id));
 			for (let i = 1; i < page.data.length; i++)
-				expect(Date.parse(page.data[i - 1].ts)).toBeGreaterThanOrEqual(
-					Date.parse(page.data[i].ts),
-				);
+				expect(Date.parse(page.data[i - 1].ts)).toBeGreaterThanOrEqual(Date.parse(page.data[i].ts));
 			cursor = page.next_cursor ?? undefined;
 			pages++;
 		} while (cursor);
@@ -88,11 +86,7 @@ describe("queryLogs", () => {
 		const claude = await queryLogs(t.db, { model: "claude-sonnet" });
 		expect(claude.data.length).toBe(10);
 		const errors = await queryLogs(t.db, { status: "502" });
-		expect(errors.data.map((r) => r.request_id).sort()).toEqual([
-			"q_09",
-			"q_19",
-			"q_29",
-		]);
+		expect(errors.data.map((r) => r.request_id).sort()).toEqual(["q_09", "q_19", "q_29"]);
 		const window = await queryLogs(t.db, {
 			since: new Date(base + 2 * HOUR).toISOString(),
 			until: base + 3 * HOUR,
@@ -143,9 +137,7 @@ describe("queryUsage", () => {
 			until: base + 3 * HOUR,
 		});
 		expect(hours.map((r) => r.requests)).toEqual([10, 10, 10]);
-		expect(hours[0].group).toBe(
-			new Date(base).toISOString().replace(".000", ""),
-		);
+		expect(hours[0].group).toBe(new Date(base).toISOString().replace(".000", ""));
 		const days = await queryUsage(t.db, { group_by: "day" });
 		expect(days.reduce((n, r) => n + r.requests, 0)).toBe(32);
 		const providers = await queryUsage(t.db, { group_by: "provider" });
@@ -154,10 +146,7 @@ describe("queryUsage", () => {
 
 	test("rejects an unknown group_by", async () => {
 		await expectInvalid(queryUsage(t.db, { group_by: "color" }), "group_by");
-		await expectInvalid(
-			queryUsage(t.db, { group_by: "day", until: "31/12/2020" }),
-			"until",
-		);
+		await expectInvalid(queryUsage(t.db, { group_by: "day", until: "31/12/2020" }), "until");
 	});
 });
 
@@ -165,9 +154,7 @@ describe("PriceBook.reload", () => {
 	test("reads model_prices rows, which override the config", async () => {
 		await t.db.sql`insert into model_prices (model, input_per_mtok, output_per_mtok, cached_input_per_mtok)
 			values ('gpt-4o-mini', 1, 2, 0.5)`;
-		const book = new PriceBook([
-			{ model: "gpt-4o-mini", input: 0.15, output: 0.6 },
-		]);
+		const book = new PriceBook([{ model: "gpt-4o-mini", input: 0.15, output: 0.6 }]);
 		await book.reload(t.db.sql);
 		expect(book.lookup("openai/gpt-4o-mini")).toEqual({
 			input: 1,

@@ -1,12 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import {
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	rmSync,
-	writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyLine } from "../../src/db/copy-line.ts";
@@ -43,9 +36,7 @@ describe("audit writer", () => {
 			flushIntervalMs: 1_000,
 		});
 		await w.start();
-		const events = Array.from({ length: 1_000 }, (_, i) =>
-			makeUsageEvent({ request_id: `batch_${i}` }),
-		);
+		const events = Array.from({ length: 1_000 }, (_, i) => makeUsageEvent({ request_id: `batch_${i}` }));
 		for (const e of events) w.write(e);
 		w.write({ ...events[7] }); // a replay of the same request
 		// Size triggers without flush(): 1,000 rows = 5 full batches, long before the 1 s timer.
@@ -59,7 +50,12 @@ describe("audit writer", () => {
 	});
 
 	test("rows sent as COPY lines are stored as they are; an unreadable line is dropped and counted, never wedging its batch", async () => {
-		const w = new AuditWriterClient({ databaseUrl: t.tdb.url, dataDir: dataDir(), batchSize: 500, flushIntervalMs: 20 });
+		const w = new AuditWriterClient({
+			databaseUrl: t.tdb.url,
+			dataDir: dataDir(),
+			batchSize: 500,
+			flushIntervalMs: 20,
+		});
 		await w.start();
 		const lines = [0, 1, 2].map((i) => copyLine(makeUsageEvent({ request_id: `lines_${i}`, user_agent: "tab\there" })));
 		w.writeLines(`${lines[0]}not a usage row\n${lines[1]}${lines[2]}`, 4);
@@ -79,8 +75,7 @@ describe("audit writer", () => {
 			flushIntervalMs: 30,
 		});
 		await w.start();
-		for (let i = 0; i < 3; i++)
-			w.write(makeUsageEvent({ request_id: `timed_${i}` }));
+		for (let i = 0; i < 3; i++) w.write(makeUsageEvent({ request_id: `timed_${i}` }));
 		await waitFor(async () => (await countRows("timed_")).n === 3, {
 			what: "3 timed rows",
 		});
@@ -93,27 +88,15 @@ describe("audit writer", () => {
 		// The pid of a process that has exited: its files are up for replay.
 		const gone = Bun.spawn(["true"]);
 		await gone.exited;
-		const rows = Array.from({ length: 250 }, (_, i) =>
-			makeUsageEvent({ request_id: `spooled_${i}` }),
-		);
-		const file = join(
-			dir,
-			"spool",
-			`audit-${Date.now()}-${gone.pid}-w9-1.ndjson`,
-		);
+		const rows = Array.from({ length: 250 }, (_, i) => makeUsageEvent({ request_id: `spooled_${i}` }));
+		const file = join(dir, "spool", `audit-${Date.now()}-${gone.pid}-w9-1.ndjson`);
 		// A duplicate line, as after a crash between INSERT and delete.
-		writeFileSync(
-			file,
-			`${[...rows, rows[0]].map((r) => JSON.stringify(r)).join("\n")}\n`,
-		);
+		writeFileSync(file, `${[...rows, rows[0]].map((r) => JSON.stringify(r)).join("\n")}\n`);
 		const w = new AuditWriterClient({ databaseUrl: t.tdb.url, dataDir: dir });
 		await w.start();
-		await waitFor(
-			async () => (await countRows("spooled_")).n === 250 && !existsSync(file),
-			{
-				what: "spool replayed",
-			},
-		);
+		await waitFor(async () => (await countRows("spooled_")).n === 250 && !existsSync(file), {
+			what: "spool replayed",
+		});
 		expect(await countRows("spooled_")).toEqual({ n: 250, d: 250 });
 		expect(w.stats().rowsDropped).toBe(0);
 		await w.stop();
@@ -140,8 +123,7 @@ describe("audit writer", () => {
 		await w.start();
 		let written = 0;
 		const writeSome = () => {
-			for (let i = 0; i < 25; i++)
-				w.write(makeUsageEvent({ request_id: `loss_${written++}` }));
+			for (let i = 0; i < 25; i++) w.write(makeUsageEvent({ request_id: `loss_${written++}` }));
 		};
 		const ticker = setInterval(writeSome, 10);
 		try {
@@ -150,15 +132,9 @@ describe("audit writer", () => {
 			});
 			proxy.cut();
 			const cutAt = written;
-			await waitFor(
-				() =>
-					w.stats().down &&
-					w.stats().rowsSpooled > 0 &&
-					written > cutAt + 1_000,
-				{
-					what: "writer down and spooling",
-				},
-			);
+			await waitFor(() => w.stats().down && w.stats().rowsSpooled > 0 && written > cutAt + 1_000, {
+				what: "writer down and spooling",
+			});
 			// Let the outage last a while beyond that: backoff grows, more rows spool.
 			const outageEnd = Date.now() + 1_500;
 			await waitFor(() => Date.now() >= outageEnd, { timeoutMs: 5_000 });
@@ -198,8 +174,7 @@ describe("audit writer", () => {
 			insertTimeoutMs: 2_000,
 		});
 		await w.start();
-		for (let i = 0; i < 40; i++)
-			w.write(makeUsageEvent({ request_id: `down_${i}` }));
+		for (let i = 0; i < 40; i++) w.write(makeUsageEvent({ request_id: `down_${i}` }));
 		expect(await w.flush(10_000)).toEqual({ ok: false, pending: 40 });
 		await w.stop();
 		expect(w.stats().rowsDropped).toBe(0);

@@ -1,12 +1,4 @@
-import {
-	bigint,
-	index,
-	integer,
-	numeric,
-	pgTable,
-	text,
-	timestamp,
-} from "drizzle-orm/pg-core";
+import { bigint, index, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /** Client keys. Only the SHA-256 of the key is stored; `prefix` is what admins see. */
 export const apiKeys = pgTable(
@@ -28,12 +20,8 @@ export const apiKeys = pgTable(
 		budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
 		expiresAt: timestamp("expires_at", { withTimezone: true }),
 		revokedAt: timestamp("revoked_at", { withTimezone: true }),
-		createdAt: timestamp("created_at", { withTimezone: true })
-			.notNull()
-			.defaultNow(),
-		updatedAt: timestamp("updated_at", { withTimezone: true })
-			.notNull()
-			.defaultNow(),
+		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+		updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 	},
 	(t) => [index("api_keys_tenant_idx").on(t.tenantId)],
 );

@@ -9,9 +9,7 @@ export const modelPrices = pgTable("model_prices", {
 	cachedInputPerMtok: doublePrecision("cached_input_per_mtok"),
 	/** Null = billed at the input price. */
 	cacheWritePerMtok: doublePrecision("cache_write_per_mtok"),
-	updatedAt: timestamp("updated_at", { withTimezone: true })
-		.notNull()
-		.defaultNow(),
+	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 export type ModelPriceRow = typeof modelPrices.$inferSelect;

@@ -1,12 +1,4 @@
-import {
-	boolean,
-	integer,
-	jsonb,
-	pgTable,
-	text,
-	timestamp,
-	unique,
-} from "drizzle-orm/pg-core";
+import { boolean, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 
 /** Providers managed through the admin API (config-file providers are not stored here). */
 export const providers = pgTable("providers", {
@@ -17,12 +9,8 @@ export const providers = pgTable("providers", {
 	models: text("models").array().notNull().default([]),
 	strategy: text("strategy"),
 	headers: jsonb("headers").$type<Record<string, string>>(),
-	createdAt: timestamp("created_at", { withTimezone: true })
-		.notNull()
-		.defaultNow(),
-	updatedAt: timestamp("updated_at", { withTimezone: true })
-		.notNull()
-		.defaultNow(),
+	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 export const providerAccounts = pgTable(
@@ -43,12 +31,8 @@ export const providerAccounts = pgTable(
 		maxConcurrency: integer("max_concurrency"),
 		models: text("models").array(),
 		enabled: boolean("enabled").notNull().default(true),
-		createdAt: timestamp("created_at", { withTimezone: true })
-			.notNull()
-			.defaultNow(),
-		updatedAt: timestamp("updated_at", { withTimezone: true })
-			.notNull()
-			.defaultNow(),
+		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+		updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 	},
 	(t) => [unique("provider_accounts_provider_name_uq").on(t.provider, t.name)],
 );

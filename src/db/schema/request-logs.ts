@@ -45,24 +45,12 @@ export const requestLogs = pgTable(
 		attempts: integer("attempts").notNull().default(1),
 		latencyMs: integer("latency_ms").notNull(),
 		ttftMs: integer("ttft_ms"),
-		promptTokens: bigint("prompt_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
-		completionTokens: bigint("completion_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
-		cachedTokens: bigint("cached_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
-		cacheWriteTokens: bigint("cache_write_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
-		reasoningTokens: bigint("reasoning_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
-		totalTokens: bigint("total_tokens", { mode: "number" })
-			.notNull()
-			.default(0),
+		promptTokens: bigint("prompt_tokens", { mode: "number" }).notNull().default(0),
+		completionTokens: bigint("completion_tokens", { mode: "number" }).notNull().default(0),
+		cachedTokens: bigint("cached_tokens", { mode: "number" }).notNull().default(0),
+		cacheWriteTokens: bigint("cache_write_tokens", { mode: "number" }).notNull().default(0),
+		reasoningTokens: bigint("reasoning_tokens", { mode: "number" }).notNull().default(0),
+		totalTokens: bigint("total_tokens", { mode: "number" }).notNull().default(0),
 		// double: sums over millions of rows stay exact enough for USD at 1e-9 and avoid
 		// numeric's string round trip in postgres.js.
 		costUsd: doublePrecision("cost_usd").notNull().default(0),

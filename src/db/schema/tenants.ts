@@ -1,11 +1,4 @@
-import {
-	bigint,
-	integer,
-	numeric,
-	pgTable,
-	text,
-	timestamp,
-} from "drizzle-orm/pg-core";
+import { bigint, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /** A customer; keys belong to one. Null limits mean unlimited. */
 export const tenants = pgTable("tenants", {
@@ -16,9 +9,7 @@ export const tenants = pgTable("tenants", {
 	quotaDailyRequests: integer("quota_daily_requests"),
 	quotaDailyTokens: bigint("quota_daily_tokens", { mode: "number" }),
 	budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
-	createdAt: timestamp("created_at", { withTimezone: true })
-		.notNull()
-		.defaultNow(),
+	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 export type TenantRow = typeof tenants.$inferSelect;

@@ -1,7 +1,4 @@
-import {
-	type AccountStateTable,
-	accountKey,
-} from "../../../src/routing/account-state-table.ts";
+import { type AccountStateTable, accountKey } from "../../../src/routing/account-state-table.ts";
 import type { AccountRef } from "../../../src/routing/types.ts";
 
 export function account(

@@ -59,19 +59,8 @@ self.onmessage = (event: MessageEvent<HammerTask>) => {
 	for (let i = 0; i < task.iterations; i++) {
 		for (const slot of hot) {
 			table.tryAcquire(slot, 0);
-			health.recordOutcome(
-				slot,
-				i % 2 === 0
-					? { kind: "success", ttftMs: 100 }
-					: { kind: "client_error" },
-				task.now,
-			);
-			if (i % 2 === 1)
-				table.recordResult(
-					slot,
-					false,
-					Math.floor(task.now / health.policy.errorWindowMs),
-				);
+			health.recordOutcome(slot, i % 2 === 0 ? { kind: "success", ttftMs: 100 } : { kind: "client_error" }, task.now);
+			if (i % 2 === 1) table.recordResult(slot, false, Math.floor(task.now / health.policy.errorWindowMs));
 			table.release(slot);
 		}
 		if (table.tryAcquire(capped, task.cappedMax)) {

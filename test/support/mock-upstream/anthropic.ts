@@ -1,19 +1,7 @@
 /** Anthropic Messages-shaped bodies, stream events and errors. */
 
-import {
-	json,
-	namedFrame,
-	type Reply,
-	type ReplyContext,
-	type SseFrame,
-} from "./reply.ts";
-import {
-	buildAnswer,
-	contentText,
-	countWords,
-	promptTokensFor,
-	splitPieces,
-} from "./text.ts";
+import { json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
+import { buildAnswer, contentText, countWords, promptTokensFor, splitPieces } from "./text.ts";
 
 type Body = Record<string, unknown>;
 
@@ -29,9 +17,7 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 export function anthropicError(status: number, message: string): Reply {
-	const type =
-		ERROR_TYPES[status] ??
-		(status >= 500 ? "api_error" : "invalid_request_error");
+	const type = ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
 	const headers: Record<string, string> = {};
 	if (status === 429) {
 		headers["retry-after"] = "2";
@@ -57,8 +43,7 @@ function messageTexts(body: Body): string[] {
 	const texts: string[] = [];
 	if (body.system !== undefined) texts.push(contentText(body.system));
 	if (Array.isArray(body.messages))
-		for (const m of body.messages as AnthropicMessage[])
-			texts.push(contentText(m.content));
+		for (const m of body.messages as AnthropicMessage[]) texts.push(contentText(m.content));
 	return texts;
 }
 
@@ -68,9 +53,7 @@ function messageTexts(body: Body): string[] {
  */
 export function inputUsage(body: Body, rawBody: string) {
 	const total = promptTokensFor(messageTexts(body));
-	const cacheRead = rawBody.includes('"cache_control"')
-		? Math.floor(total / 2)
-		: 0;
+	const cacheRead = rawBody.includes('"cache_control"') ? Math.floor(total / 2) : 0;
 	return {
 		input_tokens: total - cacheRead,
 		cache_creation_input_tokens: 0,
@@ -83,28 +66,16 @@ export function countTokens(body: Body): Reply {
 }
 
 function hasToolResult(content: unknown): boolean {
-	return (
-		Array.isArray(content) &&
-		(content as Block[]).some((b) => b?.type === "tool_result")
-	);
+	return Array.isArray(content) && (content as Block[]).some((b) => b?.type === "tool_result");
 }
 
-export function messages(
-	body: Body,
-	rawBody: string,
-	ctx: ReplyContext,
-): Reply {
-	if (typeof body.model !== "string")
-		return anthropicError(400, "model: Field required");
-	if (typeof body.max_tokens !== "number")
-		return anthropicError(400, "max_tokens: Field required");
-	if (!Array.isArray(body.messages))
-		return anthropicError(400, "messages: Field required");
+export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply {
+	if (typeof body.model !== "string") return anthropicError(400, "model: Field required");
+	if (typeof body.max_tokens !== "number") return anthropicError(400, "max_tokens: Field required");
+	if (!Array.isArray(body.messages)) return anthropicError(400, "messages: Field required");
 	const msgs = body.messages as AnthropicMessage[];
 	const last = msgs.at(-1);
-	const tools = Array.isArray(body.tools)
-		? (body.tools as { name?: string }[])
-		: [];
+	const tools = Array.isArray(body.tools) ? (body.tools as { name?: string }[]) : [];
 	const toolChoice = (body.tool_choice as { type?: string } | undefined)?.type;
 	const id = `msg_mock_${ctx.seq}`;
 	const input = inputUsage(body, rawBody);
@@ -114,11 +85,7 @@ export function messages(
 	let outputTokens: number;
 	let stopReason: string;
 	if (last?.role === "user" && hasToolResult(last.content)) {
-		const answer = buildAnswer(
-			contentText(last.content),
-			body.max_tokens,
-			"tool result:",
-		);
+		const answer = buildAnswer(contentText(last.content), body.max_tokens, "tool result:");
 		block = { type: "text", text: answer.text };
 		deltas = answer.words.map((w, i) => ({
 			type: "text_delta",
@@ -126,11 +93,7 @@ export function messages(
 		}));
 		outputTokens = answer.words.length;
 		stopReason = answer.truncated ? "max_tokens" : "end_turn";
-	} else if (
-		tools.length > 0 &&
-		toolChoice !== "none" &&
-		last?.role === "user"
-	) {
+	} else if (tools.length > 0 && toolChoice !== "none" && last?.role === "user") {
 		const q = contentText(last.content);
 		const args = JSON.stringify({ q });
 		block = {
@@ -157,11 +120,7 @@ export function messages(
 		stopReason = answer.truncated ? "max_tokens" : "end_turn";
 	}
 
-	const message = (
-		content: unknown[],
-		stop: string | null,
-		output: number,
-	) => ({
+	const message = (content: unknown[], stop: string | null, output: number) => ({
 		id,
 		type: "message",
 		role: "assistant",
@@ -171,13 +130,9 @@ export function messages(
 		stop_sequence: null,
 		usage: { ...input, output_tokens: output, service_tier: "standard" },
 	});
-	if (body.stream !== true)
-		return json(message([block], stopReason, outputTokens), 200);
+	if (body.stream !== true) return json(message([block], stopReason, outputTokens), 200);
 
-	const startBlock =
-		block.type === "tool_use"
-			? { ...block, input: {} }
-			: { type: "text", text: "" };
+	const startBlock = block.type === "tool_use" ? { ...block, input: {} } : { type: "text", text: "" };
 	const frames: SseFrame[] = [
 		namedFrame("message_start", {
 			type: "message_start",
@@ -189,13 +144,7 @@ export function messages(
 			index: 0,
 			content_block: startBlock,
 		}),
-		...deltas.map((delta) =>
-			namedFrame(
-				"content_block_delta",
-				{ type: "content_block_delta", index: 0, delta },
-				true,
-			),
-		),
+		...deltas.map((delta) => namedFrame("content_block_delta", { type: "content_block_delta", index: 0, delta }, true)),
 		namedFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
 		namedFrame("message_delta", {
 			type: "message_delta",

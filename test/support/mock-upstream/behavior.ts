@@ -35,20 +35,10 @@ export function parseBehavior(key: string): MockBehavior {
 }
 
 /** Per-request words win over the global setting, field by field. */
-export function mergeBehavior(
-	global: MockBehavior,
-	perKey: MockBehavior,
-): MockBehavior {
+export function mergeBehavior(global: MockBehavior, perKey: MockBehavior): MockBehavior {
 	return { ...global, ...perKey };
 }
 
 export function isPlain(b: MockBehavior): boolean {
-	return (
-		b.failStatus === undefined &&
-		!b.slowMs &&
-		b.breakAfter === undefined &&
-		!b.stall &&
-		!b.dripMs &&
-		!b.midError
-	);
+	return b.failStatus === undefined && !b.slowMs && b.breakAfter === undefined && !b.stall && !b.dripMs && !b.midError;
 }

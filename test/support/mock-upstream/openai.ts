@@ -1,13 +1,6 @@
 /** OpenAI-shaped bodies: chat, completions, embeddings, responses, models and errors. */
 
-import {
-	dataFrame,
-	json,
-	namedFrame,
-	type Reply,
-	type ReplyContext,
-	type SseFrame,
-} from "./reply.ts";
+import { dataFrame, json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
 import {
 	type Answer,
 	buildAnswer,
@@ -31,10 +24,7 @@ const ERROR_TYPES: Record<number, [type: string, code: string]> = {
 };
 
 export function openaiError(status: number, message: string): Reply {
-	const [type, code] = ERROR_TYPES[status] ?? [
-		"server_error",
-		`http_${status}`,
-	];
+	const [type, code] = ERROR_TYPES[status] ?? ["server_error", `http_${status}`];
 	const headers: Record<string, string> = {};
 	if (status === 429) {
 		headers["retry-after"] = "2";
@@ -91,27 +81,15 @@ interface ToolCall {
 	arguments: string;
 }
 
-type ChatPlan =
-	| { answer: Answer; tool: null }
-	| { answer: null; tool: ToolCall };
+type ChatPlan = { answer: Answer; tool: null } | { answer: null; tool: ToolCall };
 
-function planChat(
-	body: Body,
-	ctx: ReplyContext,
-	messages: ChatMessage[],
-): ChatPlan {
+function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatPlan {
 	const last = messages.at(-1);
 	const lastUser = messages.findLast((m) => m.role === "user");
 	const lastUserText = contentText(lastUser?.content);
 	const maxTokens = maxTokensOf(body.max_completion_tokens, body.max_tokens);
-	const tools = Array.isArray(body.tools)
-		? (body.tools as { function?: { name?: string } }[])
-		: [];
-	if (
-		tools.length > 0 &&
-		body.tool_choice !== "none" &&
-		last?.role === "user"
-	) {
+	const tools = Array.isArray(body.tools) ? (body.tools as { function?: { name?: string } }[]) : [];
+	if (tools.length > 0 && body.tool_choice !== "none" && last?.role === "user") {
 		return {
 			answer: null,
 			tool: {
@@ -133,19 +111,12 @@ function planChat(
 export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 	const bad = requireModel(body);
 	if (bad) return bad;
-	if (!Array.isArray(body.messages))
-		return openaiError(400, "messages must be an array");
+	if (!Array.isArray(body.messages)) return openaiError(400, "messages must be an array");
 	const messages = body.messages as ChatMessage[];
 	const prompt = promptTokensFor(messages.map((m) => contentText(m.content)));
 	const plan = planChat(body, ctx, messages);
-	const completion = plan.tool
-		? countWords(plan.tool.arguments)
-		: plan.answer.words.length;
-	const finish = plan.tool
-		? "tool_calls"
-		: plan.answer.truncated
-			? "length"
-			: "stop";
+	const completion = plan.tool ? countWords(plan.tool.arguments) : plan.answer.words.length;
+	const finish = plan.tool ? "tool_calls" : plan.answer.truncated ? "length" : "stop";
 	const id = `chatcmpl-mock-${ctx.seq}`;
 	const model = body.model as string;
 	const usage = chatUsage(prompt, completion);
@@ -185,9 +156,7 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 		});
 	}
 
-	const includeUsage =
-		(body.stream_options as { include_usage?: boolean } | undefined)
-			?.include_usage === true;
+	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
 	const chunk = (delta: unknown, finishReason: string | null) => {
 		const c: Record<string, unknown> = {
 			id,
@@ -195,9 +164,7 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 			created: ctx.nowSeconds,
 			model,
 			system_fingerprint: "fp_mock",
-			choices: [
-				{ index: 0, delta, logprobs: null, finish_reason: finishReason },
-			],
+			choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
 		};
 		if (includeUsage) c.usage = null;
 		return c;
@@ -225,24 +192,12 @@ export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
 			),
 		);
 		for (const piece of splitPieces(t.arguments, 4)) {
-			frames.push(
-				dataFrame(
-					chunk(
-						{ tool_calls: [{ index: 0, function: { arguments: piece } }] },
-						null,
-					),
-					true,
-				),
-			);
+			frames.push(dataFrame(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null), true));
 		}
 	} else {
-		frames.push(
-			dataFrame(chunk({ role: "assistant", content: "", refusal: null }, null)),
-		);
+		frames.push(dataFrame(chunk({ role: "assistant", content: "", refusal: null }, null)));
 		plan.answer.words.forEach((w, i) => {
-			frames.push(
-				dataFrame(chunk({ content: i === 0 ? w : ` ${w}` }, null), true),
-			);
+			frames.push(dataFrame(chunk({ content: i === 0 ? w : ` ${w}` }, null), true));
 		});
 	}
 	frames.push(dataFrame(chunk({}, finish)));
@@ -267,16 +222,9 @@ export function textCompletion(body: Body, ctx: ReplyContext): Reply {
 	const bad = requireModel(body);
 	if (bad) return bad;
 	const prompts =
-		typeof body.prompt === "string"
-			? [body.prompt]
-			: Array.isArray(body.prompt)
-				? body.prompt.map(String)
-				: [];
+		typeof body.prompt === "string" ? [body.prompt] : Array.isArray(body.prompt) ? body.prompt.map(String) : [];
 	const prompt = promptTokensFor(prompts);
-	const answer = buildAnswer(
-		prompts.at(-1) ?? "",
-		maxTokensOf(body.max_tokens),
-	);
+	const answer = buildAnswer(prompts.at(-1) ?? "", maxTokensOf(body.max_tokens));
 	const finish = answer.truncated ? "length" : "stop";
 	const id = `cmpl-mock-${ctx.seq}`;
 	const model = body.model as string;
@@ -291,31 +239,23 @@ export function textCompletion(body: Body, ctx: ReplyContext): Reply {
 			object: "text_completion",
 			created: ctx.nowSeconds,
 			model,
-			choices: [
-				{ text: answer.text, index: 0, logprobs: null, finish_reason: finish },
-			],
+			choices: [{ text: answer.text, index: 0, logprobs: null, finish_reason: finish }],
 			usage,
 		});
 	}
-	const includeUsage =
-		(body.stream_options as { include_usage?: boolean } | undefined)
-			?.include_usage === true;
+	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
 	const chunk = (text: string, finishReason: string | null) => {
 		const c: Record<string, unknown> = {
 			id,
 			object: "text_completion",
 			created: ctx.nowSeconds,
 			model,
-			choices: [
-				{ text, index: 0, logprobs: null, finish_reason: finishReason },
-			],
+			choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
 		};
 		if (includeUsage) c.usage = null;
 		return c;
 	};
-	const frames: SseFrame[] = answer.words.map((w, i) =>
-		dataFrame(chunk(i === 0 ? w : ` ${w}`, null), true),
-	);
+	const frames: SseFrame[] = answer.words.map((w, i) => dataFrame(chunk(i === 0 ? w : ` ${w}`, null), true));
 	frames.push(dataFrame(chunk("", finish)));
 	if (includeUsage) {
 		frames.push(
@@ -343,24 +283,14 @@ export function embeddings(body: Body, ctx: ReplyContext): Reply {
 			: Array.isArray(raw)
 				? raw.length > 0 && typeof raw[0] === "number"
 					? [raw.join(" ")]
-					: raw.map((x) =>
-							typeof x === "string"
-								? x
-								: Array.isArray(x)
-									? x.join(" ")
-									: String(x),
-						)
+					: raw.map((x) => (typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : String(x)))
 				: [];
-	if (inputs.length === 0)
-		return openaiError(400, "input must be a non-empty string or array");
-	const dims =
-		typeof body.dimensions === "number" ? body.dimensions : ctx.embeddingDims;
+	if (inputs.length === 0) return openaiError(400, "input must be a non-empty string or array");
+	const dims = typeof body.dimensions === "number" ? body.dimensions : ctx.embeddingDims;
 	const base64 = body.encoding_format === "base64";
 	const data = inputs.map((text, index) => {
 		const v = embeddingFor(text, dims);
-		const embedding = base64
-			? Buffer.from(new Float32Array(v).buffer).toString("base64")
-			: v;
+		const embedding = base64 ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
 		return { object: "embedding", index, embedding };
 	});
 	const prompt = promptTokensFor(inputs);
@@ -390,10 +320,7 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 		lastUserText = body.input;
 	} else if (Array.isArray(body.input)) {
 		for (const item of body.input as ResponsesItem[]) {
-			const text =
-				item.type === "function_call_output"
-					? String(item.output ?? "")
-					: contentText(item.content);
+			const text = item.type === "function_call_output" ? String(item.output ?? "") : contentText(item.content);
 			texts.push(text);
 			if (item.role === "user") lastUserText = text;
 		}
@@ -450,11 +377,8 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 	if (body.stream !== true) return json(response("completed", [item], usage));
 
 	let seq = 0;
-	const ev = (
-		type: string,
-		payload: Record<string, unknown>,
-		content = false,
-	) => namedFrame(type, { type, ...payload, sequence_number: seq++ }, content);
+	const ev = (type: string, payload: Record<string, unknown>, content = false) =>
+		namedFrame(type, { type, ...payload, sequence_number: seq++ }, content);
 	const at = { item_id: itemId, output_index: 0, content_index: 0 };
 	const frames: SseFrame[] = [
 		ev("response.created", { response: response("in_progress", [], null) }),
@@ -475,13 +399,7 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 		}),
 	];
 	answer.words.forEach((w, i) => {
-		frames.push(
-			ev(
-				"response.output_text.delta",
-				{ ...at, delta: i === 0 ? w : ` ${w}`, logprobs: [] },
-				true,
-			),
-		);
+		frames.push(ev("response.output_text.delta", { ...at, delta: i === 0 ? w : ` ${w}`, logprobs: [] }, true));
 	});
 	frames.push(
 		ev("response.output_text.done", { ...at, text: answer.text, logprobs: [] }),

@@ -27,21 +27,13 @@ export function dataFrame(payload: unknown, content = false): SseFrame {
 	return { text: `data: ${JSON.stringify(payload)}\n\n`, content };
 }
 
-export function namedFrame(
-	event: string,
-	payload: unknown,
-	content = false,
-): SseFrame {
+export function namedFrame(event: string, payload: unknown, content = false): SseFrame {
 	return {
 		text: `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`,
 		content,
 	};
 }
 
-export function json(
-	body: unknown,
-	status = 200,
-	headers?: Record<string, string>,
-): Reply {
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Reply {
 	return { kind: "json", status, body, headers };
 }

@@ -47,11 +47,7 @@ export function playFrames(
 					await pause(b.dripMs);
 					if (done) return;
 				}
-				if (
-					frame.content &&
-					b.breakAfter !== undefined &&
-					content >= b.breakAfter
-				) {
+				if (frame.content && b.breakAfter !== undefined && content >= b.breakAfter) {
 					// Let the frames already queued reach the client first, so it sees a 200 and
 					// some data; then reset abruptly: no chunked terminator, no [DONE].
 					await pause(10);

@@ -21,16 +21,7 @@ export function promptTokensFor(texts: readonly string[]): number {
 }
 
 export const DEFAULT_ANSWER_WORDS = 12;
-const FILLER = [
-	"alpha",
-	"bravo",
-	"charlie",
-	"delta",
-	"echo",
-	"foxtrot",
-	"golf",
-	"hotel",
-];
+const FILLER = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
 
 export interface Answer {
 	/** The words of the answer; streams send one word per content event. */
@@ -44,11 +35,7 @@ export interface Answer {
  * "echo: <last user text>", padded with filler words to `maxTokens` (default 12) words;
  * with an explicit `maxTokens` the answer has exactly that many words.
  */
-export function buildAnswer(
-	lastUserText: string,
-	maxTokens: number | undefined,
-	prefix = "echo:",
-): Answer {
+export function buildAnswer(lastUserText: string, maxTokens: number | undefined, prefix = "echo:"): Answer {
 	const words = [prefix, ...lastUserText.split(/\s+/).filter((w) => w !== "")];
 	const target = maxTokens ?? Math.max(DEFAULT_ANSWER_WORDS, words.length);
 	let truncated = false;
@@ -56,8 +43,7 @@ export function buildAnswer(
 		words.length = Math.max(target, 0);
 		truncated = true;
 	}
-	for (let i = 0; words.length < target; i++)
-		words.push(FILLER[i % FILLER.length]);
+	for (let i = 0; words.length < target; i++) words.push(FILLER[i % FILLER.length]);
 	return { words, text: words.join(" "), truncated };
 }
 
