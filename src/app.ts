@@ -2,11 +2,11 @@ import { cors } from "@elysiajs/cors";
 import { type AnyElysia, Elysia } from "elysia";
 import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
 import { createDataPlane, nativeDataPlaneRoutes } from "./data-plane/index.ts";
-import { anthropicErrorResponse } from "./errors/anthropic-error-response.ts";
 import { errorResponse } from "./errors/error-response.ts";
 import { GatewayError } from "./errors/gateway-error.ts";
 import { createOpsRoutes, type OpsDeps } from "./ops/index.ts";
 import { requestIdsFor } from "./plugins/request-id.ts";
+import { anthropicErrorResponse } from "./protocols/anthropic/error-response.ts";
 
 export interface AppDeps extends GatewayDeps {
 	ops: OpsDeps;

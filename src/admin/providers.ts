@@ -2,10 +2,11 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
+import { PRESET_NAMES, PROVIDER_PRESETS } from "../config/presets.ts";
+import { ROUTING_STRATEGIES } from "../config/types.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { maskSecret, type SecretBox } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
 import {
 	type AccountDbRow,
 	accountSecretContext,
@@ -15,7 +16,6 @@ import {
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
 import { type AccountLiveState, AccountPool } from "../routing/account-pool.ts";
-import { ROUTING_STRATEGIES } from "../routing/types.ts";
 import { randomId } from "./keys.ts";
 
 // ---------------------------------------------------------------- upstream URL validation (SSRF)

@@ -1,8 +1,8 @@
 import { availableParallelism } from "node:os";
-import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
-import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
 import { ConfigError } from "./config-error.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
 import {
 	expectObj,
 	int,

@@ -1,5 +1,3 @@
-import type { RoutingStrategy } from "../routing/types.ts";
-
 export type GatewayEnv = "dev" | "production";
 
 export interface AccountConfig {
@@ -13,7 +11,7 @@ export interface AccountConfig {
 
 export interface ProviderConfig {
 	name: string;
-	/** Preset name: openai, azure-openai, anthropic, deepseek, … (src/providers/presets.ts). */
+	/** Preset name: openai, azure-openai, anthropic, deepseek, … (src/config/presets.ts). */
 	type: string;
 	base_url: string;
 	models: string[];
@@ -84,3 +82,15 @@ export interface GatewayConfig {
 	aliases: AliasConfig[];
 	prices: PriceConfig[];
 }
+
+/** How a provider spreads requests over its accounts (`routing.strategy`, per provider too). */
+export const ROUTING_STRATEGIES = [
+	"first_available",
+	"round_robin",
+	"random",
+	"weighted",
+	"latency",
+	"least_busy",
+] as const;
+
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];

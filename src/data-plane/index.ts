@@ -2,7 +2,7 @@ import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { extractToken } from "../auth/extract-token.ts";
 import { type RequestIds, requestIdsFor } from "../plugins/request-id.ts";
-import type { Operation } from "../providers/operations.ts";
+import type { Operation } from "../protocols/operations.ts";
 import { listModels } from "../routing/resolve-model.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { proxyRequest } from "./proxy-request.ts";

@@ -2,14 +2,15 @@ import { extractToken } from "../auth/extract-token.ts";
 import type { Principal } from "../auth/principal.ts";
 import { toGatewayError } from "../errors/error-response.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import type { Admission } from "../limits/admit.ts";
 import type { RequestIds } from "../plugins/request-id.ts";
-import type { Operation } from "../providers/operations.ts";
+import { choosePlan } from "../protocols/choose-plan.ts";
+import type { Operation } from "../protocols/operations.ts";
 import { callWithFailover } from "../routing/failover.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
-import { choosePlan } from "./choose-plan.ts";
-import type { Admission, GatewayDeps } from "./gateway-deps.ts";
+import type { GatewayDeps } from "./gateway-deps.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { validateRequest } from "./request-schemas.ts";
 

@@ -1,7 +1,7 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { GatewayError } from "../errors/gateway-error.ts";
-import type { Operation } from "../providers/operations.ts";
+import type { Operation } from "../protocols/operations.ts";
 
 /**
  * Only the fields the gateway itself reads are checked; everything else goes to the upstream

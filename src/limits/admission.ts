@@ -1,10 +1,10 @@
 import { tenantLimitsOf } from "../auth/key-store.ts";
 import type { KeyLimits, Principal } from "../auth/principal.ts";
-import type { Admission, AdmitContext, GatewayDeps } from "../data-plane/gateway-deps.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import type { Operation } from "../providers/operations.ts";
+import type { Operation } from "../protocols/operations.ts";
 import type { PriceLookup } from "../usage/request-record.ts";
+import type { Admission, Admit, AdmitContext } from "./admit.ts";
 import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
 import type { HeaderRecord } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
@@ -42,8 +42,6 @@ export interface LimitAdmission extends Admission {
 	readonly headers: HeaderRecord;
 }
 
-export type AdmitFn = NonNullable<GatewayDeps["admit"]>;
-
 export function estimateUsage(
 	op: Operation,
 	body: Record<string, unknown>,
@@ -76,7 +74,7 @@ const NO_LIMITS: LimitAdmission = { headers: {}, settle() {} };
 /** Undo of a reservation: `requests: 0` also gives back the daily request count. */
 const UNDO = { tokens: 0, usd: 0, requests: 0 };
 
-export function createAdmission(opts: AdmissionOptions): AdmitFn {
+export function createAdmission(opts: AdmissionOptions): Admit {
 	const { limiter, prices } = opts;
 	const now = opts.now ?? Date.now;
 	const waitMs = opts.concurrencyWaitMs ?? 1_000;

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Sql } from "postgres";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "../config/types.ts";
 import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
 import type { Logger } from "../logging/logger.ts";
-import { type AccountStateTable, accountKey } from "../routing/account-state-table.ts";
-import { ROUTING_STRATEGIES, type RoutingStrategy } from "../routing/types.ts";
-import { buildProviderSet, type ProviderSet } from "./provider-registry.ts";
+import { buildProviderSet, type ProviderSet, type SlotOf } from "./provider-registry.ts";
 
 /**
  * The box that seals provider account keys at rest. In dev without GATEWAY_ENCRYPTION_KEY a
@@ -53,7 +52,7 @@ export interface AccountDbRow {
 
 export interface ProviderCatalogOptions {
 	config: GatewayConfig;
-	accountTable: AccountStateTable;
+	slotOf: SlotOf;
 	sql: Sql | null;
 	box: SecretBox;
 	logger?: Logger;
@@ -68,7 +67,7 @@ export interface ProviderCatalogOptions {
 export class ProviderCatalog {
 	private set: ProviderSet;
 	private readonly config: GatewayConfig;
-	private readonly table: AccountStateTable;
+	private readonly slotOf: SlotOf;
 	private readonly sql: Sql | null;
 	private readonly box: SecretBox;
 	private readonly logger: Logger | undefined;
@@ -78,7 +77,7 @@ export class ProviderCatalog {
 
 	constructor(opts: ProviderCatalogOptions) {
 		this.config = opts.config;
-		this.table = opts.accountTable;
+		this.slotOf = opts.slotOf;
 		this.sql = opts.sql;
 		this.box = opts.box;
 		this.logger = opts.logger;
@@ -112,7 +111,7 @@ export class ProviderCatalog {
 			}
 			all.push(p);
 		}
-		return buildProviderSet(all, this.config.routing, (p, a) => this.table.allocate(accountKey(p, a)));
+		return buildProviderSet(all, this.config.routing, this.slotOf);
 	}
 
 	private async loadDb(sql: Sql): Promise<ProviderConfig[]> {

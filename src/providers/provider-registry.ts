@@ -1,6 +1,6 @@
-import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
-import type { AccountRef, RoutingStrategy } from "../routing/types.ts";
-import { PROVIDER_PRESETS, type ProviderPreset } from "./presets.ts";
+import { PROVIDER_PRESETS, type ProviderPreset } from "../config/presets.ts";
+import type { GatewayConfig, ProviderConfig, RoutingStrategy } from "../config/types.ts";
+import type { AccountRef } from "./account-ref.ts";
 
 /** A configured provider as the request path sees it. */
 export interface ProviderRuntime {
@@ -25,10 +25,13 @@ export interface ProviderSet {
  * Builds the provider set. `slotOf` gives each account a slot in the shared account-state
  * table; it must return the same slot for the same provider/account in every worker.
  */
+/** Gives an account its slot in the shared account-state table (stable for the process). */
+export type SlotOf = (provider: string, account: string) => number;
+
 export function buildProviderSet(
 	providers: ProviderConfig[],
 	defaults: GatewayConfig["routing"],
-	slotOf: (provider: string, account: string) => number,
+	slotOf: SlotOf,
 ): ProviderSet {
 	const map = new Map<string, ProviderRuntime>();
 	const byModel = new Map<string, ProviderRuntime[]>();

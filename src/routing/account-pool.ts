@@ -1,9 +1,11 @@
+import type { RoutingStrategy } from "../config/types.ts";
+import type { AccountRef } from "../providers/account-ref.ts";
 import { type AccountAvailability, AccountHealth } from "./account-health.ts";
 import type { AccountStateTable } from "./account-state-table.ts";
 import { fnv1a32String } from "./hash32.ts";
 import { StickySessions } from "./sticky-sessions.ts";
 import { STRATEGIES, type StrategyContext } from "./strategies.ts";
-import type { AccountRef, AttemptOutcome, RoutingStrategy } from "./types.ts";
+import type { AttemptOutcome } from "./types.ts";
 
 export interface PickRequest {
 	model: string;

@@ -1,5 +1,6 @@
+import type { AccountRef } from "../providers/account-ref.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
-import type { AccountRef, AttemptOutcome } from "./types.ts";
+import type { AttemptOutcome } from "./types.ts";
 
 /** What the failover loop needs from account routing. */
 /** Why no account of a provider can take a request now. */

@@ -157,6 +157,11 @@ export class AccountStateTable {
 	// ── slot allocation ────────────────────────────────────────────────────────
 
 	/** The slot owned by `key`, claiming one if none does yet. Same answer in every worker. */
+	/** The slot of a provider's account, allocated on first use. */
+	slotFor(provider: string, account: string): number {
+		return this.allocate(accountKey(provider, account));
+	}
+
 	allocate(key: string): number {
 		const slot = this.find(key, true);
 		if (slot < 0) throw new RangeError(`account state table is full (${this.capacity} slots)`);

@@ -1,11 +1,11 @@
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import type { AccountRef } from "../providers/account-ref.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
-import type { UpstreamRequest } from "../providers/upstream-request.ts";
 import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
 import { retryAfterMs } from "./retry-after.ts";
-import type { AccountRef, AttemptOutcome } from "./types.ts";
+import type { AttemptOutcome, UpstreamRequest } from "./types.ts";
 
 export interface FailoverRequest {
 	selector: AccountSelector;

@@ -1,9 +1,10 @@
+import type { AccountRef } from "../providers/account-ref.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountHealth } from "./account-health.ts";
 import { AccountPool } from "./account-pool.ts";
 import type { AccountSelector } from "./account-selector.ts";
 import type { StickySessions } from "./sticky-sessions.ts";
-import type { AccountRef, AttemptOutcome } from "./types.ts";
+import type { AttemptOutcome } from "./types.ts";
 
 export interface PoolAccountSelectorOptions {
 	health: AccountHealth;

@@ -1,5 +1,5 @@
+import type { AccountRef } from "../providers/account-ref.ts";
 import { fnv1a32String, mix32 } from "./hash32.ts";
-import type { AccountRef } from "./types.ts";
 
 /**
  * Session affinity (keeps a conversation on one account, which keeps the upstream's

@@ -1,6 +1,7 @@
+import type { RoutingStrategy } from "../config/types.ts";
+import type { AccountRef } from "../providers/account-ref.ts";
 import type { AccountHealth } from "./account-health.ts";
 import type { AccountStateTable } from "./account-state-table.ts";
-import type { AccountRef, RoutingStrategy } from "./types.ts";
 
 /**
  * Strategies choose among candidates the pool has already filtered (serving the model,

@@ -1,28 +1,9 @@
-/** Runtime view of one upstream account, shared by routing and the provider adapters. */
-export interface AccountRef {
-	/** Index into the shared account-state table (stable for the process lifetime). */
-	slot: number;
-	provider: string;
-	name: string;
-	apiKey: string;
-	/** Base URL override for this account, else the provider's. */
-	baseUrl: string;
-	weight: number;
-	maxConcurrency: number;
-	/** Model subset this account serves; null = every model of the provider. */
-	models: ReadonlySet<string> | null;
+/** The request one attempt sends: built by a protocol's plan for one account, sent by the failover loop. */
+export interface UpstreamRequest {
+	url: string;
+	headers: Record<string, string>;
+	body: string;
 }
-
-export type RoutingStrategy = "first_available" | "round_robin" | "random" | "weighted" | "latency" | "least_busy";
-
-export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
-	"first_available",
-	"round_robin",
-	"random",
-	"weighted",
-	"latency",
-	"least_busy",
-];
 
 /** What one upstream attempt came to, fed back into the account's stats. */
 export type AttemptOutcome =

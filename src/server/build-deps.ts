@@ -7,7 +7,7 @@ import type { MetricsRegistry } from "../metrics/registry.ts";
 import { requestMetricsListener } from "../metrics/request-metrics.ts";
 import { buildProviderSet, type ProviderSet } from "../providers/provider-registry.ts";
 import { AccountHealth } from "../routing/account-health.ts";
-import { type AccountStateTable, accountKey } from "../routing/account-state-table.ts";
+import type { AccountStateTable } from "../routing/account-state-table.ts";
 import { createPoolAccountSelector } from "../routing/pool-account-selector.ts";
 import { StickySessions } from "../routing/sticky-sessions.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
@@ -30,7 +30,7 @@ export interface DepsInput {
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
 function providerSetFor(config: GatewayConfig, table: AccountStateTable): ProviderSet {
-	return buildProviderSet(config.providers, config.routing, (p, a) => table.allocate(accountKey(p, a)));
+	return buildProviderSet(config.providers, config.routing, (p, a) => table.slotFor(p, a));
 }
 
 function logLine(logger: Logger): RecordListener {

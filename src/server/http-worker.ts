@@ -8,6 +8,7 @@ import { createAdminRoutes } from "../admin/index.ts";
 import { createApp } from "../app.ts";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
 import { ChangeBus, type ChangeEvent, type ChangeOrigin } from "../control/change-bus.ts";
+import { DrainState } from "../data-plane/drain-state.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { LimitTable } from "../limits/limit-table.ts";
@@ -19,9 +20,8 @@ import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts"
 import { AccountHealth } from "../routing/account-health.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { PriceBook } from "../usage/cost.ts";
+import { UsageRelay } from "../usage/usage-relay.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
-import { DrainState } from "./drain-state.ts";
-import { UsageRelay } from "./usage-relay.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -73,7 +73,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			"!!! GATEWAY_ENCRYPTION_KEY is not set: provider account keys are sealed with a fixed, PUBLIC dev key. Set GATEWAY_ENCRYPTION_KEY before storing real secrets !!!",
 		);
 	}
-	const catalog = new ProviderCatalog({ config, accountTable, sql, box, logger });
+	const catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql, box, logger });
 	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
 	const authn = createAuthenticator({ config, sql, logger });
 	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.

@@ -1,5 +1,5 @@
+import { type SseEvent, SseParser } from "../sse/sse-parser.ts";
 import type { TokenUsage } from "../usage/token-usage.ts";
-import { type SseEvent, SseParser } from "./sse-parser.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
 /** A stream translator from src/translate: parsed upstream events in, client bytes out. */

@@ -1,7 +1,7 @@
 import { threadId } from "node:worker_threads";
-import { parseCopyLine, splitCopyLines } from "../db/copy-line.ts";
 import { type AuditWriterStats, emptyAuditStats, type FromAuditWriter, type ToAuditWriter } from "./audit-protocol.ts";
 import { AuditSpool } from "./audit-spool.ts";
+import { parseCopyLine, splitCopyLines } from "./copy-line.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
 export interface AuditWriterOptions {

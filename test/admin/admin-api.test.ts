@@ -7,7 +7,6 @@ import { DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";
 import { createDbKeyStore } from "../../src/auth/key-store.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import { SecretBox } from "../../src/crypto/secret-box.ts";
-import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { DailyCounters } from "../../src/limits/daily-counters.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
@@ -20,6 +19,7 @@ import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
+import { insertRequestLogs } from "../../src/usage/insert-request-logs.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
 	);
 	const accountTable = AccountStateTable.create();
 	const box = new SecretBox(new Uint8Array(32).fill(7));
-	catalog = new ProviderCatalog({ config, accountTable, sql: t.db.sql, box });
+	catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql: t.db.sql, box });
 	prices = new PriceBook();
 	const health = new AccountHealth(accountTable);
 	const deps = buildGatewayDeps({

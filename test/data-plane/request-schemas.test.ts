@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { validateRequest } from "../../src/data-plane/request-schemas.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import type { Operation } from "../../src/providers/operations.ts";
+import type { Operation } from "../../src/protocols/operations.ts";
 
 function invalid(op: Operation, body: unknown): GatewayError {
 	try {

@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 import {
 	dropOldRequestLogPartitions,
@@ -7,6 +6,7 @@ import {
 	listRequestLogPartitions,
 	partitionName,
 } from "../../src/db/partitions.ts";
+import { insertRequestLogs } from "../../src/usage/insert-request-logs.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 

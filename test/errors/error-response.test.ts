@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { anthropicErrorResponse } from "../../src/errors/anthropic-error-response.ts";
 import { ERROR_CODES, type ErrorCode } from "../../src/errors/codes.ts";
 import { errorBody, errorHeaders, errorResponse, toGatewayError } from "../../src/errors/error-response.ts";
 import { GatewayError, isGatewayError } from "../../src/errors/gateway-error.ts";
+import { anthropicErrorResponse } from "../../src/protocols/anthropic/error-response.ts";
 
 const RID = "req_test_123";
 const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];

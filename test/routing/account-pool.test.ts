@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import type { RoutingStrategy } from "../../src/config/types.ts";
+import type { AccountRef } from "../../src/providers/account-ref.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountPool } from "../../src/routing/account-pool.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
-import type { AccountRef, RoutingStrategy } from "../../src/routing/types.ts";
 import { account, manualClock, seededRandom, sequence } from "./support/fixtures.ts";
 
 function setup(strategy: RoutingStrategy, random: () => number = Math.random) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { GatewayConfig, ProviderConfig } from "../../src/config/types.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import { buildOpenAIRequest } from "../../src/providers/openai-compatible.ts";
+import { buildOpenAIRequest } from "../../src/protocols/openai/request.ts";
 import { buildProviderSet, type ProviderRuntime } from "../../src/providers/provider-registry.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import type { AccountSelector } from "../../src/routing/account-selector.ts";

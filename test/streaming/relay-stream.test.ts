@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { OpenAIStreamTap } from "../../src/streaming/openai-stream-tap.ts";
-import { OpenAIStripTap } from "../../src/streaming/openai-strip-tap.ts";
+import { OpenAIStreamTap } from "../../src/protocols/openai/stream-tap.ts";
+import { OpenAIStripTap } from "../../src/protocols/openai/strip-tap.ts";
+import { type SseEvent, SseParser } from "../../src/sse/sse-parser.ts";
 import { type RelayResult, relayStream } from "../../src/streaming/relay-stream.ts";
-import { type SseEvent, SseParser } from "../../src/streaming/sse-parser.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const enc = new TextEncoder();

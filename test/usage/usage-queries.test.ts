@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { queryLogs, queryUsage } from "../../src/admin/usage-queries.ts";
-import { insertRequestLogs } from "../../src/db/insert-request-logs.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
+import { insertRequestLogs } from "../../src/usage/insert-request-logs.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 

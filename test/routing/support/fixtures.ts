@@ -1,5 +1,5 @@
+import type { AccountRef } from "../../../src/providers/account-ref.ts";
 import { type AccountStateTable, accountKey } from "../../../src/routing/account-state-table.ts";
-import type { AccountRef } from "../../../src/routing/types.ts";
 
 export function account(
 	table: AccountStateTable,

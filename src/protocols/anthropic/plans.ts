@@ -1,0 +1,115 @@
+import { GatewayError } from "../../errors/gateway-error.ts";
+import { TranslatingTransform } from "../../streaming/translating-transform.ts";
+import { openAIUrl } from "../openai/request.ts";
+import { openAIErrorEvent } from "../openai/stream-tap.ts";
+import { extractOpenAIUsage } from "../openai/usage.ts";
+import { upstreamHeaders } from "../upstream-headers.ts";
+import type { PlanInput, UpstreamPlan } from "../upstream-plan.ts";
+import { anthropicErrorTypeFromOpenAI } from "./error.ts";
+import { openAIToAnthropicRequest } from "./request-from-openai.ts";
+import { anthropicToOpenAIRequest } from "./request-to-openai.ts";
+import { openAIToAnthropicResponse } from "./response-from-openai.ts";
+import { anthropicToOpenAIResponse, usageFromAnthropic } from "./response-to-openai.ts";
+import { OpenAIToAnthropicStream } from "./stream-from-openai.ts";
+import { AnthropicStreamTap, anthropicErrorEvent } from "./stream-tap.ts";
+import { AnthropicToOpenAIStream } from "./stream-to-openai.ts";
+
+const utf8 = new TextDecoder();
+
+function parseUpstreamJson(text: string): Record<string, unknown> {
+	try {
+		const v = JSON.parse(text);
+		if (v && typeof v === "object") return v;
+	} catch {
+		// fall through
+	}
+	throw new GatewayError("UPSTREAM_BAD_RESPONSE", "The upstream answered with a body that is not JSON");
+}
+
+/** Client headers an Anthropic upstream should see (version pinning, beta features). */
+function anthropicClientHeaders(input: PlanInput): Record<string, string> {
+	const h: Record<string, string> = {};
+	const version = input.clientHeaders?.get("anthropic-version");
+	const beta = input.clientHeaders?.get("anthropic-beta");
+	if (version) h["anthropic-version"] = version;
+	if (beta) h["anthropic-beta"] = beta;
+	return h;
+}
+
+/** OpenAI chat client → Anthropic upstream: translate the request, the answer and the stream. */
+export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
+	const { provider, model, body, requestedModel } = input;
+	const payload = JSON.stringify(openAIToAnthropicRequest(body, model));
+	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+	return {
+		build: (account) => ({
+			url: `${account.baseUrl}/messages`,
+			headers: upstreamHeaders(provider, account),
+			body: payload,
+		}),
+		streamTransform: () => {
+			const t = new AnthropicToOpenAIStream({ model: requestedModel, includeUsage });
+			return new TranslatingTransform(t, () => t.error, openAIErrorEvent, false);
+		},
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
+			const msg = parseUpstreamJson(text);
+			return {
+				body: JSON.stringify(anthropicToOpenAIResponse(msg, requestedModel)),
+				usage: usageFromAnthropic(msg.usage),
+			};
+		},
+	};
+}
+
+/** Anthropic client → Anthropic upstream: bytes through, usage read on the side. */
+export function anthropicPassthroughPlan(input: PlanInput): UpstreamPlan {
+	const { provider, model, body, raw, op } = input;
+	const payload = body.model === model ? raw : JSON.stringify({ ...body, model });
+	const path = op === "count_tokens" ? "/messages/count_tokens" : "/messages";
+	const extra = anthropicClientHeaders(input);
+	return {
+		build: (account) => ({
+			url: `${account.baseUrl}${path}`,
+			headers: { ...upstreamHeaders(provider, account), ...extra },
+			body: payload,
+		}),
+		streamTransform: () => new AnthropicStreamTap(),
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
+			if (op === "count_tokens") return { body: text, usage: null };
+			const msg = parseUpstreamJson(text);
+			return { body: text, usage: msg.usage ? usageFromAnthropic(msg.usage) : null };
+		},
+	};
+}
+
+/** Anthropic client → OpenAI-compatible upstream: Messages ⇄ chat completions. */
+export function anthropicOverOpenAIPlan(input: PlanInput): UpstreamPlan {
+	const { provider, model, body, requestedModel } = input;
+	const payload = JSON.stringify(anthropicToOpenAIRequest(body, model));
+	return {
+		build: (account) => ({
+			url: openAIUrl(provider, account, "chat", model),
+			headers: upstreamHeaders(provider, account),
+			body: payload,
+		}),
+		streamTransform: () => {
+			const t = new OpenAIToAnthropicStream({ model: requestedModel });
+			return new TranslatingTransform(
+				t,
+				() => null,
+				(m) => anthropicErrorEvent(m, anthropicErrorTypeFromOpenAI("api_error")),
+				true,
+			);
+		},
+		mapBody: (bytes) => {
+			const text = utf8.decode(bytes);
+			const completion = parseUpstreamJson(text);
+			return {
+				body: JSON.stringify(openAIToAnthropicResponse(completion, requestedModel)),
+				usage: extractOpenAIUsage(text),
+			};
+		},
+	};
+}

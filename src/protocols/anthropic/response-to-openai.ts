@@ -1,0 +1,106 @@
+import type { TokenUsage } from "../../usage/token-usage.ts";
+import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
+import { type OpenAIUsage, toOpenAIUsage } from "../openai/usage-object.ts";
+import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
+
+export interface OpenAIToolCall {
+	id: string;
+	type: "function";
+	function: { name: string; arguments: string };
+}
+
+/** The chat.completion body this module produces. */
+export interface OpenAIChatCompletion {
+	id: string;
+	object: "chat.completion";
+	created: number;
+	model: string;
+	choices: {
+		index: 0;
+		message: {
+			role: "assistant";
+			content: string | null;
+			refusal: null;
+			tool_calls?: OpenAIToolCall[];
+			/** Thinking text, the field DeepSeek and other OpenAI-compatible APIs use. */
+			reasoning_content?: string;
+		};
+		logprobs: null;
+		finish_reason: OpenAIFinishReason | null;
+	}[];
+	usage: OpenAIUsage;
+}
+
+/**
+ * Anthropic usage → TokenUsage. Anthropic's input_tokens exclude cache reads and writes;
+ * OpenAI's prompt_tokens include both.
+ */
+export function usageFromAnthropic(u: unknown): TokenUsage {
+	const o = isObject(u) ? u : {};
+	const input = asNumber(o.input_tokens) ?? 0;
+	const cacheRead = asNumber(o.cache_read_input_tokens) ?? 0;
+	const cacheWrite = asNumber(o.cache_creation_input_tokens) ?? 0;
+	const output = asNumber(o.output_tokens) ?? 0;
+	const details = isObject(o.output_tokens_details) ? o.output_tokens_details : {};
+	const prompt = input + cacheRead + cacheWrite;
+	return {
+		prompt_tokens: prompt,
+		completion_tokens: output,
+		cached_tokens: cacheRead,
+		cache_write_tokens: cacheWrite,
+		reasoning_tokens: asNumber(details.thinking_tokens) ?? 0,
+		total_tokens: prompt + output,
+	};
+}
+
+/**
+ * Anthropic Message → OpenAI chat.completion. `model` is the model name the client asked for;
+ * `created` defaults to now (seconds).
+ */
+export function anthropicToOpenAIResponse(
+	message: JsonObject,
+	model: string,
+	created = Math.floor(Date.now() / 1000),
+): OpenAIChatCompletion {
+	const text: string[] = [];
+	const reasoning: string[] = [];
+	const toolCalls: OpenAIToolCall[] = [];
+	for (const block of Array.isArray(message.content) ? message.content : []) {
+		if (!isObject(block)) continue;
+		if (block.type === "text") text.push(asString(block.text) ?? "");
+		else if (block.type === "thinking") reasoning.push(asString(block.thinking) ?? "");
+		else if (block.type === "tool_use") {
+			toolCalls.push({
+				id: asString(block.id) ?? "",
+				type: "function",
+				function: {
+					name: asString(block.name) ?? "",
+					arguments: JSON.stringify(block.input ?? {}),
+				},
+			});
+		}
+		// redacted_thinking and server-side tool blocks have no OpenAI counterpart
+	}
+	const msg: OpenAIChatCompletion["choices"][0]["message"] = {
+		role: "assistant",
+		content: text.length > 0 ? text.join("") : null,
+		refusal: null,
+	};
+	if (toolCalls.length > 0) msg.tool_calls = toolCalls;
+	if (reasoning.length > 0) msg.reasoning_content = reasoning.join("");
+	return {
+		id: `chatcmpl-${asString(message.id) ?? ""}`,
+		object: "chat.completion",
+		created,
+		model,
+		choices: [
+			{
+				index: 0,
+				message: msg,
+				logprobs: null,
+				finish_reason: finishReasonFromAnthropic(asString(message.stop_reason)) ?? "stop",
+			},
+		],
+		usage: toOpenAIUsage(usageFromAnthropic(message.usage)),
+	};
+}

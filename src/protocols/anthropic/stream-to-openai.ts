@@ -1,0 +1,273 @@
+import { formatSse, type SseEvent } from "../../sse/sse-parser.ts";
+import type { TokenUsage } from "../../usage/token-usage.ts";
+import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
+import { toOpenAIUsage } from "../openai/usage-object.ts";
+import { usageFromAnthropic } from "./response-to-openai.ts";
+import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
+
+export interface AnthropicToOpenAIStreamOptions {
+	/** The model name the client asked for; echoed in every chunk. */
+	model: string;
+	/** The client sent stream_options.include_usage. */
+	includeUsage: boolean;
+	/** Seconds; defaults to now. */
+	created?: number;
+}
+
+export interface StreamError {
+	type: string;
+	message: string;
+}
+
+const DONE = new TextEncoder().encode("data: [DONE]\n\n");
+
+interface ToolBlock {
+	index: number;
+	/** Input given whole in content_block_start, sent at block stop if no deltas came. */
+	startInput: JsonObject | null;
+	sentArguments: boolean;
+}
+
+/**
+ * Turns an Anthropic Messages event stream into OpenAI chat.completion.chunk SSE bytes.
+ * Feed it parsed events in order; call finish() once the upstream body has ended.
+ */
+export class AnthropicToOpenAIStream {
+	private readonly model: string;
+	private readonly includeUsage: boolean;
+	private readonly created: number;
+	private id = `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
+	private started = false;
+	private stopped = false;
+	private failure: StreamError | null = null;
+	private readonly tools = new Map<number, ToolBlock>();
+	private toolCount = 0;
+	// raw Anthropic counters; message_delta overwrites what it carries
+	private input = 0;
+	private cacheRead = 0;
+	private cacheWrite = 0;
+	private output = 0;
+	private thinkingTokens = 0;
+
+	constructor(options: AnthropicToOpenAIStreamOptions) {
+		this.model = options.model;
+		this.includeUsage = options.includeUsage;
+		this.created = options.created ?? Math.floor(Date.now() / 1000);
+	}
+
+	get usage(): TokenUsage {
+		const u = usageFromAnthropic({
+			input_tokens: this.input,
+			cache_read_input_tokens: this.cacheRead,
+			cache_creation_input_tokens: this.cacheWrite,
+			output_tokens: this.output,
+			output_tokens_details: { thinking_tokens: this.thinkingTokens },
+		});
+		return u;
+	}
+
+	/** message_stop was seen: the upstream finished normally. */
+	get completed(): boolean {
+		return this.stopped;
+	}
+
+	get error(): StreamError | null {
+		return this.failure;
+	}
+
+	push(ev: SseEvent): Uint8Array[] {
+		if (this.failure || this.stopped) return [];
+		let data: unknown;
+		try {
+			data = JSON.parse(ev.data);
+		} catch {
+			return []; // pings and keep-alives without JSON
+		}
+		if (!isObject(data)) return [];
+		const type = ev.event ?? asString(data.type);
+		switch (type) {
+			case "message_start":
+				return this.onStart(data);
+			case "content_block_start":
+				return this.onBlockStart(data);
+			case "content_block_delta":
+				return this.onBlockDelta(data);
+			case "content_block_stop":
+				return this.onBlockStop(data);
+			case "message_delta":
+				return this.onMessageDelta(data);
+			case "message_stop":
+				this.stopped = true;
+				return [];
+			case "error":
+				return this.onError(data);
+			default:
+				return []; // ping and event types added later
+		}
+	}
+
+	/** Call after the upstream body ended. Emits nothing unless message_stop was seen. */
+	finish(): Uint8Array[] {
+		if (!this.stopped || this.failure) return [];
+		const out: Uint8Array[] = [];
+		if (this.includeUsage) {
+			out.push(
+				this.encode({
+					...this.base(),
+					choices: [],
+					usage: toOpenAIUsage(this.usage),
+				}),
+			);
+		}
+		out.push(DONE);
+		return out;
+	}
+
+	private onStart(data: JsonObject): Uint8Array[] {
+		const msg = isObject(data.message) ? data.message : {};
+		const id = asString(msg.id);
+		if (id && !this.started) this.id = `chatcmpl-${id}`;
+		this.readUsage(msg.usage, true);
+		return this.ensureStarted();
+	}
+
+	private onBlockStart(data: JsonObject): Uint8Array[] {
+		const block = isObject(data.content_block) ? data.content_block : {};
+		const out = this.ensureStarted();
+		if (block.type === "text" && asString(block.text)) {
+			out.push(this.delta({ content: block.text }));
+		} else if (block.type === "thinking" && asString(block.thinking)) {
+			out.push(this.delta({ reasoning_content: block.thinking }));
+		} else if (block.type === "tool_use") {
+			const index = this.toolCount++;
+			const input = isObject(block.input) && Object.keys(block.input).length > 0 ? block.input : null;
+			this.tools.set(asNumber(data.index) ?? -1, {
+				index,
+				startInput: input,
+				sentArguments: false,
+			});
+			out.push(
+				this.delta({
+					tool_calls: [
+						{
+							index,
+							id: asString(block.id) ?? "",
+							type: "function",
+							function: { name: asString(block.name) ?? "", arguments: "" },
+						},
+					],
+				}),
+			);
+		}
+		return out;
+	}
+
+	private onBlockDelta(data: JsonObject): Uint8Array[] {
+		const delta = isObject(data.delta) ? data.delta : {};
+		const out = this.ensureStarted();
+		switch (delta.type) {
+			case "text_delta":
+				if (asString(delta.text)) out.push(this.delta({ content: delta.text }));
+				break;
+			case "thinking_delta":
+				if (asString(delta.thinking)) out.push(this.delta({ reasoning_content: delta.thinking }));
+				break;
+			case "input_json_delta": {
+				const tool = this.tools.get(asNumber(data.index) ?? -1);
+				const piece = asString(delta.partial_json);
+				if (tool && piece) {
+					tool.sentArguments = true;
+					out.push(
+						this.delta({
+							tool_calls: [{ index: tool.index, function: { arguments: piece } }],
+						}),
+					);
+				}
+				break;
+			}
+			// signature_delta and citations_delta have no OpenAI counterpart
+		}
+		return out;
+	}
+
+	private onBlockStop(data: JsonObject): Uint8Array[] {
+		const tool = this.tools.get(asNumber(data.index) ?? -1);
+		if (!tool || tool.sentArguments || !tool.startInput) return [];
+		tool.sentArguments = true;
+		const args = JSON.stringify(tool.startInput);
+		return [
+			this.delta({
+				tool_calls: [{ index: tool.index, function: { arguments: args } }],
+			}),
+		];
+	}
+
+	private onMessageDelta(data: JsonObject): Uint8Array[] {
+		this.readUsage(data.usage, false);
+		const delta = isObject(data.delta) ? data.delta : {};
+		const reason = finishReasonFromAnthropic(asString(delta.stop_reason)) ?? "stop";
+		const out = this.ensureStarted();
+		out.push(this.chunk({}, reason));
+		return out;
+	}
+
+	private onError(data: JsonObject): Uint8Array[] {
+		const err = isObject(data.error) ? data.error : {};
+		const type = asString(err.type) ?? "api_error";
+		const message = asString(err.message) ?? "upstream stream error";
+		this.failure = { type, message };
+		return [this.encode({ error: { message, type, code: type } })];
+	}
+
+	/**
+	 * message_start carries the input side and a provisional output count; message_delta carries
+	 * the final cumulative output and, in newer API versions, input counts too: the latest
+	 * non-zero value wins, never a sum.
+	 */
+	private readUsage(u: unknown, isStart: boolean): void {
+		if (!isObject(u)) return;
+		const pick = (v: unknown, cur: number) => {
+			const n = asNumber(v);
+			return n !== undefined && n > 0 ? n : cur;
+		};
+		this.input = pick(u.input_tokens, this.input);
+		this.cacheRead = pick(u.cache_read_input_tokens, this.cacheRead);
+		this.cacheWrite = pick(u.cache_creation_input_tokens, this.cacheWrite);
+		const output = asNumber(u.output_tokens);
+		if (output !== undefined && (!isStart || this.output === 0)) this.output = output;
+		const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
+		this.thinkingTokens = pick(details.thinking_tokens, this.thinkingTokens);
+	}
+
+	private ensureStarted(): Uint8Array[] {
+		if (this.started) return [];
+		this.started = true;
+		return [this.delta({ role: "assistant", content: "" })];
+	}
+
+	private base(): JsonObject {
+		return {
+			id: this.id,
+			object: "chat.completion.chunk",
+			created: this.created,
+			model: this.model,
+		};
+	}
+
+	private delta(delta: JsonObject): Uint8Array {
+		return this.chunk(delta, null);
+	}
+
+	private chunk(delta: JsonObject, finishReason: OpenAIFinishReason | null): Uint8Array {
+		const chunk: JsonObject = {
+			...this.base(),
+			choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+		};
+		if (this.includeUsage) chunk.usage = null;
+		return this.encode(chunk);
+	}
+
+	private encode(obj: JsonObject): Uint8Array {
+		return formatSse(JSON.stringify(obj));
+	}
+}
