@@ -254,7 +254,7 @@ export async function createLimitedKey(gw: ServerProcess, limits = true): Promis
 }
 
 /**
- * The gateway with every feature on, as issue 7 measures it: three accounts, prices, audit
+ * The gateway with every feature on: three accounts, prices, audit
  * to Postgres, metrics, and a database-backed key with RPM, TPM, concurrency, daily quotas
  * and a budget set (high enough never to refuse). Returns the server and the client key.
  */

@@ -26,9 +26,9 @@ import { defaultScenarios, type Scenario, type Target } from "./scenarios.ts";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-/** Issue 2's gateway: the env quick start (static key, one provider), no audit. */
+/** The env quick start (static key, one provider), no audit. */
 const CORE = "gateway core";
-/** Issue 7's gateway: every feature on. */
+/** Every feature on. */
 const FULL = "gateway";
 
 /** One request of each scenario, checked, so a broken target is skipped rather than measured. */

@@ -1,5 +1,5 @@
 /**
- * Issue 3, acceptance 1, run by hand on a machine whose Postgres we may stop (root, Debian
+ * The audit outage drill, run by hand on a machine whose Postgres we may stop (root, Debian
  * pg_ctlcluster): 3,000 requests at concurrency 20 (30% streamed) while Postgres is stopped
  * for 6 s in the middle, then 500 more followed at once by SIGTERM; then counts the rows.
  *

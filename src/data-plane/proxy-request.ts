@@ -178,6 +178,9 @@ export async function proxyRequest(
 	} catch (err) {
 		const e = toGatewayError(err);
 		if (ev.attempts === 0) ev.attempts = e.attempts;
+		// the request line carries the code; what fetch or the handler threw goes beside it
+		if (e.cause !== undefined)
+			deps.logger.warn({ request_id: ctx.ids.visible, code: e.code, err: e.cause }, "request failed");
 		record.finish(e.status, e.code, null);
 		admission?.settle(0, 0);
 		if (limitHeaders) Object.assign(e, { headers: { ...limitHeaders, ...e.headers } });

@@ -43,6 +43,8 @@ type Failure = {
 	message: string;
 	retryAfterMs: number | null;
 	status?: number;
+	/** What fetch threw, kept as the error's `cause` so the diagnosis survives into logs. */
+	cause?: unknown;
 };
 
 const MAX_BACKOFF_MS = 1_000;
@@ -110,6 +112,7 @@ function failureToError(f: Failure, attempts: number): GatewayError {
 	const e = new GatewayError(f.code, f.message, {
 		status: f.status,
 		retryAfterSeconds: f.retryAfterMs === null ? undefined : Math.ceil(f.retryAfterMs / 1000),
+		cause: f.cause,
 	});
 	e.attempts = attempts;
 	return e;
@@ -221,7 +224,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 			body,
 			signal: controller.signal,
 		});
-	} catch {
+	} catch (cause) {
 		release();
 		if (clientLeft) {
 			return {
@@ -241,11 +244,13 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 						code: "UPSTREAM_TIMEOUT",
 						message: "The upstream did not answer in time",
 						retryAfterMs: null,
+						cause,
 					}
 				: {
 						code: "UPSTREAM_CONNECTION_FAILED",
 						message: "Could not connect to the upstream",
 						retryAfterMs: null,
+						cause,
 					},
 			final: false,
 		};

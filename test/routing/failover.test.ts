@@ -314,6 +314,9 @@ describe("callWithFailover", () => {
 		expect(e.code).toBe("UPSTREAM_CONNECTION_FAILED");
 		expect(e.status).toBe(502);
 		expect(e.attempts).toBe(1);
+		// what fetch said survives as the cause, for the logs
+		expect(e.cause).toBeInstanceOf(Error);
+		expect(String((e.cause as Error).message || (e.cause as { code?: string }).code)).not.toBe("");
 	});
 
 	test("first-byte timeout → failover to the next account", async () => {
