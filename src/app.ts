@@ -86,5 +86,3 @@ function errorResponseFor(logger: AppDeps["logger"], path: string, err: unknown,
 	if (!(err instanceof GatewayError)) logger.error({ err, request_id: requestId, path }, "unhandled error");
 	return isAnthropicPath(path) ? anthropicErrorResponse(err, requestId) : errorResponse(err, requestId);
 }
-
-export type App = ReturnType<typeof createApp>;

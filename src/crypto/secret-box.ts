@@ -47,10 +47,6 @@ export function parseEncryptionKey(text: string): Buffer {
 	});
 }
 
-export function isSealedSecret(value: string): boolean {
-	return value.startsWith(`${VERSION}:`) && value.split(":").length === 3;
-}
-
 export class SecretBox {
 	private readonly key: Buffer;
 

@@ -37,5 +37,3 @@ export class GatewayError extends Error {
 		this.headers = options.headers;
 	}
 }
-
-export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;

@@ -27,7 +27,6 @@ export const SlotField = {
 	/** Two Int32 cells: in-flight count (int index 2*6) and waiting count (2*6 + 1). */
 	concurrency: 6,
 } as const;
-export type SlotFieldName = keyof typeof SlotField;
 
 const HEADER_WORDS = 8;
 const H_MAGIC = 0;

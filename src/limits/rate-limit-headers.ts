@@ -49,16 +49,3 @@ export function rateLimitHeaders(
 	}
 	return into;
 }
-
-/**
- * `retry-after-ms` (exact) and `retry-after` (whole seconds, rounded up) as the OpenAI SDK
- * reads them. Nothing is added for a non-finite or non-positive wait.
- */
-export function retryAfterHeaders(retryAfterMs: number, into: HeaderRecord = {}): HeaderRecord {
-	if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
-		const ms = Math.ceil(retryAfterMs);
-		into["retry-after-ms"] = String(ms);
-		into["retry-after"] = String(Math.ceil(ms / 1000));
-	}
-	return into;
-}

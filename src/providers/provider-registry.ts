@@ -66,17 +66,3 @@ export function buildProviderSet(
 	}
 	return { providers: map, byModel };
 }
-
-/** Sequential slots in configuration order: identical in every worker built from one config. */
-export function sequentialSlots(): (provider: string, account: string) => number {
-	const slots = new Map<string, number>();
-	return (provider, account) => {
-		const key = `${provider}\u0000${account}`;
-		let s = slots.get(key);
-		if (s === undefined) {
-			s = slots.size;
-			slots.set(key, s);
-		}
-		return s;
-	};
-}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ERROR_CODES, type ErrorCode } from "../../src/errors/codes.ts";
 import { errorBody, errorHeaders, errorResponse, toGatewayError } from "../../src/errors/error-response.ts";
-import { GatewayError, isGatewayError } from "../../src/errors/gateway-error.ts";
+import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { anthropicErrorResponse } from "../../src/protocols/anthropic/error-response.ts";
 
 const RID = "req_test_123";
@@ -128,7 +128,7 @@ describe("errorResponse (OpenAI shape)", () => {
 		expect(toGatewayError(g)).toBe(g);
 		const cause = new Error("boom");
 		const wrapped = toGatewayError(cause);
-		expect(isGatewayError(wrapped)).toBe(true);
+		expect(wrapped).toBeInstanceOf(GatewayError);
 		expect(wrapped.code).toBe("PLATFORM_INTERNAL_ERROR");
 		expect(wrapped.cause).toBe(cause);
 		expect(wrapped.message).not.toContain("boom");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatResetDuration, rateLimitHeaders, retryAfterHeaders } from "../../src/limits/rate-limit-headers.ts";
+import { formatResetDuration, rateLimitHeaders } from "../../src/limits/rate-limit-headers.ts";
 
 describe("formatResetDuration", () => {
 	test.each([
@@ -47,14 +47,5 @@ describe("rateLimitHeaders", () => {
 			"x-ratelimit-remaining-tokens": "0",
 			"x-ratelimit-reset-tokens": "6m0s",
 		});
-	});
-
-	test("retry-after headers", () => {
-		expect(retryAfterHeaders(1200.2)).toEqual({
-			"retry-after-ms": "1201",
-			"retry-after": "2",
-		});
-		expect(retryAfterHeaders(0)).toEqual({});
-		expect(retryAfterHeaders(Number.POSITIVE_INFINITY)).toEqual({});
 	});
 });

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { AliasConfig, GatewayConfig, ProviderConfig } from "../../src/config/types.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import { buildProviderSet, sequentialSlots } from "../../src/providers/provider-registry.ts";
+import { buildProviderSet } from "../../src/providers/provider-registry.ts";
 import { listModels, resolveModel } from "../../src/routing/resolve-model.ts";
+import { sequentialSlots } from "../support/sequential-slots.ts";
 
 const ROUTING: GatewayConfig["routing"] = {
 	strategy: "weighted",

@@ -1,5 +1,3 @@
-import { asString, isObject } from "../json-value.ts";
-
 /** Anthropic's error body: `{"type":"error","error":{"type","message"}}`. */
 export interface AnthropicErrorBody {
 	type: "error";
@@ -53,50 +51,4 @@ export function anthropicErrorTypeFromOpenAI(type: string | undefined): string {
 		return type;
 	}
 	return "api_error";
-}
-
-/** OpenAI error type for an Anthropic one, for errors read from an Anthropic upstream. */
-const OPENAI_TYPES: Readonly<Record<string, string>> = {
-	invalid_request_error: "invalid_request_error",
-	request_too_large: "invalid_request_error",
-	not_found_error: "invalid_request_error",
-	conflict_error: "invalid_request_error",
-	authentication_error: "authentication_error",
-	permission_error: "permission_error",
-	billing_error: "insufficient_quota",
-	rate_limit_error: "rate_limit_error",
-	overloaded_error: "api_error",
-	timeout_error: "api_error",
-	api_error: "api_error",
-};
-
-export interface UpstreamErrorInfo {
-	/** The upstream's own status; the caller maps it to the client status (PROTOCOLS.md). */
-	status: number;
-	message: string;
-	/** OpenAI error type. */
-	type: string;
-	/** Anthropic's error type as sent, e.g. overloaded_error. */
-	upstreamType: string;
-}
-
-/** Reads an Anthropic upstream error response (parsed JSON or raw text) for the OpenAI side. */
-export function fromAnthropicError(status: number, body: unknown): UpstreamErrorInfo {
-	let parsed = body;
-	if (typeof body === "string") {
-		try {
-			parsed = JSON.parse(body);
-		} catch {
-			parsed = null;
-		}
-	}
-	const err = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
-	const upstreamType = asString(err.type) ?? anthropicErrorType(status);
-	const fallback = typeof body === "string" && body.trim() ? body.trim().slice(0, 500) : `upstream error ${status}`;
-	return {
-		status,
-		message: asString(err.message) ?? fallback,
-		type: OPENAI_TYPES[upstreamType] ?? (status >= 500 ? "api_error" : "invalid_request_error"),
-		upstreamType,
-	};
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../../src/errors/gateway-error.ts";
-import { anthropicErrorBody, anthropicErrorType, fromAnthropicError } from "../../../src/protocols/anthropic/error.ts";
+import { anthropicErrorBody, anthropicErrorType } from "../../../src/protocols/anthropic/error.ts";
 
 describe("anthropic errors", () => {
 	test("status → Anthropic error type", () => {
@@ -26,41 +26,6 @@ describe("anthropic errors", () => {
 		expect(anthropicErrorBody(err)).toEqual({
 			type: "error",
 			error: { type: "rate_limit_error", message: "Slow down" },
-		});
-	});
-
-	test("upstream Anthropic error → OpenAI-side info", () => {
-		expect(
-			fromAnthropicError(529, {
-				type: "error",
-				error: { type: "overloaded_error", message: "Overloaded" },
-				request_id: "req_1",
-			}),
-		).toEqual({
-			status: 529,
-			message: "Overloaded",
-			type: "api_error",
-			upstreamType: "overloaded_error",
-		});
-		expect(
-			fromAnthropicError(
-				400,
-				'{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: required"}}',
-			),
-		).toMatchObject({
-			status: 400,
-			type: "invalid_request_error",
-			message: "max_tokens: required",
-		});
-		expect(fromAnthropicError(502, "<html>Bad gateway</html>")).toEqual({
-			status: 502,
-			message: "<html>Bad gateway</html>",
-			type: "api_error",
-			upstreamType: "api_error",
-		});
-		expect(fromAnthropicError(401, null)).toMatchObject({
-			type: "authentication_error",
-			message: "upstream error 401",
 		});
 	});
 });
