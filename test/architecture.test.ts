@@ -13,7 +13,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 	["config"],
 	["db"],
 	["usage"],
-	["metrics", "control", "auth"],
+	["metrics", "control", "auth", "fleet"],
 	["providers"],
 	["routing"],
 	["streaming"],
