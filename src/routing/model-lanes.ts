@@ -101,7 +101,12 @@ export class ModelLanes {
 	record(account: AccountRef, model: string, outcome: AttemptOutcome, now: number): boolean {
 		if (isModelScoped(outcome)) {
 			const lane = this.claim(account, model);
-			if (lane !== NO_LANE) this.health.recordOutcome(lane, outcome, now);
+			if (lane !== NO_LANE) {
+				const ejections = this.table.counter(lane, "ejections");
+				this.health.recordOutcome(lane, outcome, now);
+				// the account's ejection total counts its models' ejections too
+				if (this.table.counter(lane, "ejections") !== ejections) this.accounts.increment(account.slot, "ejections");
+			}
 			return true;
 		}
 		// a success closes a half-open lane; a client error frees its probe

@@ -26,6 +26,7 @@ describe("per-(account, model) health", () => {
 		expect(table.ejectedUntil(a.slot)).toBe(0);
 		// the account's totals still count the failures
 		expect(table.counter(a.slot, "failures")).toBe(3);
+		expect(table.counter(a.slot, "ejections")).toBe(1);
 		expect(pool.unavailability({ model: "x" }).reason).toBe("ejected");
 	});
 
