@@ -7,6 +7,7 @@ import { loadConfig } from "../src/config/load-config.ts";
 import { runMigrations } from "../src/db/migrate.ts";
 import { LimitTable } from "../src/limits/limit-table.ts";
 import { AccountStateTable } from "../src/routing/account-state-table.ts";
+import { DEFAULT_MAX_LANES } from "../src/routing/model-lanes.ts";
 import type { FromHttpWorker, ToHttpWorker } from "../src/server/worker-protocol.ts";
 import { AuditWriterClient } from "../src/usage/audit-writer-client.ts";
 
@@ -41,6 +42,7 @@ g.onmessage?.({
 		config,
 		databaseUrl,
 		accountTable: accountTable.buffer,
+		modelLaneTable: AccountStateTable.create(DEFAULT_MAX_LANES).buffer,
 		limitTable: limitTable.buffer,
 		reusePort: false,
 		version: "profile",

@@ -6,7 +6,10 @@ import type { SecretBox } from "../crypto/secret-box.ts";
 import type { Limiter } from "../limits/limiter.ts";
 import type { ProviderCatalog } from "../providers/provider-catalog.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
+import type { AccountRecovery } from "../routing/account-recovery.ts";
+import type { ModelLanes } from "../routing/model-lanes.ts";
 import type { PriceBook } from "../usage/cost.ts";
+import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
@@ -21,6 +24,8 @@ export interface AdminControl {
 	box: SecretBox;
 	catalog: ProviderCatalog;
 	health: AccountHealth;
+	lanes: ModelLanes;
+	recovery: AccountRecovery;
 	prices: PriceBook;
 	configPrices: readonly PriceConfig[];
 	upstreamPolicy: UpstreamUrlPolicy;
@@ -74,10 +79,12 @@ export function createAdminRoutes(deps: AdminDeps) {
 					box: c.box,
 					catalog: c.catalog,
 					health: c.health,
+					lanes: c.lanes,
 					bus: c.bus,
 					policy: c.upstreamPolicy,
 				}),
 			),
 		)
+		.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }))
 		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
 }

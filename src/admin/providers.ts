@@ -16,6 +16,7 @@ import {
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
 import { type AccountLiveState, AccountPool } from "../routing/account-pool.ts";
+import type { ModelLanes } from "../routing/model-lanes.ts";
 import { randomId } from "./keys.ts";
 
 // ---------------------------------------------------------------- upstream URL validation (SSRF)
@@ -193,6 +194,7 @@ export interface ProviderServiceDeps {
 	box: SecretBox;
 	catalog: ProviderCatalog;
 	health: AccountHealth;
+	lanes: ModelLanes;
 	bus: ChangeBus | null;
 	policy: UpstreamUrlPolicy;
 }
@@ -401,6 +403,7 @@ export class ProviderService {
 		const pool = new AccountPool(p.accounts, this.d.health.table, {
 			strategy: p.strategy,
 			health: this.d.health,
+			lanes: this.d.lanes,
 		});
 		return new Map(pool.snapshot().map((s) => [s.name, s]));
 	}

@@ -68,6 +68,8 @@ export interface GatewayConfig {
 		max_account_switches: number;
 		first_byte_timeout_ms: number;
 		request_timeout_ms: number;
+		/** Longest cooldown an upstream's retry-after can put on an account or model (ms). */
+		max_retry_after_ms: number;
 	};
 	audit: {
 		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */

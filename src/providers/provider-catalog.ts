@@ -4,7 +4,10 @@ import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../config/types.ts";
 import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { AccountRef } from "./account-ref.ts";
 import { buildProviderSet, type ProviderSet, type SlotOf } from "./provider-registry.ts";
+
+const accountKey = (provider: string, account: string): string => `${provider}/${account}`;
 
 /**
  * The box that seals provider account keys at rest. In dev without GATEWAY_ENCRYPTION_KEY a
@@ -35,6 +38,7 @@ export interface ProviderDbRow {
 	models: string[];
 	strategy: string | null;
 	headers: Record<string, string> | null;
+	updated_at: Date;
 }
 
 /** A provider_accounts row as the raw queries select it (snake_case, as stored). */
@@ -48,6 +52,7 @@ export interface AccountDbRow {
 	max_concurrency: number | null;
 	models: string[] | null;
 	enabled: boolean;
+	updated_at: Date;
 }
 
 export interface ProviderCatalogOptions {
@@ -56,6 +61,12 @@ export interface ProviderCatalogOptions {
 	sql: Sql | null;
 	box: SecretBox;
 	logger?: Logger;
+	/**
+	 * Called after a reload for each database account that is new or whose row changed (key,
+	 * settings, `enabled`, or deleted and re-added under its name), so an account an upstream
+	 * 401/403 disabled gets another chance. Not called on the first load.
+	 */
+	onAccountChanged?: (account: AccountRef) => void;
 }
 
 /**
@@ -73,6 +84,9 @@ export class ProviderCatalog {
 	private readonly logger: Logger | undefined;
 	private loads = 0;
 	private applied = 0;
+	/** accountKey → row id and update time, as of the last applied load; null before the first. */
+	private revisions: Map<string, string> | null = null;
+	private readonly onAccountChanged: ((account: AccountRef) => void) | undefined;
 	readonly configNames: ReadonlySet<string>;
 
 	constructor(opts: ProviderCatalogOptions) {
@@ -81,6 +95,7 @@ export class ProviderCatalog {
 		this.sql = opts.sql;
 		this.box = opts.box;
 		this.logger = opts.logger;
+		this.onAccountChanged = opts.onAccountChanged;
 		this.configNames = new Set(opts.config.providers.map((p) => p.name));
 		this.set = this.build([]);
 	}
@@ -93,10 +108,20 @@ export class ProviderCatalog {
 	async reload(): Promise<void> {
 		if (!this.sql) return;
 		const seq = ++this.loads;
-		const fromDb = await this.loadDb(this.sql);
+		const { providers, revisions } = await this.loadDb(this.sql);
 		if (seq < this.applied) return;
 		this.applied = seq;
-		this.set = this.build(fromDb);
+		this.set = this.build(providers);
+		const before = this.revisions;
+		this.revisions = revisions;
+		if (before === null || !this.onAccountChanged) return;
+		for (const p of this.set.providers.values()) {
+			for (const a of p.accounts) {
+				const key = accountKey(p.name, a.name);
+				const revision = revisions.get(key);
+				if (revision !== undefined && before.get(key) !== revision) this.onAccountChanged(a);
+			}
+		}
 	}
 
 	private build(fromDb: ProviderConfig[]): ProviderSet {
@@ -114,19 +139,27 @@ export class ProviderCatalog {
 		return buildProviderSet(all, this.config.routing, this.slotOf);
 	}
 
-	private async loadDb(sql: Sql): Promise<ProviderConfig[]> {
+	private async loadDb(sql: Sql): Promise<{ providers: ProviderConfig[]; revisions: Map<string, string> }> {
 		const providers = await sql<ProviderDbRow[]>`
-			select name, type, base_url, models, strategy, headers from providers order by created_at, name`;
+			select name, type, base_url, models, strategy, headers, updated_at from providers order by created_at, name`;
 		const accounts = await sql<AccountDbRow[]>`
-			select id, provider, name, api_key_enc, base_url, weight, max_concurrency, models, enabled
+			select id, provider, name, api_key_enc, base_url, weight, max_concurrency, models, enabled, updated_at
 			from provider_accounts where enabled order by created_at, name`;
+		// a change to the account's row or to its provider's (base URL, headers) is a new revision
+		const providerTimes = new Map(providers.map((p) => [p.name, new Date(p.updated_at).getTime()]));
+		const revisions = new Map(
+			accounts.map((a) => [
+				accountKey(a.provider, a.name),
+				`${a.id}@${new Date(a.updated_at).getTime()}/${providerTimes.get(a.provider)}`,
+			]),
+		);
 		const byProvider = new Map<string, AccountDbRow[]>();
 		for (const a of accounts) {
 			const list = byProvider.get(a.provider);
 			if (list) list.push(a);
 			else byProvider.set(a.provider, [a]);
 		}
-		return providers.map((p) => ({
+		const configs = providers.map((p) => ({
 			name: p.name,
 			type: p.type,
 			base_url: p.base_url.replace(/\/+$/, ""),
@@ -158,5 +191,6 @@ export class ProviderCatalog {
 				];
 			}),
 		}));
+		return { providers: configs, revisions };
 	}
 }

@@ -5,8 +5,12 @@ import type { AttemptOutcome } from "./types.ts";
  * Passive health checking over the shared table (outlier ejection in Envoy's terms):
  * consecutive upstream failures eject an account with exponential backoff; once the
  * ejection lapses the account is half-open and exactly one request, across all
- * workers, may probe it. Upstream 429s cool an account down for its retry-after;
- * 401/403 disable it until an admin re-enables it.
+ * workers, may probe it. Upstream 429s cool an account down for its retry-after (capped);
+ * 401/403 disable it until its settings change, an admin re-enables it, or a periodic
+ * re-check succeeds (account-recovery.ts).
+ *
+ * The same machine runs over two tables: accounts, for account-wide signals, and
+ * (account, model) lanes for model-scoped ones (model-lanes.ts).
  */
 export interface HealthPolicy {
 	/** Consecutive failures (5xx, timeout, connection error) that eject an account. */
@@ -16,7 +20,10 @@ export interface HealthPolicy {
 	maxEjectionMs: number;
 	/** Cooldown for a 429 with no retry hint. */
 	defaultRetryAfterMs: number;
-	/** Upper bound on an upstream's retry hint, so a bogus header cannot park an account for days. */
+	/**
+	 * Upper bound on a cooldown taken from an upstream's retry hint: one 429 with a huge
+	 * retry-after must not park a shared account (every tenant's traffic) for an hour.
+	 */
 	maxRetryAfterMs: number;
 	/** Weight of a new time-to-first-token sample in the EWMA. */
 	ewmaAlpha: number;
@@ -31,7 +38,7 @@ export const DEFAULT_HEALTH_POLICY: Readonly<HealthPolicy> = Object.freeze({
 	baseEjectionMs: 5_000,
 	maxEjectionMs: 300_000,
 	defaultRetryAfterMs: 1_000,
-	maxRetryAfterMs: 3_600_000,
+	maxRetryAfterMs: 60_000,
 	ewmaAlpha: 0.2,
 	probeLeaseMs: 60_000,
 	errorWindowMs: 10_000,
@@ -45,6 +52,19 @@ export type AccountAvailability =
 	/** Ejection lapsed; usable only by the one request holding the probe lease. */
 	| "half_open";
 
+/** The coarse state operators see (admin views, /metrics). */
+export type AccountState = "healthy" | "cooling" | "ejected" | "disabled";
+export const ACCOUNT_STATES: readonly AccountState[] = ["healthy", "cooling", "ejected", "disabled"];
+
+/** An account's (or a model lane's) state with why, since when and until when (epoch ms). */
+export interface AccountStatus {
+	state: AccountState;
+	/** `upstream_401`, `upstream_429`, `upstream_429_retry_after`, `consecutive_failures`; null when healthy. */
+	reason: string | null;
+	since: number | null;
+	until: number | null;
+}
+
 export class AccountHealth {
 	readonly policy: Readonly<HealthPolicy>;
 
@@ -55,36 +75,73 @@ export class AccountHealth {
 		this.policy = Object.freeze({ ...DEFAULT_HEALTH_POLICY, ...policy });
 	}
 
-	recordOutcome(slot: number, outcome: AttemptOutcome, now: number): void {
+	/** Returns true when this very call disabled the slot (exactly one caller sees that). */
+	recordOutcome(slot: number, outcome: AttemptOutcome, now: number): boolean {
 		const table = this.table;
 		table.increment(slot, "attempts");
 		switch (outcome.kind) {
 			case "success":
 				this.recordSuccess(slot, outcome.ttftMs, now);
-				return;
+				return false;
 			case "server_error":
 			case "timeout":
 			case "connection_error":
 				this.recordFailure(slot, now);
-				return;
+				return false;
 			case "rate_limited": {
 				const hint = outcome.retryAfterMs ?? this.policy.defaultRetryAfterMs;
 				const wait = Math.min(Math.max(0, hint), this.policy.maxRetryAfterMs);
 				table.increment(slot, "cooldowns");
-				table.extendCooldown(slot, now + wait);
+				table.extendCooldown(slot, now + wait, now, outcome.retryAfterMs !== null);
 				// Says nothing about health: let another request probe later.
 				this.releaseProbeIfHalfOpen(slot, now);
-				return;
+				return false;
 			}
-			case "auth_error":
-				if (table.disable(slot, outcome.status)) table.increment(slot, "disables");
+			case "auth_error": {
+				const flipped = table.disable(slot, outcome.status, now);
+				if (flipped) table.increment(slot, "disables");
 				table.releaseProbe(slot);
-				return;
+				return flipped;
+			}
 			case "client_error":
 				// The client's fault: no health change, but free a probe it may hold.
 				this.releaseProbeIfHalfOpen(slot, now);
-				return;
+				return false;
 		}
+	}
+
+	/**
+	 * Counts an attempt whose signal belongs to a model lane, not to the account: the
+	 * account's totals move, its health does not. A half-open probe it held is freed.
+	 */
+	countOnly(slot: number, outcome: AttemptOutcome, now: number): void {
+		const table = this.table;
+		table.increment(slot, "attempts");
+		if (outcome.kind === "rate_limited") table.increment(slot, "cooldowns");
+		else if (outcome.kind !== "success" && outcome.kind !== "client_error") table.increment(slot, "failures");
+		this.releaseProbeIfHalfOpen(slot, now);
+	}
+
+	status(slot: number, now: number): AccountStatus {
+		const table = this.table;
+		const disabled = table.disabledStatus(slot);
+		if (disabled !== 0) {
+			return { state: "disabled", reason: `upstream_${disabled}`, since: table.disabledSince(slot), until: null };
+		}
+		const cooldownUntil = table.cooldownUntil(slot);
+		if (cooldownUntil > now) {
+			return {
+				state: "cooling",
+				reason: table.cooldownHinted(slot) ? "upstream_429_retry_after" : "upstream_429",
+				since: table.cooldownSince(slot),
+				until: cooldownUntil,
+			};
+		}
+		const ejectedUntil = table.ejectedUntil(slot);
+		if (ejectedUntil !== 0 && now < ejectedUntil) {
+			return { state: "ejected", reason: "consecutive_failures", since: table.ejectedSince(slot), until: ejectedUntil };
+		}
+		return { state: "healthy", reason: null, since: null, until: null };
 	}
 
 	availability(slot: number, now: number): AccountAvailability {
@@ -115,9 +172,9 @@ export class AccountHealth {
 		return Math.min(baseEjectionMs * 2 ** Math.max(0, streak - 1), maxEjectionMs);
 	}
 
-	/** Admin: re-enable an account disabled by an upstream 401/403. */
+	/** Re-enable an account disabled by an upstream 401/403, with a clean record. */
 	enable(slot: number): void {
-		this.table.resetConsecutiveFailures(slot);
+		this.table.resetHealth(slot);
 		this.table.enable(slot);
 	}
 
@@ -163,6 +220,7 @@ export class AccountHealth {
 		const table = this.table;
 		const duration = this.ejectionDuration(table.ejectionStreak(slot) + 1);
 		if (!table.casEjectedUntil(slot, expected, now + duration)) return;
+		table.setEjectedSince(slot, now);
 		table.incrementEjectionStreak(slot);
 		table.increment(slot, "ejections");
 		table.releaseProbe(slot);

@@ -7,7 +7,7 @@ import { fnv1a32 } from "./hash32.ts";
  *
  *   header   Int32 × 80   magic, version, capacity, then 64 round-robin counters
  *   slots    Int32 × 16 per slot   allocation + counters (see I32 below)
- *   times    BigInt64 × 6 per slot epoch-ms deadlines and error windows (see I64)
+ *   times    BigInt64 × 8 per slot epoch-ms deadlines, since-times and error windows (see I64)
  *   keys     128 bytes per slot    the account key that owns the slot
  *
  * Every field is read and written with `Atomics`; read-modify-writes are CAS loops.
@@ -34,12 +34,14 @@ export const DEFAULT_MAX_ACCOUNTS = 1024;
 export const MAX_KEY_BYTES = 128;
 
 const MAGIC = 0x49584348; // "IXCH"
-const VERSION = 1;
+const VERSION = 2;
 
 const HEADER_WORDS = 80;
 const H_MAGIC = 0;
 const H_VERSION = 1;
 const H_CAPACITY = 2;
+/** Bumped on every slot claim, so a worker's "no slot for this key" cache knows when it is stale. */
+const H_GENERATION = 3;
 const H_ROUND_ROBIN = 16;
 /** Round-robin counters; callers pick one by hashing what they rotate over. */
 export const ROUND_ROBIN_COUNTERS = 64;
@@ -62,15 +64,23 @@ const I32 = {
 	ejections: 11,
 	cooldowns: 12,
 	disables: 13,
+	/** 1 when the current cooldown came from the upstream's own retry-after, else 0. */
+	cooldownHinted: 14,
+	/** Free for the table's user: model-lanes.ts counts an account's lanes here. */
+	userCounter: 15,
 } as const;
 
-const I64_STRIDE = 6;
+const I64_STRIDE = 8;
 const I64 = {
 	ejectedUntil: 0,
 	cooldownUntil: 1,
 	probeUntil: 2,
 	/** Error windows: (epoch << 32) | (ok << 16) | err, bucket = epoch & 1. */
 	window0: 3,
+	/** Epoch ms each state began, for the admin view and the logs (0 = never). */
+	disabledSince: 5,
+	cooldownSince: 6,
+	ejectedSince: 7,
 } as const;
 
 const ALLOC_EMPTY = 0;
@@ -199,6 +209,7 @@ export class AccountStateTable {
 					// The READY store publishes the plain writes above to every reader.
 					Atomics.store(this.i32, allocIdx, ALLOC_READY);
 					Atomics.notify(this.i32, allocIdx);
+					Atomics.add(this.i32, H_GENERATION, 1);
 					return slot;
 				}
 				state = Atomics.load(this.i32, allocIdx);
@@ -211,6 +222,11 @@ export class AccountStateTable {
 			if (this.i32[base + I32.keyHash] === hash && this.keyEquals(slot, id)) return slot;
 		}
 		return -1;
+	}
+
+	/** Changes whenever a slot is claimed: a cached negative `lookup` is valid while it stays the same. */
+	generation(): number {
+		return Atomics.load(this.i32, H_GENERATION);
 	}
 
 	private keyEquals(slot: number, id: Uint8Array): boolean {
@@ -312,6 +328,15 @@ export class AccountStateTable {
 		return Atomics.compareExchange(this.i64, slot * I64_STRIDE + I64.ejectedUntil, want, toMs(next)) === want;
 	}
 
+	/** Epoch ms the current (or last) ejection began; 0 = never ejected. */
+	ejectedSince(slot: number): number {
+		return Number(Atomics.load(this.i64, slot * I64_STRIDE + I64.ejectedSince));
+	}
+
+	setEjectedSince(slot: number, at: number): void {
+		Atomics.store(this.i64, slot * I64_STRIDE + I64.ejectedSince, toMs(at));
+	}
+
 	// ── cooldown (upstream rate limit) ─────────────────────────────────────────
 
 	/** Epoch ms the cooldown ends; 0 = none. */
@@ -319,14 +344,32 @@ export class AccountStateTable {
 		return Number(Atomics.load(this.i64, slot * I64_STRIDE + I64.cooldownUntil));
 	}
 
-	/** Move the cooldown end to `until` if that is later. Returns true when it moved. */
-	extendCooldown(slot: number, until: number): boolean {
+	/** Epoch ms the current (or last) cooldown began. */
+	cooldownSince(slot: number): number {
+		return Number(Atomics.load(this.i64, slot * I64_STRIDE + I64.cooldownSince));
+	}
+
+	/** Whether the current cooldown's length came from the upstream's retry-after. */
+	cooldownHinted(slot: number): boolean {
+		return Atomics.load(this.i32, this.base(slot) + I32.cooldownHinted) !== 0;
+	}
+
+	/**
+	 * Move the cooldown end to `until` if that is later, remembering whether the upstream set
+	 * it and when it began (`now`). Returns true when it moved.
+	 */
+	extendCooldown(slot: number, until: number, now: number = Date.now(), hinted = false): boolean {
 		const idx = slot * I64_STRIDE + I64.cooldownUntil;
 		const next = toMs(until);
 		for (;;) {
 			const current = Atomics.load(this.i64, idx);
 			if (current >= next) return false;
-			if (Atomics.compareExchange(this.i64, idx, current, next) === current) return true;
+			if (Atomics.compareExchange(this.i64, idx, current, next) === current) {
+				// a cooldown that had lapsed starts a new one; an extended one keeps its start
+				if (Number(current) <= now) Atomics.store(this.i64, slot * I64_STRIDE + I64.cooldownSince, toMs(now));
+				Atomics.store(this.i32, this.base(slot) + I32.cooldownHinted, hinted ? 1 : 0);
+				return true;
+			}
 		}
 	}
 
@@ -363,14 +406,32 @@ export class AccountStateTable {
 		return Atomics.load(this.i32, this.base(slot) + I32.disabled);
 	}
 
-	/** Returns true if this call flipped it from enabled. */
-	disable(slot: number, status: number): boolean {
+	/** Returns true if this call flipped it from enabled; that call also records when (`now`). */
+	disable(slot: number, status: number, now: number = Date.now()): boolean {
 		const value = status > 0 ? status : 1;
-		return Atomics.compareExchange(this.i32, this.base(slot) + I32.disabled, 0, value) === 0;
+		if (Atomics.compareExchange(this.i32, this.base(slot) + I32.disabled, 0, value) !== 0) return false;
+		Atomics.store(this.i64, slot * I64_STRIDE + I64.disabledSince, toMs(now));
+		return true;
+	}
+
+	/** Epoch ms the account was disabled; meaningful only while it is. */
+	disabledSince(slot: number): number {
+		return Number(Atomics.load(this.i64, slot * I64_STRIDE + I64.disabledSince));
 	}
 
 	enable(slot: number): void {
 		Atomics.store(this.i32, this.base(slot) + I32.disabled, 0);
+	}
+
+	// ── a counter the table's user owns ────────────────────────────────────────
+
+	userCounter(slot: number): number {
+		return Atomics.load(this.i32, this.base(slot) + I32.userCounter);
+	}
+
+	/** Adds `by` and returns the new value. */
+	addUserCounter(slot: number, by: number): number {
+		return Atomics.add(this.i32, this.base(slot) + I32.userCounter, by) + by;
 	}
 
 	// ── metrics counters ───────────────────────────────────────────────────────
@@ -445,14 +506,17 @@ export class AccountStateTable {
 
 	/**
 	 * Forget a slot's health (latency, failures, ejection, cooldown, error windows).
-	 * The disabled flag and the metrics counters stay: those are monotonic or admin-owned.
+	 * The disabled flag and the counters stay: those are monotonic or admin-owned.
 	 */
 	resetHealth(slot: number): void {
 		const base = this.base(slot);
 		Atomics.store(this.i32, base + I32.ewmaTtftUs, 0);
 		Atomics.store(this.i32, base + I32.consecutiveFailures, 0);
 		Atomics.store(this.i32, base + I32.ejectionStreak, 0);
+		Atomics.store(this.i32, base + I32.cooldownHinted, 0);
 		const base64 = slot * I64_STRIDE;
-		for (let i = 0; i < I64_STRIDE; i++) Atomics.store(this.i64, base64 + i, 0n);
+		for (let i = 0; i < I64_STRIDE; i++) {
+			if (i !== I64.disabledSince) Atomics.store(this.i64, base64 + i, 0n);
+		}
 	}
 }

@@ -121,7 +121,8 @@ function failureToError(f: Failure, attempts: number): GatewayError {
 /**
  * The gateway's one retry/failover loop. Tries the best account, and on 429, 401/403, 5xx,
  * 529, timeouts and connection errors moves to the next best, up to `maxSwitches` switches,
- * all inside one deadline. Runs only before the first byte reaches the client: once it
+ * all inside one deadline. When no account is healthy it still tries the least bad one, once
+ * per request (see AccountSelector.fallback). Runs only before the first byte reaches the client: once it
  * returns, the response is committed. A client-caused 4xx is returned as a GatewayError
  * carrying the upstream's message and status, without failover and without blaming the account.
  */
@@ -131,6 +132,7 @@ export async function callWithFailover(req: FailoverRequest): Promise<FailoverSu
 	const maxAttempts = 1 + req.maxSwitches;
 
 	let attemptsMade = 0;
+	let panicked = false;
 	for (let attempt = 1; attempt <= maxAttempts; attempt++) {
 		if (attempt > 1 && req.clientGone?.())
 			throw new GatewayError("CLIENT_CLOSED_REQUEST", "The client closed the request");
@@ -141,6 +143,12 @@ export async function callWithFailover(req: FailoverRequest): Promise<FailoverSu
 			if (performance.now() + wait >= req.deadlineAt) break;
 			await Bun.sleep(wait);
 			account = req.selector.pick(req.provider, req.model, new Set(), req.sessionKey);
+		}
+		if (!account && !panicked) {
+			// every candidate is ejected or cooling: try the least bad one once rather than go
+			// dark (an upstream's own retry-after is still honoured: that one answers 429)
+			account = req.selector.fallback(req.provider, req.model, tried);
+			panicked = account !== null;
 		}
 		if (!account) break;
 		tried.add(account.slot);
@@ -237,7 +245,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 			};
 		}
 		const kind = timedOut ? "timeout" : "connection_error";
-		req.selector.report(account, { kind });
+		req.selector.report(account, req.model, { kind });
 		return {
 			failure: timedOut
 				? {
@@ -256,7 +264,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 		};
 	}
 	if (res.ok) {
-		req.selector.report(account, {
+		req.selector.report(account, req.model, {
 			kind: "success",
 			ttftMs: performance.now() - started,
 		});
@@ -270,11 +278,11 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 	release();
 	const c = classify(res.status, retryAfterMs(res.headers));
 	if (c) {
-		req.selector.report(account, c.outcome);
+		req.selector.report(account, req.model, c.outcome);
 		return { failure: c.failure, final: false };
 	}
 	// the client's own mistake: pass the upstream's words on, keep the account's record clean
-	req.selector.report(account, { kind: "client_error" });
+	req.selector.report(account, req.model, { kind: "client_error" });
 	return {
 		failure: {
 			code: "UPSTREAM_INVALID_REQUEST",

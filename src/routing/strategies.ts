@@ -11,6 +11,9 @@ import type { AccountStateTable } from "./account-state-table.ts";
 export interface StrategyContext {
 	readonly table: AccountStateTable;
 	readonly health: AccountHealth;
+	/** Each candidate's (account, model) lane, -1 = none; read with `laneHealth`. */
+	readonly lanes: Int32Array;
+	readonly laneHealth: AccountHealth | null;
 	readonly now: number;
 	/** Uniform in [0, 1). */
 	readonly random: () => number;
@@ -62,11 +65,11 @@ const weighted: Strategy = (candidates, count, ctx) => {
 	let total = 0;
 	for (let i = 0; i < count; i++) {
 		const account = candidates[i];
-		const score = weightedScore(
-			account,
-			ctx.table.inflight(account.slot),
-			ctx.health.errorRatio(account.slot, ctx.now),
-		);
+		// the account's own errors (connection failures) and the model's on it both count
+		const lane = ctx.lanes[i];
+		const accountRatio = ctx.health.errorRatio(account.slot, ctx.now);
+		const laneRatio = lane >= 0 && ctx.laneHealth !== null ? ctx.laneHealth.errorRatio(lane, ctx.now) : 0;
+		const score = weightedScore(account, ctx.table.inflight(account.slot), Math.max(accountRatio, laneRatio));
 		scores[i] = score;
 		total += score;
 	}

@@ -5,9 +5,11 @@ import type { GatewayDeps } from "../data-plane/gateway-deps.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import { requestMetricsListener } from "../metrics/request-metrics.ts";
+import type { AccountRef } from "../providers/account-ref.ts";
 import { buildProviderSet, type ProviderSet } from "../providers/provider-registry.ts";
 import { AccountHealth } from "../routing/account-health.ts";
-import type { AccountStateTable } from "../routing/account-state-table.ts";
+import { AccountStateTable } from "../routing/account-state-table.ts";
+import { DEFAULT_MAX_LANES, ModelLanes } from "../routing/model-lanes.ts";
 import { createPoolAccountSelector } from "../routing/pool-account-selector.ts";
 import { StickySessions } from "../routing/sticky-sessions.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
@@ -26,6 +28,10 @@ export interface DepsInput {
 	/** Limits (src/limits/admission.ts); absent = none. */
 	admit?: GatewayDeps["admit"];
 	health?: AccountHealth;
+	/** Per-(account, model) health over the shared lane table; default: a table of its own. */
+	lanes?: ModelLanes;
+	/** Told once when an upstream 401/403 disables an account. */
+	onAccountDisabled?: (account: AccountRef, status: number) => void;
 }
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
@@ -63,13 +69,20 @@ function logLine(logger: Logger): RecordListener {
 export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const { config, logger } = input;
 	const fixed = input.providers ? null : providerSetFor(config, input.accountTable);
-	const health = input.health ?? new AccountHealth(input.accountTable);
+	const policy = { maxRetryAfterMs: config.routing.max_retry_after_ms };
+	const health = input.health ?? new AccountHealth(input.accountTable, policy);
+	const lanes = input.lanes ?? new ModelLanes(AccountStateTable.create(DEFAULT_MAX_LANES), input.accountTable, policy);
 	return {
 		config,
 		logger,
 		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys),
 		providers: input.providers ?? (() => fixed as ProviderSet),
-		selector: createPoolAccountSelector({ health, sticky: new StickySessions() }),
+		selector: createPoolAccountSelector({
+			health,
+			lanes,
+			sticky: new StickySessions(),
+			onDisabled: input.onAccountDisabled,
+		}),
 		usage: input.usage,
 		prices: input.prices,
 		recordListeners: [requestMetricsListener(input.metrics), logLine(logger)],

@@ -18,7 +18,9 @@ import { createLogger, type Logger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
 import { AccountHealth } from "../routing/account-health.ts";
+import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
+import { ModelLanes } from "../routing/model-lanes.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
@@ -39,6 +41,7 @@ let nextScrape = 1;
 const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
 let workerLogger: Logger | null = null;
+let stopRechecks: (() => void) | null = null;
 
 async function dbReady(): Promise<{ ok: boolean; detail?: string }> {
 	if (!db) return { ok: false, detail: "no database" };
@@ -61,7 +64,10 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	relay = new UsageRelay((lines, count) => post({ type: "usage", lines, count }));
 	const sql = db.sql;
 	const accountTable = AccountStateTable.fromBuffer(init.accountTable);
-	const health = new AccountHealth(accountTable);
+	const healthPolicy = { maxRetryAfterMs: config.routing.max_retry_after_ms };
+	const health = new AccountHealth(accountTable, healthPolicy);
+	const lanes = new ModelLanes(AccountStateTable.fromBuffer(init.modelLaneTable), accountTable, healthPolicy);
+	const recovery = new AccountRecovery({ health, lanes, logger });
 	const limiter = new Limiter(
 		LimitTable.fromBuffer(init.limitTable, {
 			onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
@@ -73,8 +79,17 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			"!!! GATEWAY_ENCRYPTION_KEY is not set: provider account keys are sealed with a fixed, PUBLIC dev key. Set GATEWAY_ENCRYPTION_KEY before storing real secrets !!!",
 		);
 	}
-	const catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql, box, logger });
+	const catalog = new ProviderCatalog({
+		config,
+		slotOf: (p, a) => accountTable.slotFor(p, a),
+		sql,
+		box,
+		logger,
+		onAccountChanged: (account) => recovery.enable(account, "settings_changed"),
+	});
 	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
+	// the account table is shared by every worker: one of them re-checks disabled accounts
+	if (index === 0) stopRechecks = recovery.startRechecks(() => catalog.current());
 	const authn = createAuthenticator({ config, sql, logger });
 	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.
 	bus = new ChangeBus({ sql: isEmbeddedUrl(init.databaseUrl) ? null : sql, logger });
@@ -123,6 +138,8 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		providers: () => catalog.current(),
 		admit: createAdmission({ limiter, prices }),
 		health,
+		lanes,
+		onAccountDisabled: (account, status) => recovery.disabled(account, status),
 	});
 	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
 		.split(",")
@@ -140,6 +157,8 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					box,
 					catalog,
 					health,
+					lanes,
+					recovery,
 					prices,
 					configPrices: config.prices,
 					upstreamPolicy: { production: config.env === "production", allowlist },
@@ -187,6 +206,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 async function drain(timeoutMs: number): Promise<void> {
 	// readiness turns 503 and new data-plane requests get a retryable 503 at once; open
 	// requests and streams run to their end (or to the timeout), then the listener closes
+	stopRechecks?.();
 	const finished = await drainState.drain(timeoutMs);
 	const forced = !finished;
 	if (server) {

@@ -1,10 +1,15 @@
 import { labels, MetricsRegistry, type MetricsSnapshot } from "../metrics/registry.ts";
-import { AccountHealth } from "../routing/account-health.ts";
+import { ACCOUNT_STATES, AccountHealth } from "../routing/account-health.ts";
 import type { AccountStateTable } from "../routing/account-state-table.ts";
+import { ModelLanes } from "../routing/model-lanes.ts";
 import type { AuditWriterStats } from "../usage/audit-protocol.ts";
 
 /** Process-wide series the supervisor owns: the audit pipeline and per-account live state. */
-export function supervisorMetrics(table: AccountStateTable, audit: AuditWriterStats): MetricsSnapshot {
+export function supervisorMetrics(
+	table: AccountStateTable,
+	laneTable: AccountStateTable,
+	audit: AuditWriterStats,
+): MetricsSnapshot {
 	const reg = new MetricsRegistry();
 	reg.set("interchange_audit_queue_depth", "Usage rows in memory, not yet written", "", audit.queueDepth);
 	reg.set(
@@ -51,6 +56,15 @@ export function supervisorMetrics(table: AccountStateTable, audit: AuditWriterSt
 		const state = health.availability(slot, now);
 		const ewmaUs = table.ewmaTtftUs(slot);
 		reg.set("interchange_account_inflight", "Requests in flight per upstream account", l, table.inflight(slot));
+		const status = health.status(slot, now);
+		for (const s of ACCOUNT_STATES) {
+			reg.set(
+				"interchange_account_state",
+				"1 for the account's current state (healthy, cooling, ejected, disabled), else 0",
+				labels({ provider: key.slice(0, cut), account: key.slice(cut + 1), state: s }),
+				status.state === s ? 1 : 0,
+			);
+		}
 		reg.set(
 			"interchange_account_healthy",
 			"1 when the account is available, 0 when ejected, cooling down or disabled",
@@ -86,6 +100,19 @@ export function supervisorMetrics(table: AccountStateTable, audit: AuditWriterSt
 			l,
 			table.counter(slot, "cooldowns"),
 			"counter",
+		);
+	}
+	// models cooling down or ejected on an account; lanes exist only for models that failed,
+	// at most a bounded number per account (model-lanes.ts), so the series stay bounded
+	const lanes = new ModelLanes(laneTable, table);
+	for (const lane of lanes.all()) {
+		const status = lanes.health.status(lane.lane, now);
+		if (status.state === "healthy") continue;
+		reg.set(
+			"interchange_account_model_state",
+			"1 per model cooling down or ejected on an account (model-scoped 5xx, 429, timeouts), by state",
+			labels({ provider: lane.provider, account: lane.account, model: lane.model, state: status.state }),
+			1,
 		);
 	}
 	return reg.snapshot();

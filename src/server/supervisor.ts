@@ -10,6 +10,7 @@ import { restoreUsage } from "../limits/restore-usage.ts";
 import { type Logger, redactUrl } from "../logging/logger.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
+import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
 import { supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
@@ -65,6 +66,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	await audit.start();
 
 	const accountTable = AccountStateTable.create();
+	const modelLaneTable = AccountStateTable.create(DEFAULT_MAX_LANES);
 	const limitTable = new LimitTable({
 		onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
 	});
@@ -98,7 +100,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
 		});
 		collects.delete(id);
-		snaps.push(supervisorMetrics(accountTable, audit.stats()));
+		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats()));
 		return renderPrometheus(mergeSnapshots(snaps));
 	};
 
@@ -160,6 +162,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			config,
 			databaseUrl,
 			accountTable: accountTable.buffer,
+			modelLaneTable: modelLaneTable.buffer,
 			limitTable: limitTable.buffer,
 			reusePort,
 			version,

@@ -9,6 +9,8 @@ export type ToHttpWorker =
 			config: GatewayConfig;
 			databaseUrl: string;
 			accountTable: SharedArrayBuffer;
+			/** Per-(account, model) health (src/routing/model-lanes.ts). */
+			modelLaneTable: SharedArrayBuffer;
 			limitTable: SharedArrayBuffer;
 			reusePort: boolean;
 			version: string;

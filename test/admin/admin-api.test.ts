@@ -16,7 +16,9 @@ import { createLogger } from "../../src/logging/logger.ts";
 import { MetricsRegistry } from "../../src/metrics/registry.ts";
 import { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
+import { AccountRecovery } from "../../src/routing/account-recovery.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
+import { ModelLanes } from "../../src/routing/model-lanes.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
 import { insertRequestLogs } from "../../src/usage/insert-request-logs.ts";
@@ -50,6 +52,7 @@ beforeAll(async () => {
 	catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql: t.db.sql, box });
 	prices = new PriceBook();
 	const health = new AccountHealth(accountTable);
+	const lanes = new ModelLanes(AccountStateTable.create(64), accountTable);
 	const deps = buildGatewayDeps({
 		config,
 		logger: createLogger("silent"),
@@ -59,6 +62,7 @@ beforeAll(async () => {
 		metrics: new MetricsRegistry(),
 		providers: () => catalog.current(),
 		health,
+		lanes,
 	});
 	app = createApp({
 		...deps,
@@ -76,6 +80,8 @@ beforeAll(async () => {
 					box,
 					catalog,
 					health,
+					lanes,
+					recovery: new AccountRecovery({ health, lanes }),
 					prices,
 					configPrices: [],
 					upstreamPolicy: { production: false, allowlist: [] },

@@ -7,6 +7,7 @@ import { AccountHealth } from "../../src/routing/account-health.ts";
 import type { AccountSelector } from "../../src/routing/account-selector.ts";
 import { AccountStateTable, accountKey } from "../../src/routing/account-state-table.ts";
 import { callWithFailover, type FailoverRequest, upstreamErrorMessage } from "../../src/routing/failover.ts";
+import { ModelLanes } from "../../src/routing/model-lanes.ts";
 import { createPoolAccountSelector } from "../../src/routing/pool-account-selector.ts";
 import { StickySessions } from "../../src/routing/sticky-sessions.ts";
 import { freePort } from "../support/free-port.ts";
@@ -15,6 +16,7 @@ import { waitFor } from "../support/wait-for.ts";
 /**
  * The upstream's behaviour is chosen by the account key in `authorization: Bearer <key>`:
  * sk-ok → 200, sk-503 → 503, sk-429 → 429 with retry-after 30, sk-401 → 401,
+ * sk-429-huge → 429 with retry-after 7200, the model `down-model` → 503 whatever the key,
  * sk-400 → 400 with an OpenAI error body, sk-422 → 422, sk-503-stall → 503 headers and a body
  * that never ends, sk-slow → headers only once the caller gives up (or after 5 s).
  */
@@ -31,6 +33,7 @@ beforeAll(async () => {
 			const key = (req.headers.get("authorization") ?? "").replace(/^Bearer /, "");
 			calls.set(key, (calls.get(key) ?? 0) + 1);
 			const body = (await req.json()) as { model: string };
+			if (body.model === "down-model") return Response.json({ error: { message: "model down" } }, { status: 503 });
 			switch (key) {
 				case "sk-ok":
 				case "sk-ok2":
@@ -45,6 +48,11 @@ beforeAll(async () => {
 					return Response.json(
 						{ error: { message: "slow down", type: "rate_limit_error" } },
 						{ status: 429, headers: { "retry-after": "30" } },
+					);
+				case "sk-429-huge":
+					return Response.json(
+						{ error: { message: "come back in two hours", type: "rate_limit_error" } },
+						{ status: 429, headers: { "retry-after": "7200" } },
 					);
 				case "sk-401":
 					return Response.json({ error: { message: "bad key" } }, { status: 401 });
@@ -98,6 +106,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	max_account_switches: 3,
 	first_byte_timeout_ms: 2_000,
 	request_timeout_ms: 10_000,
+	max_retry_after_ms: 60_000,
 };
 const MODEL = "gpt-4o";
 
@@ -106,6 +115,9 @@ interface Setup {
 	provider: ProviderRuntime;
 	selector: AccountSelector;
 	slot: (name: string) => number;
+	/** The (account, model) lane's slot in the lane table, -1 when it has none. */
+	lane: (name: string, model?: string) => number;
+	lanes: ModelLanes;
 	call: (over?: Partial<FailoverRequest>) => ReturnType<typeof callWithFailover>;
 }
 
@@ -128,8 +140,10 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 	};
 	const set = buildProviderSet([config], ROUTING, (p, a) => table.allocate(accountKey(p, a)));
 	const provider = set.providers.get("up") as ProviderRuntime;
+	const lanes = new ModelLanes(AccountStateTable.create(64), table);
 	const selector = createPoolAccountSelector({
 		health: new AccountHealth(table),
+		lanes,
 		sticky: new StickySessions(),
 	});
 	const body = { model: MODEL, messages: [{ role: "user", content: "hi" }] };
@@ -139,6 +153,11 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 		provider,
 		selector,
 		slot: (name) => table.lookup(accountKey("up", name)),
+		lanes,
+		lane: (name, model = MODEL) => {
+			const account = provider.accounts.find((a) => a.name === name);
+			return account ? lanes.find(account, model) : -1;
+		},
 		call: (over = {}) =>
 			callWithFailover({
 				selector,
@@ -147,7 +166,8 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 				maxSwitches,
 				deadlineAt: performance.now() + 10_000,
 				firstByteTimeoutMs: 2_000,
-				build: (account) => buildOpenAIRequest(provider, account, "chat", MODEL, body, raw),
+				// the upstream model differs from the body's for `over.model`: the body is rewritten
+				build: (account) => buildOpenAIRequest(provider, account, "chat", over.model ?? MODEL, body, raw),
 				...over,
 			}),
 	};
@@ -208,8 +228,9 @@ describe("callWithFailover", () => {
 		expect(first.attempts).toBe(2);
 		expect(first.account.name).toBe("good");
 		expect(calls.get("sk-429")).toBe(1);
-		// retry-after: 30 s → cooling for about that long
-		const until = s.table.cooldownUntil(s.slot("limited"));
+		// retry-after: 30 s → that model cools on that account for about that long
+		expect(s.table.cooldownUntil(s.slot("limited"))).toBe(0);
+		const until = s.lanes.table.cooldownUntil(s.lane("limited"));
 		expect(until).toBeGreaterThan(Date.now() + 20_000);
 		expect(until).toBeLessThanOrEqual(Date.now() + 31_000);
 
@@ -410,18 +431,54 @@ describe("callWithFailover", () => {
 		expect(e.retryAfterSeconds).toBeUndefined();
 	});
 
-	test("every account ejected → 503 UPSTREAM_NO_ACCOUNT telling when the probe is due", async () => {
+	test("every account ejected: the least bad one is still tried, once per request (never dark)", async () => {
 		const s = setup([["a", "sk-503"]], 0);
-		// three consecutive failures eject the account (default threshold)
+		// three consecutive failures eject the account's lane for the model (default threshold)
 		for (let i = 0; i < 3; i++) await failure(s.call());
-		const before = calls.get("sk-503");
+		expect(s.lanes.table.ejectedUntil(s.lane("a"))).toBeGreaterThan(Date.now());
+		const before = calls.get("sk-503") ?? 0;
+		const e = await failure(s.call({ maxSwitches: 3 }));
+		// tried once more instead of a refusal, and not hammered: one call for the request
+		expect(e.code).toBe("UPSTREAM_SERVER_ERROR");
+		expect(calls.get("sk-503")).toBe(before + 1);
+	});
+
+	test("an upstream 429 with retry-after on the only account: 429 with that retry-after, no upstream call", async () => {
+		const s = setup([["a", "sk-429"]], 0);
+		const first = await failure(s.call());
+		expect(first.code).toBe("UPSTREAM_RATE_LIMITED");
 		const e = await failure(s.call());
-		expect(e.code).toBe("UPSTREAM_NO_ACCOUNT");
-		expect(e.status).toBe(503);
-		expect(e.message).toContain("failing");
-		expect(e.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-		expect(e.retryAfterSeconds).toBeLessThanOrEqual(5);
-		expect(calls.get("sk-503")).toBe(before);
+		expect(e.code).toBe("UPSTREAM_RATE_LIMITED");
+		expect(e.status).toBe(429);
+		expect(e.retryAfterSeconds).toBeGreaterThan(20);
+		expect(e.retryAfterSeconds).toBeLessThanOrEqual(30);
+		expect(calls.get("sk-429")).toBe(1);
+	});
+
+	test("a cooldown taken from retry-after is capped (60 s by default), not the upstream's two hours", async () => {
+		const s = setup([["a", "sk-429-huge"]], 0);
+		await failure(s.call());
+		const until = s.lanes.table.cooldownUntil(s.lane("a"));
+		expect(until).toBeGreaterThan(Date.now() + 50_000);
+		expect(until).toBeLessThanOrEqual(Date.now() + 60_000);
+	});
+
+	test("one model's 503s eject that model only: another model on the same account is served", async () => {
+		const s = setup([["a", "sk-ok"]], 0);
+		for (let i = 0; i < 3; i++) await failure(s.call({ model: "down-model" }));
+		expect(s.lanes.table.ejectedUntil(s.lane("a", "down-model"))).toBeGreaterThan(Date.now());
+		expect(s.table.ejectedUntil(s.slot("a"))).toBe(0);
+		const ok = await s.call();
+		ok.release();
+		expect(ok.attempts).toBe(1);
+		expect(ok.account.name).toBe("a");
+	});
+
+	test("connection failures stay account-wide: every model of the account is ejected", async () => {
+		const s = setup([["a", "sk-ok", closedUrl]], 0);
+		for (let i = 0; i < 3; i++) await failure(s.call({ model: "m1" }));
+		expect(s.table.ejectedUntil(s.slot("a"))).toBeGreaterThan(Date.now());
+		expect(s.lane("a", "m1")).toBe(-1);
 	});
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ProviderRuntime } from "../../src/providers/provider-registry.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";
+import { ModelLanes } from "../../src/routing/model-lanes.ts";
 import { createPoolAccountSelector } from "../../src/routing/pool-account-selector.ts";
 import { StickySessions } from "../../src/routing/sticky-sessions.ts";
 import { account, manualClock } from "./support/fixtures.ts";
@@ -18,6 +19,7 @@ describe("createPoolAccountSelector", () => {
 		} as unknown as ProviderRuntime;
 		const selector = createPoolAccountSelector({
 			health: new AccountHealth(table),
+			lanes: new ModelLanes(AccountStateTable.create(16), table),
 			sticky: new StickySessions(),
 			now: clock.now,
 		});
@@ -31,8 +33,9 @@ describe("createPoolAccountSelector", () => {
 		selector.release(a);
 		expect(table.inflight(a.slot)).toBe(0);
 
-		selector.report(a, { kind: "rate_limited", retryAfterMs: 1_500 });
+		selector.report(a, "m", { kind: "rate_limited", retryAfterMs: 1_500 });
 		expect(selector.pick(provider, "m", new Set())?.name).toBe("b");
+		expect(selector.pick(provider, "other", new Set())?.name).toBe("a");
 		expect(selector.pick(provider, "m", new Set([accounts[1].slot]))).toBeNull();
 		expect(selector.unavailable(provider, "m")).toEqual({ reason: "cooling_down", retryAfterMs: 1_500 });
 	});

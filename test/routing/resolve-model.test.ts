@@ -10,6 +10,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	max_account_switches: 3,
 	first_byte_timeout_ms: 1000,
 	request_timeout_ms: 10_000,
+	max_retry_after_ms: 60_000,
 };
 
 function provider(name: string, models: string[], type = "openai"): ProviderConfig {

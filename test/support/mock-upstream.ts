@@ -2,7 +2,8 @@
  * A local LLM upstream speaking OpenAI and Anthropic wire formats, for end-to-end tests and
  * the benchmark. Behaviour is chosen per request by words in the API key (see behavior.ts):
  * `fail503`, `fail429`, `fail401`, `fail500` (any `fail<status>`), `slow<ms>`, `break<n>`,
- * `stall`, `drip<ms>`, `midError`; or globally with `setBehavior`.
+ * `stall`, `drip<ms>`, `midError`; or globally with `setBehavior`. `failModel` makes one
+ * model answer an error status whatever the key.
  */
 import type { Server } from "bun";
 import { anthropicError, anthropicModelList, countTokens, messages } from "./mock-upstream/anthropic.ts";
@@ -75,6 +76,8 @@ export interface MockUpstream {
 	countByKey(apiKey: string): number;
 	countByPath(path: string): number;
 	setBehavior(b: MockBehavior | string | null): void;
+	/** Requests for `model` answer `status` (null: served again). */
+	failModel(model: string, status: number | null): void;
 	waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
 	reset(): void;
 	stop(): Promise<void>;
@@ -143,6 +146,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 	let completedStreams = 0;
 	const cache = new Map<string, CachedReply>();
 	const behaviorByKey = new Map<string, MockBehavior>();
+	const failingModels = new Map<string, number>();
 
 	const behaviorFor = (key: string): MockBehavior => {
 		let b = behaviorByKey.get(key);
@@ -295,6 +299,12 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			const reply = anthropic ? anthropicError(b.failStatus, message) : openaiError(b.failStatus, message);
 			return toResponse(reply, b, req.signal, requestId);
 		}
+		const modelFailure = typeof body?.model === "string" ? failingModels.get(body.model) : undefined;
+		if (modelFailure !== undefined) {
+			const message = `mock: model ${body?.model} forced to ${modelFailure}`;
+			const reply = anthropic ? anthropicError(modelFailure, message) : openaiError(modelFailure, message);
+			return toResponse(reply, b, req.signal, requestId);
+		}
 		if (req.method === "POST" && body === null) {
 			const reply = anthropic
 				? anthropicError(400, "body must be a JSON object")
@@ -359,6 +369,11 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			globalBehavior = toBehavior(b);
 			cache.clear();
 		},
+		failModel(model, status) {
+			if (status === null) failingModels.delete(model);
+			else failingModels.set(model, status);
+			cache.clear();
+		},
 		waitFor(predicate, timeoutMs = 5_000, what = "mock-upstream condition") {
 			const o: WaitForOptions = { timeoutMs, intervalMs: 10, what };
 			return waitFor(predicate, o);
@@ -371,6 +386,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			cancelledStreams = 0;
 			completedStreams = 0;
 			globalBehavior = toBehavior(opts.behavior);
+			failingModels.clear();
 			cache.clear();
 		},
 		async stop() {

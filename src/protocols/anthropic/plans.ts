@@ -1,9 +1,9 @@
 import { GatewayError } from "../../errors/gateway-error.ts";
+import { upstreamHeaders } from "../../providers/upstream-headers.ts";
 import { TranslatingTransform } from "../../streaming/translating-transform.ts";
 import { openAIUrl } from "../openai/request.ts";
 import { openAIErrorEvent } from "../openai/stream-tap.ts";
 import { extractOpenAIUsage } from "../openai/usage.ts";
-import { upstreamHeaders } from "../upstream-headers.ts";
 import type { PlanInput, UpstreamPlan } from "../upstream-plan.ts";
 import { anthropicErrorTypeFromOpenAI } from "./error.ts";
 import { openAIToAnthropicRequest } from "./request-from-openai.ts";

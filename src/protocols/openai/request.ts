@@ -1,8 +1,8 @@
 import type { AccountRef } from "../../providers/account-ref.ts";
 import type { ProviderRuntime } from "../../providers/provider-registry.ts";
+import { upstreamHeaders } from "../../providers/upstream-headers.ts";
 import type { UpstreamRequest } from "../../routing/types.ts";
 import type { Operation } from "../operations.ts";
-import { upstreamHeaders } from "../upstream-headers.ts";
 
 const PATHS: Partial<Record<Operation, string>> = {
 	chat: "/chat/completions",

@@ -1,5 +1,5 @@
-import type { AccountRef } from "../providers/account-ref.ts";
-import type { ProviderRuntime } from "../providers/provider-registry.ts";
+import type { AccountRef } from "./account-ref.ts";
+import type { ProviderRuntime } from "./provider-registry.ts";
 
 /** Auth and static headers for one account, per the provider's preset. */
 export function upstreamHeaders(provider: ProviderRuntime, account: AccountRef): Record<string, string> {
