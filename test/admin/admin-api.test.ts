@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createAdminRoutes } from "../../src/admin/index.ts";
-import { isBlockedAddress, validateUpstreamUrl } from "../../src/admin/providers.ts";
+import { isBlockedAddress, validateUpstreamUrl } from "../../src/admin/url-safety.ts";
 import { createApp } from "../../src/app.ts";
 import { hashApiKey } from "../../src/auth/api-key-format.ts";
 import { DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";

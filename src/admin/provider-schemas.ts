@@ -1,0 +1,54 @@
+import { type Static, t } from "elysia";
+import { ROUTING_STRATEGIES } from "../routing/types.ts";
+
+/** Request bodies of /admin/providers and /admin/providers/:name/accounts. */
+const Name = t.String({
+	minLength: 1,
+	maxLength: 64,
+	pattern: "^[a-zA-Z0-9_.-]+$",
+});
+const Models = t.Array(t.String({ minLength: 1, maxLength: 200 }), {
+	maxItems: 1000,
+});
+const Strategy = t.Union(ROUTING_STRATEGIES.map((s) => t.Literal(s)));
+const Headers = t.Record(t.String(), t.String());
+
+const AccountFields = {
+	api_key: t.String({ minLength: 1, maxLength: 4096 }),
+	base_url: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
+	weight: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000 })),
+	max_concurrency: t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()])),
+	models: t.Optional(t.Union([Models, t.Null()])),
+	enabled: t.Optional(t.Boolean()),
+};
+export const CreateAccountBody = t.Object({ name: Name, ...AccountFields }, { additionalProperties: false });
+export const PatchAccountBody = t.Object(
+	{ ...AccountFields, api_key: t.Optional(AccountFields.api_key) },
+	{ additionalProperties: false },
+);
+export const CreateProviderBody = t.Object(
+	{
+		name: Name,
+		type: t.Optional(t.String({ minLength: 1 })),
+		base_url: t.Optional(t.String({ minLength: 1 })),
+		models: Models,
+		strategy: t.Optional(Strategy),
+		headers: t.Optional(Headers),
+		accounts: t.Optional(t.Array(CreateAccountBody, { maxItems: 100 })),
+	},
+	{ additionalProperties: false },
+);
+export const PatchProviderBody = t.Object(
+	{
+		type: t.Optional(t.String({ minLength: 1 })),
+		base_url: t.Optional(t.String({ minLength: 1 })),
+		models: t.Optional(Models),
+		strategy: t.Optional(t.Union([Strategy, t.Null()])),
+		headers: t.Optional(t.Union([Headers, t.Null()])),
+	},
+	{ additionalProperties: false },
+);
+export type CreateAccountInput = Static<typeof CreateAccountBody>;
+export type PatchAccountInput = Static<typeof PatchAccountBody>;
+export type CreateProviderInput = Static<typeof CreateProviderBody>;
+export type PatchProviderInput = Static<typeof PatchProviderBody>;
