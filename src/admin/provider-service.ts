@@ -6,8 +6,10 @@ import { PRESET_NAMES, PROVIDER_PRESETS } from "../providers/presets.ts";
 import {
 	type AccountDbRow,
 	accountSecretContext,
+	openHeaders,
 	type ProviderCatalog,
 	type ProviderDbRow,
+	sealHeaders,
 } from "../providers/provider-catalog.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountHealth } from "../routing/account-health.ts";
@@ -59,6 +61,7 @@ export interface ProviderServiceDeps {
 	policy: UpstreamUrlPolicy;
 }
 
+const CANNOT_DECRYPT = "(cannot decrypt: wrong GATEWAY_ENCRYPTION_KEY?)";
 const notFound = (what: string) => new GatewayError("PLATFORM_NOT_FOUND", what);
 const maskHeaders = (h: Record<string, string> | null) =>
 	Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, maskSecret(v)]));
@@ -114,7 +117,7 @@ export class ProviderService {
 		const r = await sql`
 			insert into providers (name, type, base_url, models, strategy, headers)
 			values (${input.name}, ${type}, ${baseUrl}, ${sql.array(input.models)}::text[], ${input.strategy ?? null},
-				${input.headers ? sql.json(input.headers) : null})
+				${input.headers ? JSON.stringify(sealHeaders(this.d.box, input.name, input.headers)) : null}::jsonb)
 			on conflict (name) do nothing returning name`;
 		if (r.length === 0) {
 			throw new GatewayError("PLATFORM_CONFLICT", `Provider '${input.name}' already exists`, { param: "name" });
@@ -139,12 +142,13 @@ export class ProviderService {
 			throw new GatewayError("PLATFORM_INVALID_REQUEST", `Unknown provider type '${type}'`, { param: "type" });
 		}
 		const baseUrl = patch.base_url ? await validateUpstreamUrl(patch.base_url, this.d.policy) : current.base_url;
-		const headers = patch.headers === undefined ? current.headers : patch.headers;
+		const headers =
+			patch.headers === undefined ? current.headers : patch.headers && sealHeaders(this.d.box, name, patch.headers);
 		await sql`
 			update providers set type = ${type}, base_url = ${baseUrl},
 				models = ${sql.array(patch.models ?? current.models)}::text[],
 				strategy = ${patch.strategy === undefined ? current.strategy : patch.strategy},
-				headers = ${headers ? sql.json(headers) : null}, updated_at = now()
+				headers = ${headers ? JSON.stringify(headers) : null}::jsonb, updated_at = now()
 			where name = ${name}`;
 		await this.changed();
 		return this.get(name);
@@ -292,6 +296,14 @@ export class ProviderService {
 		};
 	}
 
+	private maskedHeaders(r: ProviderDbRow): Record<string, string> {
+		try {
+			return maskHeaders(openHeaders(this.d.box, r.name, r.headers));
+		} catch {
+			return Object.fromEntries(Object.keys(r.headers ?? {}).map((k) => [k, CANNOT_DECRYPT]));
+		}
+	}
+
 	private async dbView(r: ProviderDbRow): Promise<ProviderView> {
 		const accounts = await this.d.sql<AccountRow[]>`
 			select * from provider_accounts where provider = ${r.name} order by created_at, name`;
@@ -304,13 +316,13 @@ export class ProviderService {
 			base_url: r.base_url,
 			models: r.models,
 			strategy: r.strategy,
-			headers: maskHeaders(r.headers),
+			headers: this.maskedHeaders(r),
 			accounts: accounts.map((a) => {
 				let masked: string;
 				try {
 					masked = maskSecret(this.d.box.decrypt(a.api_key_enc, accountSecretContext(a.id)));
 				} catch {
-					masked = "(cannot decrypt: wrong GATEWAY_ENCRYPTION_KEY?)";
+					masked = CANNOT_DECRYPT;
 				}
 				return {
 					id: a.id,
