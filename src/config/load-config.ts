@@ -121,7 +121,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const routing = expectObj(root.routing, "routing");
 	rejectUnknown(
 		routing,
-		["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"],
+		["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms", "max_upstream_body_bytes"],
 		"routing",
 	);
 	const audit = expectObj(root.audit, "audit");
@@ -229,6 +229,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			max_account_switches: int(routing, "max_account_switches", "routing.", 3, 0, 20),
 			first_byte_timeout_ms: int(routing, "first_byte_timeout_ms", "routing.", 30_000, 1),
 			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
+			max_upstream_body_bytes: int(routing, "max_upstream_body_bytes", "routing.", 32 * 1024 * 1024, 1024),
 		},
 		audit: {
 			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,

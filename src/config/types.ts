@@ -70,6 +70,8 @@ export interface GatewayConfig {
 		max_account_switches: number;
 		first_byte_timeout_ms: number;
 		request_timeout_ms: number;
+		/** Largest non-streamed upstream answer read; larger is UPSTREAM_BAD_RESPONSE (streams are relayed, not capped). */
+		max_upstream_body_bytes: number;
 	};
 	audit: {
 		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */

@@ -16,6 +16,7 @@ import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
+import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
 import { AccountHealth } from "../routing/account-health.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { PriceBook } from "../usage/cost.ts";
@@ -73,7 +74,13 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			"!!! GATEWAY_ENCRYPTION_KEY is not set: provider account keys are sealed with a fixed, PUBLIC dev key. Set GATEWAY_ENCRYPTION_KEY before storing real secrets !!!",
 		);
 	}
-	const catalog = new ProviderCatalog({ config, accountTable, sql, box, logger });
+	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
+		.split(",")
+		.map((h) => h.trim())
+		.filter(Boolean);
+	const production = config.env === "production";
+	const targetGuard = production ? new UpstreamTargetGuard({ allowlist }) : undefined;
+	const catalog = new ProviderCatalog({ config, accountTable, sql, box, logger, targetGuard });
 	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
 	const authn = createAuthenticator({ config, sql, logger });
 	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.
@@ -124,10 +131,6 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		admit: createAdmission({ limiter, prices }),
 		health,
 	});
-	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
-		.split(",")
-		.map((h) => h.trim())
-		.filter(Boolean);
 	const app = createApp({
 		...deps,
 		drain: drainState,
@@ -142,7 +145,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					health,
 					prices,
 					configPrices: config.prices,
-					upstreamPolicy: { production: config.env === "production", allowlist },
+					upstreamPolicy: { production, allowlist },
 					limiter,
 				},
 			}),

@@ -66,6 +66,7 @@ describe("buildConfig defaults", () => {
 			max_account_switches: 3,
 			first_byte_timeout_ms: 30_000,
 			request_timeout_ms: 600_000,
+			max_upstream_body_bytes: 32 * 1024 * 1024,
 		});
 		expect(c.audit).toEqual({
 			enabled: true,
