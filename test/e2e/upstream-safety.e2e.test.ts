@@ -12,6 +12,7 @@ import { type GatewayServer, startGatewayServer } from "../support/gateway-serve
  */
 
 const KEY = "sk-safety-client";
+const ADMIN = "admin-token-safety-0123456789";
 const BIG = "x".repeat(300_000);
 
 type Seen = { path: string; headers: Record<string, string> };
@@ -99,7 +100,7 @@ ${provider("errors", "openai", "/big-error", "error-model", "k3")}
 ${provider("fine", "openai", "/fine", "fine-model", "k4")}
 `,
 	);
-	gw = await startGatewayServer({ env: { GATEWAY_CONFIG: config } });
+	gw = await startGatewayServer({ env: { GATEWAY_CONFIG: config, GATEWAY_ADMIN_TOKEN: ADMIN } });
 }, 60_000);
 
 afterAll(async () => {
@@ -145,5 +146,23 @@ describe("upstream body caps", () => {
 
 	test("an error body over its cap is UPSTREAM_BAD_RESPONSE, not relayed", async () => {
 		expect(await codeOf(ask("error-model"))).toEqual({ status: 502, code: "UPSTREAM_BAD_RESPONSE" });
+	});
+});
+
+describe("admin posts on a real process", () => {
+	test("an unauthenticated 8 MB post is 401 at once; an authenticated one over 1 MiB is 413", async () => {
+		const body = new Uint8Array(8 * 1024 * 1024).fill(0x20);
+		const post = (headers: Record<string, string>) =>
+			fetch(`${gw.url}/admin/keys`, {
+				method: "POST",
+				headers: { "content-type": "application/json", ...headers },
+				body,
+			});
+		const anonymous = await post({});
+		expect(anonymous.status).toBe(401);
+		expect((await anonymous.json()).error.code).toBe("PLATFORM_ADMIN_UNAUTHORIZED");
+		const authorised = await post({ authorization: `Bearer ${ADMIN}` });
+		expect(authorised.status).toBe(413);
+		expect((await authorised.json()).error.code).toBe("PLATFORM_PAYLOAD_TOO_LARGE");
 	});
 });
