@@ -13,8 +13,10 @@ import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
-import { ProviderService, providerRoutes, type UpstreamUrlPolicy } from "./providers.ts";
+import { ProviderService } from "./provider-service.ts";
+import { providerRoutes } from "./providers.ts";
 import { TenantService, tenantRoutes } from "./tenants.ts";
+import type { UpstreamUrlPolicy } from "./url-safety.ts";
 import { queryLogs, queryUsage } from "./usage-queries.ts";
 
 /** What the write side of the admin API needs (keys, tenants, providers, prices). */

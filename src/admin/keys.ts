@@ -7,17 +7,22 @@ import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
+import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
 
-const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
-	models: t.Optional(t.Union([t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }), t.Null()])),
+	/** An allowlist; null (or absent) = every model. An empty list would allow nothing, so it is refused. */
+	models: t.Optional(
+		t.Union([t.Array(t.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 1000 }), t.Null()], {
+			description: "a list of 1 to 1000 model names, or null for every model",
+		}),
+	),
 	rpm: Limit,
 	tpm: Limit,
 	max_concurrency: Limit,
 	quota_daily_requests: Limit,
-	quota_daily_tokens: Limit,
-	budget_usd: t.Optional(t.Union([t.Number({ minimum: 0 }), t.Null()])),
+	quota_daily_tokens: TokenLimit,
+	budget_usd: BudgetLimit,
 	/** ISO 8601; null = never. */
 	expires_at: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
 };
@@ -216,22 +221,19 @@ const hasAnyLimit = (v: KeyView) => KEY_LIMIT_FIELDS.some((f) => v[f] !== null);
 
 /** /admin/keys: thin controller over KeyService. */
 export function keyRoutes(service: KeyService) {
+	const createBody = adminBody(CreateKeyBody);
+	const patchBody = adminBody(PatchKeyBody);
 	return new Elysia()
-		.post(
-			"/keys",
-			async ({ body, set }) => {
-				set.status = 201;
-				return service.create(body);
-			},
-			{ body: CreateKeyBody },
-		)
+		.post("/keys", async ({ request, set }) => {
+			const body = await createBody(request);
+			set.status = 201;
+			return service.create(body);
+		})
 		.get("/keys", async ({ query }) => ({
 			object: "list",
 			data: await service.list(query),
 		}))
 		.get("/keys/:id", ({ params }) => service.get(params.id))
-		.patch("/keys/:id", ({ params, body }) => service.update(params.id, body), {
-			body: PatchKeyBody,
-		})
+		.patch("/keys/:id", async ({ params, request }) => service.update(params.id, await patchBody(request)))
 		.delete("/keys/:id", ({ params }) => service.revoke(params.id));
 }

@@ -4,6 +4,7 @@ import type { PriceConfig } from "../config/types.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { PriceBook } from "../usage/cost.ts";
+import { adminBody } from "./admin-body.ts";
 
 const Price = t.Number({ minimum: 0, maximum: 1_000_000 });
 /** USD per million tokens. */
@@ -105,13 +106,14 @@ export class PriceService {
 
 /** /admin/prices: thin controller over PriceService. */
 export function priceRoutes(service: PriceService) {
+	const putBody = adminBody(PutPriceBody);
 	return new Elysia()
 		.get("/prices", async () => ({
 			object: "list",
 			data: await service.list(),
 		}))
-		.put("/prices/:model", ({ params, body }) => service.put(decodeURIComponent(params.model), body), {
-			body: PutPriceBody,
-		})
+		.put("/prices/:model", async ({ params, request }) =>
+			service.put(decodeURIComponent(params.model), await putBody(request)),
+		)
 		.delete("/prices/:model", ({ params }) => service.remove(decodeURIComponent(params.model)));
 }

@@ -4,15 +4,15 @@ import { type DbNum, numOrNull } from "../auth/key-store.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { hasDailyLimit } from "../limits/daily-counters.ts";
+import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
 import { randomId } from "./keys.ts";
 
-const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
 const TenantFields = {
 	rpm: Limit,
 	tpm: Limit,
 	quota_daily_requests: Limit,
-	quota_daily_tokens: Limit,
-	budget_usd: t.Optional(t.Union([t.Number({ minimum: 0 }), t.Null()])),
+	quota_daily_tokens: TokenLimit,
+	budget_usd: BudgetLimit,
 };
 export const CreateTenantBody = t.Object(
 	{
@@ -164,20 +164,19 @@ function view(r: TenantRow): TenantView {
 
 /** /admin/tenants: thin controller over TenantService. */
 export function tenantRoutes(service: TenantService) {
+	const createBody = adminBody(CreateTenantBody);
+	const patchBody = adminBody(PatchTenantBody);
 	return new Elysia()
-		.post(
-			"/tenants",
-			async ({ body, set }) => {
-				set.status = 201;
-				return service.create(body);
-			},
-			{ body: CreateTenantBody },
-		)
+		.post("/tenants", async ({ request, set }) => {
+			const body = await createBody(request);
+			set.status = 201;
+			return service.create(body);
+		})
 		.get("/tenants", async () => ({
 			object: "list",
 			data: await service.list(),
 		}))
 		.get("/tenants/:id", ({ params }) => service.get(params.id))
-		.patch("/tenants/:id", ({ params, body }) => service.update(params.id, body), { body: PatchTenantBody })
+		.patch("/tenants/:id", async ({ params, request }) => service.update(params.id, await patchBody(request)))
 		.delete("/tenants/:id", ({ params }) => service.remove(params.id));
 }

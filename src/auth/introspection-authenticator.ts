@@ -133,6 +133,8 @@ export class IntrospectionAuthenticator implements Authenticator {
 					token_type_hint: "api_key",
 				}).toString(),
 				signal: AbortSignal.timeout(this.timeoutMs),
+				// never resend the client's token to wherever a redirect points
+				redirect: "manual",
 			});
 			if (!res.ok) throw new Error(`introspection answered HTTP ${res.status}`);
 			const parsed = (await res.json()) as unknown;

@@ -121,7 +121,14 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const routing = expectObj(root.routing, "routing");
 	rejectUnknown(
 		routing,
-		["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms", "max_retry_after_ms"],
+		[
+			"strategy",
+			"max_account_switches",
+			"first_byte_timeout_ms",
+			"request_timeout_ms",
+			"max_retry_after_ms",
+			"max_upstream_body_bytes",
+		],
 		"routing",
 	);
 	const audit = expectObj(root.audit, "audit");
@@ -230,6 +237,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			first_byte_timeout_ms: int(routing, "first_byte_timeout_ms", "routing.", 30_000, 1),
 			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
 			max_retry_after_ms: int(routing, "max_retry_after_ms", "routing.", 60_000, 0, 86_400_000),
+			max_upstream_body_bytes: int(routing, "max_upstream_body_bytes", "routing.", 32 * 1024 * 1024, 1024),
 		},
 		audit: {
 			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,

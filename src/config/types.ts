@@ -70,6 +70,8 @@ export interface GatewayConfig {
 		request_timeout_ms: number;
 		/** Longest cooldown an upstream's retry-after can put on an account or model (ms). */
 		max_retry_after_ms: number;
+		/** Largest non-streamed upstream answer read; larger is UPSTREAM_BAD_RESPONSE (streams are relayed, not capped). */
+		max_upstream_body_bytes: number;
 	};
 	audit: {
 		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */

@@ -47,6 +47,11 @@ export function parseEncryptionKey(text: string): Buffer {
 	});
 }
 
+/** Whether a stored value is sealed (rows written before a field was sealed hold plaintext). */
+export function isSealedSecret(value: string): boolean {
+	return value.startsWith(`${VERSION}:`) && value.split(":").length === 3;
+}
+
 export class SecretBox {
 	private readonly key: Buffer;
 

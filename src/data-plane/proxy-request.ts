@@ -7,6 +7,7 @@ import type { RequestIds } from "../plugins/request-id.ts";
 import { choosePlan } from "../protocols/choose-plan.ts";
 import type { Operation } from "../protocols/operations.ts";
 import { callWithFailover } from "../routing/failover.ts";
+import { readUpstreamBody } from "../routing/read-upstream-body.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
@@ -153,13 +154,17 @@ export async function proxyRequest(
 			);
 		}
 
-		let bytes: Uint8Array<ArrayBuffer>;
+		const maxBytes = deps.config.routing.max_upstream_body_bytes;
+		let bytes: Uint8Array<ArrayBuffer> | null;
 		try {
-			bytes = new Uint8Array(await up.response.arrayBuffer());
+			bytes = await readUpstreamBody(up.response, maxBytes);
 		} catch {
 			throw new GatewayError("UPSTREAM_BAD_RESPONSE", "The upstream connection broke while sending the answer");
 		} finally {
 			up.release();
+		}
+		if (bytes === null) {
+			throw new GatewayError("UPSTREAM_BAD_RESPONSE", `The upstream's answer exceeds ${maxBytes} bytes`);
 		}
 		const mapped = plan.mapBody(bytes);
 		record.finish(200, null, mapped.usage);

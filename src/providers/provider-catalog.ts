@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import type { Sql } from "postgres";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../config/types.ts";
-import { parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
+import { isSealedSecret, parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { AccountRef } from "./account-ref.ts";
 import { buildProviderSet, type ProviderSet, type SlotOf } from "./provider-registry.ts";
+import type { UpstreamTargetGuard } from "./upstream-target-guard.ts";
 
 const accountKey = (provider: string, account: string): string => `${provider}/${account}`;
 
@@ -29,6 +30,33 @@ export function secretBoxFor(config: GatewayConfig): {
 
 /** The AAD a sealed account key is bound to: a ciphertext copied to another row will not open. */
 export const accountSecretContext = (accountId: string) => `provider_account:${accountId}`;
+
+/** The AAD a sealed provider header value is bound to (its provider and header name). */
+const headerSecretContext = (provider: string, header: string) => `provider_header:${provider}:${header.toLowerCase()}`;
+
+/** Provider headers as stored: each value sealed, since they often carry credentials. */
+export function sealHeaders(box: SecretBox, provider: string, headers: Record<string, string>): Record<string, string> {
+	return Object.fromEntries(
+		Object.entries(headers).map(([k, v]) => [k, box.encrypt(v, headerSecretContext(provider, k))]),
+	);
+}
+
+/**
+ * Stored provider headers in plaintext. Values written before headers were sealed are read as
+ * they are (the next admin change seals them). Throws SecretBoxError under the wrong key.
+ */
+export function openHeaders(
+	box: SecretBox,
+	provider: string,
+	stored: Record<string, string> | null,
+): Record<string, string> {
+	return Object.fromEntries(
+		Object.entries(stored ?? {}).map(([k, v]) => [
+			k,
+			isSealedSecret(v) ? box.decrypt(v, headerSecretContext(provider, k)) : v,
+		]),
+	);
+}
 
 /** A providers row as the raw queries select it (snake_case, as stored). */
 export interface ProviderDbRow {
@@ -67,6 +95,8 @@ export interface ProviderCatalogOptions {
 	 * 401/403 disabled gets another chance. Not called on the first load.
 	 */
 	onAccountChanged?: (account: AccountRef) => void;
+	/** Production: the connect-time check for providers created through the admin API. */
+	targetGuard?: UpstreamTargetGuard;
 }
 
 /**
@@ -82,6 +112,7 @@ export class ProviderCatalog {
 	private readonly sql: Sql | null;
 	private readonly box: SecretBox;
 	private readonly logger: Logger | undefined;
+	private readonly targetGuard: UpstreamTargetGuard | undefined;
 	private loads = 0;
 	private applied = 0;
 	/** accountKey → row id and update time, as of the last applied load; null before the first. */
@@ -96,6 +127,7 @@ export class ProviderCatalog {
 		this.box = opts.box;
 		this.logger = opts.logger;
 		this.onAccountChanged = opts.onAccountChanged;
+		this.targetGuard = opts.targetGuard;
 		this.configNames = new Set(opts.config.providers.map((p) => p.name));
 		this.set = this.build([]);
 	}
@@ -136,7 +168,24 @@ export class ProviderCatalog {
 			}
 			all.push(p);
 		}
-		return buildProviderSet(all, this.config.routing, this.slotOf);
+		const set = buildProviderSet(all, this.config.routing, this.slotOf);
+		// the config file is the operator's own word; admin-created targets are checked at connect time
+		if (this.targetGuard) {
+			for (const p of set.providers.values()) if (!this.configNames.has(p.name)) p.targetGuard = this.targetGuard;
+		}
+		return set;
+	}
+
+	private headersOf(p: ProviderDbRow): Record<string, string> {
+		try {
+			return openHeaders(this.box, p.name, p.headers);
+		} catch (err) {
+			this.logger?.error(
+				{ provider: p.name, err: (err as Error).message },
+				"cannot decrypt provider headers (wrong GATEWAY_ENCRYPTION_KEY?): headers left out",
+			);
+			return {};
+		}
 	}
 
 	private async loadDb(sql: Sql): Promise<{ providers: ProviderConfig[]; revisions: Map<string, string> }> {
@@ -161,13 +210,13 @@ export class ProviderCatalog {
 		}
 		const configs = providers.map((p) => ({
 			name: p.name,
+			headers: this.headersOf(p),
 			type: p.type,
 			base_url: p.base_url.replace(/\/+$/, ""),
 			models: p.models ?? [],
 			strategy: (ROUTING_STRATEGIES as readonly string[]).includes(p.strategy ?? "")
 				? (p.strategy as RoutingStrategy)
 				: undefined,
-			headers: p.headers ?? {},
 			accounts: (byProvider.get(p.name) ?? []).flatMap((a) => {
 				let apiKey: string;
 				try {

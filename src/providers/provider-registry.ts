@@ -1,6 +1,7 @@
 import { PROVIDER_PRESETS, type ProviderPreset } from "../config/presets.ts";
 import type { GatewayConfig, ProviderConfig, RoutingStrategy } from "../config/types.ts";
 import type { AccountRef } from "./account-ref.ts";
+import type { UpstreamTargetGuard } from "./upstream-target-guard.ts";
 
 /** A configured provider as the request path sees it. */
 export interface ProviderRuntime {
@@ -13,6 +14,8 @@ export interface ProviderRuntime {
 	apiVersion: string | undefined;
 	strategy: RoutingStrategy;
 	accounts: AccountRef[];
+	/** Set on providers created through the admin API in production: checks each target before connecting. */
+	targetGuard?: UpstreamTargetGuard;
 }
 
 export interface ProviderSet {

@@ -4,6 +4,7 @@ import type { AccountRef } from "../providers/account-ref.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
+import { readUpstreamBody } from "./read-upstream-body.ts";
 import { retryAfterMs } from "./retry-after.ts";
 import type { AttemptOutcome, UpstreamRequest } from "./types.ts";
 
@@ -48,6 +49,8 @@ type Failure = {
 };
 
 const MAX_BACKOFF_MS = 1_000;
+/** An error body is read for its message only; one larger than this is not an error reply. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const CLIENT_WATCH_AFTER_MS = 250;
 const CLIENT_WATCH_EVERY_MS = 250;
 
@@ -187,6 +190,12 @@ const NO_ACCOUNT_MESSAGES: Record<UnavailableReason, (provider: string) => strin
 	disabled: (p) => `Every upstream account of provider '${p}' was refused by the upstream (credentials)`,
 };
 
+const TARGET_REFUSED: Failure = {
+	code: "UPSTREAM_CONNECTION_FAILED",
+	message: "The upstream's address is refused (private, loopback or link-local)",
+	retryAfterMs: null,
+};
+
 type AttemptResult = Omit<FailoverSuccess, "attempts"> | { failure: Failure; final: boolean };
 
 async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<AttemptResult> {
@@ -214,6 +223,16 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 	}
 
 	const { url, headers, body } = req.build(account);
+	const refused = req.provider.targetGuard?.check(url);
+	if (refused) {
+		try {
+			await refused;
+		} catch {
+			deadlines.remove(deadline);
+			if (watch) deadlines.remove(watch);
+			return { failure: TARGET_REFUSED, final: false };
+		}
+	}
 	req.selector.acquire(account);
 	let released = false;
 	const release = () => {
@@ -231,6 +250,8 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 			headers,
 			body,
 			signal: controller.signal,
+			// a redirect would carry the account's key to another host, past the address checks
+			redirect: "manual",
 		});
 	} catch (cause) {
 		release();
@@ -274,8 +295,23 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 	}
 
 	// the first-byte timer stays armed while the error body is read: a stalled body aborts
-	const text = await res.text().catch(() => "");
+	const bytes = await readUpstreamBody(res, MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
 	release();
+	if (bytes === null || (res.status >= 300 && res.status < 400)) {
+		req.selector.report(account, req.model, { kind: "server_error" });
+		return {
+			failure: {
+				code: "UPSTREAM_BAD_RESPONSE",
+				message:
+					bytes === null
+						? `The upstream's error answer exceeds ${MAX_ERROR_BODY_BYTES} bytes`
+						: `The upstream answered ${res.status} (a redirect, which the gateway does not follow)`,
+				retryAfterMs: null,
+			},
+			final: false,
+		};
+	}
+	const text = new TextDecoder().decode(bytes);
 	const c = classify(res.status, retryAfterMs(res.headers));
 	if (c) {
 		req.selector.report(account, req.model, c.outcome);

@@ -17,6 +17,7 @@ import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
+import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
 import { AccountHealth } from "../routing/account-health.ts";
 import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
@@ -79,12 +80,19 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			"!!! GATEWAY_ENCRYPTION_KEY is not set: provider account keys are sealed with a fixed, PUBLIC dev key. Set GATEWAY_ENCRYPTION_KEY before storing real secrets !!!",
 		);
 	}
+	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
+		.split(",")
+		.map((h) => h.trim())
+		.filter(Boolean);
+	const production = config.env === "production";
+	const targetGuard = production ? new UpstreamTargetGuard({ allowlist }) : undefined;
 	const catalog = new ProviderCatalog({
 		config,
 		slotOf: (p, a) => accountTable.slotFor(p, a),
 		sql,
 		box,
 		logger,
+		targetGuard,
 		onAccountChanged: (account) => recovery.enable(account, "settings_changed"),
 	});
 	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
@@ -141,10 +149,6 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		lanes,
 		onAccountDisabled: (account, status) => recovery.disabled(account, status),
 	});
-	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
-		.split(",")
-		.map((h) => h.trim())
-		.filter(Boolean);
 	const app = createApp({
 		...deps,
 		drain: drainState,
@@ -161,7 +165,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					recovery,
 					prices,
 					configPrices: config.prices,
-					upstreamPolicy: { production: config.env === "production", allowlist },
+					upstreamPolicy: { production, allowlist },
 					limiter,
 				},
 			}),

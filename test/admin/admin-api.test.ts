@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createAdminRoutes } from "../../src/admin/index.ts";
-import { isBlockedAddress, validateUpstreamUrl } from "../../src/admin/providers.ts";
+import { validateUpstreamUrl } from "../../src/admin/url-safety.ts";
 import { createApp } from "../../src/app.ts";
 import { hashApiKey } from "../../src/auth/api-key-format.ts";
 import { DbKeyAuthenticator } from "../../src/auth/db-key-authenticator.ts";
@@ -15,6 +15,7 @@ import { restoreUsage } from "../../src/limits/restore-usage.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { MetricsRegistry } from "../../src/metrics/registry.ts";
 import { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
+import { isBlockedAddress } from "../../src/providers/upstream-target-guard.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import { AccountRecovery } from "../../src/routing/account-recovery.ts";
 import { AccountStateTable } from "../../src/routing/account-state-table.ts";

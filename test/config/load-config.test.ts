@@ -67,6 +67,7 @@ describe("buildConfig defaults", () => {
 			first_byte_timeout_ms: 30_000,
 			request_timeout_ms: 600_000,
 			max_retry_after_ms: 60_000,
+			max_upstream_body_bytes: 32 * 1024 * 1024,
 		});
 		expect(c.audit).toEqual({
 			enabled: true,

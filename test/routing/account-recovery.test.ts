@@ -37,6 +37,7 @@ function setup() {
 			first_byte_timeout_ms: 1_000,
 			request_timeout_ms: 1_000,
 			max_retry_after_ms: 60_000,
+			max_upstream_body_bytes: 32 * 1024 * 1024,
 		},
 		(p, a) => table.allocate(accountKey(p, a)),
 	);

@@ -3,6 +3,7 @@ import type { GatewayConfig, ProviderConfig } from "../../src/config/types.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
 import { buildOpenAIRequest } from "../../src/protocols/openai/request.ts";
 import { buildProviderSet, type ProviderRuntime } from "../../src/providers/provider-registry.ts";
+import { UpstreamTargetGuard } from "../../src/providers/upstream-target-guard.ts";
 import { AccountHealth } from "../../src/routing/account-health.ts";
 import type { AccountSelector } from "../../src/routing/account-selector.ts";
 import { AccountStateTable, accountKey } from "../../src/routing/account-state-table.ts";
@@ -107,6 +108,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	first_byte_timeout_ms: 2_000,
 	request_timeout_ms: 10_000,
 	max_retry_after_ms: 60_000,
+	max_upstream_body_bytes: 32 * 1024 * 1024,
 };
 const MODEL = "gpt-4o";
 
@@ -201,6 +203,19 @@ describe("callWithFailover", () => {
 		expect(s.table.inflight(s.slot("a"))).toBe(0);
 		expect(calls.get("sk-ok")).toBe(1);
 		expect(calls.get("sk-ok2")).toBeUndefined();
+	});
+
+	test("a provider with a target guard never connects to a refused address", async () => {
+		const s = setup([["a", "sk-ok"]], 0);
+		s.provider.targetGuard = new UpstreamTargetGuard({ allowlist: [] });
+		const e = await failure(s.call());
+		expect(e.code).toBe("UPSTREAM_CONNECTION_FAILED");
+		expect(calls.get("sk-ok")).toBeUndefined();
+		expect(s.table.inflight(s.slot("a"))).toBe(0);
+		s.provider.targetGuard = new UpstreamTargetGuard({ allowlist: ["127.0.0.1"] });
+		const r = await s.call();
+		r.release();
+		expect(calls.get("sk-ok")).toBe(1);
 	});
 
 	test("503 then healthy → two attempts; the 503 account got exactly one call", async () => {

@@ -11,6 +11,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	first_byte_timeout_ms: 1000,
 	request_timeout_ms: 10_000,
 	max_retry_after_ms: 60_000,
+	max_upstream_body_bytes: 32 * 1024 * 1024,
 };
 
 function provider(name: string, models: string[], type = "openai"): ProviderConfig {
