@@ -25,6 +25,7 @@ const TOP_KEYS = [
 	"log_level",
 	"server",
 	"database",
+	"redis",
 	"auth",
 	"routing",
 	"audit",
@@ -95,6 +96,12 @@ function parseProvider(p: Obj, i: number, env: Env): ProviderConfig {
 	};
 }
 
+function fraction(o: Obj, key: string, path: string, fallback: number): number {
+	const v = num(o, key, path, fallback);
+	if (v <= 0 || v > 1) throw new ConfigError(`${path}${key}`, "must be above 0 and at most 1");
+	return v;
+}
+
 const list = (v: string | undefined): string[] =>
 	(v ?? "")
 		.split(",")
@@ -116,6 +123,8 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	);
 	const database = expectObj(root.database, "database");
 	rejectUnknown(database, ["url", "data_dir", "retention_days"], "database");
+	const redis = expectObj(root.redis, "redis");
+	rejectUnknown(redis, ["url", "key_prefix", "lease_fraction", "deadline_ms", "idle_ms", "holder_ttl_ms"], "redis");
 	const auth = expectObj(root.auth, "auth");
 	rejectUnknown(auth, ["mode", "static_keys", "admin_token", "introspection_url", "encryption_key"], "auth");
 	const routing = expectObj(root.routing, "routing");
@@ -220,6 +229,14 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
 			data_dir: env.GATEWAY_DATA_DIR ?? str(database, "data_dir", "database.", "./data"),
 			retention_days: int(database, "retention_days", "database.", 0, 0, 36_500),
+		},
+		redis: {
+			url: env.REDIS_URL || resolveSecret(optStr(redis, "url", "redis."), "redis.url", env),
+			key_prefix: str(redis, "key_prefix", "redis.", "ix:"),
+			lease_fraction: fraction(redis, "lease_fraction", "redis.", 0.05),
+			deadline_ms: int(redis, "deadline_ms", "redis.", 50, 1, 10_000),
+			idle_ms: int(redis, "idle_ms", "redis.", 1_000, 10, 600_000),
+			holder_ttl_ms: int(redis, "holder_ttl_ms", "redis.", 5_000, 300, 600_000),
 		},
 		auth: {
 			mode,

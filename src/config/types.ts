@@ -56,6 +56,20 @@ export interface GatewayConfig {
 		/** Days of request_logs kept (whole daily partitions are dropped); 0 = keep everything. */
 		retention_days: number;
 	};
+	/** Shared state of a fleet of instances; absent url = every limit is per instance. */
+	redis: {
+		url?: string;
+		/** Prefix of every key, so several gateways can share one Redis. */
+		key_prefix: string;
+		/** Capacity leased per refill, as a fraction of the limit (at least 1 unit). */
+		lease_fraction: number;
+		/** No request waits on Redis longer than this; past it the instance decides with its share. */
+		deadline_ms: number;
+		/** Leased capacity unused this long goes back to the fleet. */
+		idle_ms: number;
+		/** An instance silent this long (killed) loses its concurrency slots. */
+		holder_ttl_ms: number;
+	};
 	auth: {
 		mode: "local" | "remote_introspection";
 		static_keys: string[];
