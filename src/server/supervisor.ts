@@ -7,7 +7,8 @@ import { startPartitionMaintenance } from "../db/partitions.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
-import { type Logger, redactUrl } from "../logging/logger.ts";
+import type { Logger } from "../logging/logger.ts";
+import { redactUrl, redactUrls } from "../logging/redact-url.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
@@ -57,7 +58,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			// log each change of the writer's health once, not every stats tick
 			if (stats.down !== auditDown) {
 				auditDown = stats.down;
-				if (stats.down) logger.error({ error: stats.lastError }, "usage writer cannot reach Postgres: spooling");
+				if (stats.down) logger.error({ error: stats.lastError && redactUrls(stats.lastError) }, "usage writer cannot reach Postgres: spooling");
 				else logger.info({ spool_pending: stats.spoolPending }, "usage writer reconnected to Postgres");
 			}
 		},
@@ -149,7 +150,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 					if (drained.size === count) onDrained?.();
 					break;
 				case "fatal":
-					logger.fatal({ worker: msg.index, error: msg.message }, "HTTP worker failed to start");
+					logger.fatal({ worker: msg.index, error: redactUrls(msg.message) }, "HTTP worker failed to start");
 					readyReject(new Error(msg.message));
 					break;
 			}
