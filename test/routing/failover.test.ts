@@ -98,6 +98,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	max_account_switches: 3,
 	first_byte_timeout_ms: 2_000,
 	request_timeout_ms: 10_000,
+	stream_idle_timeout_ms: 120_000,
 };
 const MODEL = "gpt-4o";
 

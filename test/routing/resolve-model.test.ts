@@ -9,6 +9,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	max_account_switches: 3,
 	first_byte_timeout_ms: 1000,
 	request_timeout_ms: 10_000,
+	stream_idle_timeout_ms: 120_000,
 };
 
 function provider(name: string, models: string[], type = "openai"): ProviderConfig {
