@@ -7,6 +7,7 @@ import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "./config/config-error.ts";
 import { loadConfig } from "./config/load-config.ts";
 import { createLogger } from "./logging/logger.ts";
+import { redactUrls } from "./logging/redact-url.ts";
 import { startSupervisor } from "./server/supervisor.ts";
 
 async function main(): Promise<void> {
@@ -57,6 +58,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-	console.error("interchange failed to start:", err instanceof Error ? err.message : err);
+	console.error("interchange failed to start:", redactUrls(err instanceof Error ? err.message : String(err)));
 	process.exit(1);
 });

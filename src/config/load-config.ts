@@ -29,6 +29,7 @@ const TOP_KEYS = [
 	"auth",
 	"routing",
 	"audit",
+	"metrics",
 	"providers",
 	"aliases",
 	"prices",
@@ -118,7 +119,16 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const server = expectObj(root.server, "server");
 	rejectUnknown(
 		server,
-		["port", "host", "cors_origins", "http_workers", "max_body_bytes", "drain_timeout_ms", "keepalive_interval_ms"],
+		[
+			"port",
+			"host",
+			"cors_origins",
+			"http_workers",
+			"max_body_bytes",
+			"drain_timeout_ms",
+			"keepalive_interval_ms",
+			"body_timeout_ms",
+		],
 		"server",
 	);
 	const database = expectObj(root.database, "database");
@@ -137,11 +147,14 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			"request_timeout_ms",
 			"max_retry_after_ms",
 			"max_upstream_body_bytes",
+			"stream_idle_timeout_ms",
 		],
 		"routing",
 	);
 	const audit = expectObj(root.audit, "audit");
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
+	const metrics = expectObj(root.metrics, "metrics");
+	rejectUnknown(metrics, ["token"], "metrics");
 	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
 		throw new ConfigError("audit.enabled", "must be true or false");
 	}
@@ -224,6 +237,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			max_body_bytes: int(server, "max_body_bytes", "server.", 32 * 1024 * 1024, 1024),
 			drain_timeout_ms: int(server, "drain_timeout_ms", "server.", 30_000, 0),
 			keepalive_interval_ms: int(server, "keepalive_interval_ms", "server.", 15_000, 100),
+			body_timeout_ms: int(server, "body_timeout_ms", "server.", 30_000, 10, 3_600_000),
 		},
 		database: {
 			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
@@ -255,12 +269,16 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
 			max_retry_after_ms: int(routing, "max_retry_after_ms", "routing.", 60_000, 0, 86_400_000),
 			max_upstream_body_bytes: int(routing, "max_upstream_body_bytes", "routing.", 32 * 1024 * 1024, 1024),
+			stream_idle_timeout_ms: int(routing, "stream_idle_timeout_ms", "routing.", 120_000, 10),
 		},
 		audit: {
 			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,
 			batch_size: int(audit, "batch_size", "audit.", 500, 1, 100_000),
 			flush_interval_ms: int(audit, "flush_interval_ms", "audit.", 50, 1, 60_000),
 			max_queue: int(audit, "max_queue", "audit.", 50_000, 100),
+		},
+		metrics: {
+			token: env.GATEWAY_METRICS_TOKEN || resolveSecret(optStr(metrics, "token", "metrics."), "metrics.token", env),
 		},
 		providers,
 		aliases,

@@ -48,6 +48,8 @@ export interface GatewayConfig {
 		max_body_bytes: number;
 		drain_timeout_ms: number;
 		keepalive_interval_ms: number;
+		/** A data-plane request must have sent its whole body this long after arriving, or gets 408. */
+		body_timeout_ms: number;
 	};
 	database: {
 		/** Absent = embedded Postgres (PGlite) under data_dir. */
@@ -86,6 +88,8 @@ export interface GatewayConfig {
 		max_retry_after_ms: number;
 		/** Largest non-streamed upstream answer read; larger is UPSTREAM_BAD_RESPONSE (streams are relayed, not capped). */
 		max_upstream_body_bytes: number;
+		/** A stream whose upstream sends nothing (comments aside) this long is broken off in-band. */
+		stream_idle_timeout_ms: number;
 	};
 	audit: {
 		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */
@@ -94,6 +98,10 @@ export interface GatewayConfig {
 		flush_interval_ms: number;
 		/** Rows held in memory while Postgres is down before spilling to the spool file. */
 		max_queue: number;
+	};
+	metrics: {
+		/** When set, /metrics wants `Authorization: Bearer <token>`. */
+		token?: string;
 	};
 	log_level: string;
 	providers: ProviderConfig[];

@@ -21,7 +21,7 @@ export interface ProxyContext {
 	startedAt: number;
 	/** Canonical endpoint path (without /api). */
 	endpoint: string;
-	/** Lets a long stream outlive the server's idle timeout. */
+	/** Lets a long answer or stream outlive the server's idle timeout. */
 	keepOpen?: () => void;
 }
 
@@ -69,9 +69,10 @@ export async function proxyRequest(
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
-	// slow first tokens and long answers must not be cut by the server's idle timer; the
-	// request deadline (routing.request_timeout_ms) bounds them instead
-	ctx.keepOpen?.();
+	// Until the caller is authenticated and its body is in, the connection is theirs only on
+	// the server's idle timer and the body deadline; an error in that phase closes it, as the
+	// rest of an unread body would otherwise keep it open.
+	let bodyRead = false;
 	const drain = deps.drain;
 	if (drain) {
 		drain.begin();
@@ -87,7 +88,15 @@ export async function proxyRequest(
 		const principal = authenticated instanceof Promise ? await authenticated : authenticated;
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;
-		const { value, raw } = await readJsonBody(request, deps.config.server.max_body_bytes);
+		const { value, raw } = await readJsonBody(
+			request,
+			deps.config.server.max_body_bytes,
+			ctx.startedAt + deps.config.server.body_timeout_ms,
+		);
+		bodyRead = true;
+		// slow first tokens and long answers must not be cut by the server's idle timer; the
+		// request deadline (routing.request_timeout_ms) and the stream idle timeout bound them
+		ctx.keepOpen?.();
 		const body = validateRequest(op, value);
 		ev.requested_model = body.model;
 		ev.stream = body.stream === true;
@@ -136,8 +145,10 @@ export async function proxyRequest(
 				body: up.response.body,
 				transform: plan.streamTransform(),
 				keepaliveMs: deps.config.server.keepalive_interval_ms,
+				idleTimeoutMs: deps.config.routing.stream_idle_timeout_ms,
 				startedAt: ctx.startedAt,
 				abortUpstream: up.abort,
+				onInterrupt: drain ? (interrupt) => drain.track(interrupt) : undefined,
 				onEnd: (r) => {
 					up.release();
 					const incomplete = !r.completed;
@@ -189,6 +200,7 @@ export async function proxyRequest(
 		record.finish(e.status, e.code, null);
 		admission?.settle(0, 0);
 		if (limitHeaders) Object.assign(e, { headers: { ...limitHeaders, ...e.headers } });
+		if (!bodyRead) Object.assign(e, { headers: { ...e.headers, connection: "close" } });
 		throw e;
 	}
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { RedisClient } from "bun";
 import type { Logger } from "../logging/logger.ts";
-import { maskUrl } from "../logging/mask-url.ts";
+import { redactUrl } from "../logging/redact-url.ts";
 
 /** A Lua script sent by hash (EVALSHA), and by body once after Redis forgot it. */
 export interface Script {
@@ -109,7 +109,10 @@ export class RedisLink {
 				this.retryMs = RECONNECT_MIN_MS;
 				const back = this.everUp;
 				if (this.downSince !== null || !this.everUp) {
-					this.opts.logger?.info({ redis: maskUrl(this.opts.url) }, "redis connected: limits are shared by the fleet");
+					this.opts.logger?.info(
+						{ redis: redactUrl(this.opts.url) },
+						"redis connected: limits are shared by the fleet",
+					);
 				}
 				this.everUp = true;
 				this.downSince = null;
@@ -128,7 +131,7 @@ export class RedisLink {
 		if (this.downSince === null) {
 			this.downSince = Date.now();
 			this.opts.logger?.warn(
-				{ redis: maskUrl(this.opts.url), err: String((err as Error)?.message ?? err) },
+				{ redis: redactUrl(this.opts.url), err: String((err as Error)?.message ?? err) },
 				"redis unreachable: each instance enforces its last known share of every limit until it is back",
 			);
 		}

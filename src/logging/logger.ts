@@ -1,4 +1,5 @@
 import pino from "pino";
+import { redactUrls } from "./redact-url.ts";
 
 export type Logger = pino.Logger;
 
@@ -35,11 +36,20 @@ export function createLogger(level: string, bindings?: Record<string, unknown>):
 		level,
 		base: { ...bindings },
 		redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
+		// errors are the one place a URL reaches a log line unannounced (a driver's message,
+		// fetch's `path`); plain fields are masked where they are logged (redactUrl)
+		serializers: { err: serializeError },
 		timestamp: pino.stdTimeFunctions.isoTime,
 	});
 }
 
-/** Masks credentials inside a URL (postgres://user:pass@host → postgres://user:***@host). */
-export function redactUrl(url: string): string {
-	return url.replace(/\/\/([^:/@]+):([^@]*)@/, "//$1:***@");
+/** pino's error serializer, with every URL in the error masked. */
+export function serializeError(err: unknown): unknown {
+	const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+	if (!out || typeof out !== "object") return out;
+	for (const field of ["message", "stack", "path", "url"]) {
+		const v = out[field];
+		if (typeof v === "string") out[field] = redactUrls(v);
+	}
+	return out;
 }

@@ -32,22 +32,34 @@ interface ShapeLabels {
 	model: string;
 }
 
-/** Turns each finished request into counters and histograms (a RequestRecord listener). */
-export function requestMetricsListener(reg: MetricsRegistry) {
+/** The label value of every model that is neither configured nor known. */
+export const OTHER_MODEL = "other";
+
+/** Whether a provider's model may be a label value: configured or known, not whatever a client sent. */
+export type KnownModel = (provider: string, model: string) => boolean;
+
+/**
+ * Turns each finished request into counters and histograms (a RequestRecord listener).
+ * Label values come only from configuration (routes, providers, accounts, known models):
+ * a provider that accepts any model would otherwise let clients mint one series per
+ * made-up name, and /metrics and memory would grow without bound.
+ */
+export function requestMetricsListener(reg: MetricsRegistry, knownModel: KnownModel) {
 	const memo = new LabelMemo();
+	const modelLabel = (ev: UsageEvent): string =>
+		ev.model === null ? "" : ev.provider !== null && knownModel(ev.provider, ev.model) ? ev.model : OTHER_MODEL;
 	// one lookup per request: every label set of the request's shape rendered together
-	const shapeLabels = (ev: UsageEvent): ShapeLabels =>
-		memo.get(`${ev.endpoint}\u0000${ev.model}\u0000${ev.provider}\u0000${ev.status}`, () => {
-			const m = ev.model ?? "";
-			return {
-				route: labels({ route: ev.endpoint }),
-				request: labels({ route: ev.endpoint, model: ev.model, provider: ev.provider, status: ev.status }),
-				prompt: labels({ model: m, kind: "prompt" }),
-				completion: labels({ model: m, kind: "completion" }),
-				cached: labels({ model: m, kind: "cached" }),
-				model: labels({ model: ev.model }),
-			};
-		});
+	const shapeLabels = (ev: UsageEvent): ShapeLabels => {
+		const m = modelLabel(ev);
+		return memo.get(`${ev.endpoint}\u0000${m}\u0000${ev.provider}\u0000${ev.status}`, () => ({
+			route: labels({ route: ev.endpoint }),
+			request: labels({ route: ev.endpoint, model: m, provider: ev.provider, status: ev.status }),
+			prompt: labels({ model: m, kind: "prompt" }),
+			completion: labels({ model: m, kind: "completion" }),
+			cached: labels({ model: m, kind: "cached" }),
+			model: labels({ model: m }),
+		}));
+	};
 	const upstreamLabels = (provider: string | null, account: string | null, code: string) =>
 		memo.get(`u\u0000${provider}\u0000${account}\u0000${code}`, () => labels({ provider, account, code }));
 	const providerLabels = (provider: string | null) => memo.get(`p\u0000${provider}`, () => labels({ provider }));

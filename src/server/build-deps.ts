@@ -4,7 +4,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import type { GatewayDeps } from "../data-plane/gateway-deps.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
-import { requestMetricsListener } from "../metrics/request-metrics.ts";
+import { type KnownModel, requestMetricsListener } from "../metrics/request-metrics.ts";
 import type { AccountRef } from "../providers/account-ref.ts";
 import { buildProviderSet, type ProviderSet } from "../providers/provider-registry.ts";
 import { AccountHealth } from "../routing/account-health.ts";
@@ -65,6 +65,15 @@ function logLine(logger: Logger): RecordListener {
 	};
 }
 
+/**
+ * Models that may be metric label values: those a provider lists (read from the current
+ * set, so admin changes count at once) and alias targets.
+ */
+function knownModels(config: GatewayConfig, providers: () => ProviderSet): KnownModel {
+	const aliased = new Set(config.aliases.flatMap((a) => [a.to, a.to.slice(a.to.indexOf("/") + 1)]));
+	return (provider, model) => providers().providers.get(provider)?.models.has(model) === true || aliased.has(model);
+}
+
 /** The data plane's dependencies, as one HTTP worker (or a test) runs them. */
 export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const { config, logger } = input;
@@ -72,11 +81,12 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const policy = { maxRetryAfterMs: config.routing.max_retry_after_ms };
 	const health = input.health ?? new AccountHealth(input.accountTable, policy);
 	const lanes = input.lanes ?? new ModelLanes(AccountStateTable.create(DEFAULT_MAX_LANES), input.accountTable, policy);
+	const providers = input.providers ?? (() => fixed as ProviderSet);
 	return {
 		config,
 		logger,
 		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys),
-		providers: input.providers ?? (() => fixed as ProviderSet),
+		providers,
 		selector: createPoolAccountSelector({
 			health,
 			lanes,
@@ -85,7 +95,7 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 		}),
 		usage: input.usage,
 		prices: input.prices,
-		recordListeners: [requestMetricsListener(input.metrics), logLine(logger)],
+		recordListeners: [requestMetricsListener(input.metrics, knownModels(config, providers)), logLine(logger)],
 		admit: input.admit,
 	};
 }

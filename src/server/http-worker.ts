@@ -15,6 +15,7 @@ import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
+import { redactUrls } from "../logging/redact-url.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
 import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
@@ -44,14 +45,23 @@ const metrics = new MetricsRegistry();
 let workerLogger: Logger | null = null;
 let stopRechecks: (() => void) | null = null;
 
-async function dbReady(): Promise<{ ok: boolean; detail?: string }> {
-	if (!db) return { ok: false, detail: "no database" };
-	try {
-		await db.sql`select 1`;
-		return { ok: true };
-	} catch (e) {
-		return { ok: false, detail: (e as Error).message };
-	}
+/** How long /readyz waits on the database: a probe must not hang on a connect timeout. */
+const DB_CHECK_MS = 1_000;
+let dbCheck: Promise<string | null> | null = null;
+
+/** Null when the database answers, else why not. One check at a time: probes join the pending one. */
+function databaseProblem(): Promise<string | null> {
+	if (!db) return Promise.resolve("no database connection yet");
+	const sql = db.sql;
+	dbCheck ??= Promise.race([
+		sql`select 1`.then(() => null),
+		Bun.sleep(DB_CHECK_MS).then(() => `no answer within ${DB_CHECK_MS} ms`),
+	])
+		.catch((e: Error) => redactUrls(e.message))
+		.finally(() => {
+			dbCheck = null;
+		});
+	return dbCheck;
 }
 
 async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void> {
@@ -172,15 +182,22 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		],
 		ops: {
 			version: init.version,
+			metricsToken: config.metrics.token,
+			// Readiness is the ability to serve. Without Postgres requests are still served
+			// (usage is spooled, cached keys authenticate), so the database is a degraded
+			// detail: taking every instance out of the load balancer would turn a database
+			// outage into a full one.
 			readiness: async () => {
-				const database = await dbReady();
-				const checks = {
-					config: { ok: true },
-					workers: { ok: allReady },
-					draining: { ok: !drainState.draining },
-					database,
+				const problem = await databaseProblem();
+				return {
+					checks: {
+						config: "ok",
+						workers: allReady ? "ok" : "failing",
+						draining: drainState.draining ? "failing" : "ok",
+						database: problem === null ? "ok" : "degraded",
+					},
+					...(problem === null ? {} : { details: { database: problem } }),
 				};
-				return { ready: allReady && !drainState.draining && database.ok, checks };
 			},
 			metrics: () =>
 				new Promise<string>((resolve) => {
@@ -213,16 +230,16 @@ async function drain(timeoutMs: number): Promise<void> {
 	stopRechecks?.();
 	const finished = await drainState.drain(timeoutMs);
 	const forced = !finished;
+	// at the timeout, open streams end with an in-band error event (and their usage so far)
+	// rather than a connection reset
+	if (forced) drainState.interruptStreams();
 	if (server) {
 		// records finish just before their last bytes are written: a graceful stop lets
-		// those writes complete; a forced drain (timeout) cuts what is left
-		if (forced) await server.stop(true);
-		else {
-			const graceful = await Promise.race([server.stop(false).then(() => true), Bun.sleep(2_000).then(() => false)]);
-			if (!graceful) await server.stop(true);
-		}
+		// those writes complete; what is still open after that is cut
+		const graceful = await Promise.race([server.stop(false).then(() => true), Bun.sleep(2_000).then(() => false)]);
+		if (!graceful) await server.stop(true);
 	}
-	// streams cut by a forced stop finish their records on cancel: let those callbacks run
+	// requests cut by a forced stop finish their records on cancel: let those callbacks run
 	await new Promise((r) => setTimeout(r, 0));
 	relay?.flushNow();
 	await bus?.close().catch(() => {});

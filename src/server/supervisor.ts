@@ -7,11 +7,13 @@ import { startPartitionMaintenance } from "../db/partitions.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
-import { type Logger, redactUrl } from "../logging/logger.ts";
+import type { Logger } from "../logging/logger.ts";
+import { redactUrl, redactUrls } from "../logging/redact-url.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
+import { claimPort } from "./claim-port.ts";
 import { supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
@@ -28,6 +30,8 @@ const COLLECT_TIMEOUT_MS = 2_000;
  * writer, N HTTP workers, metrics aggregation and graceful drain. It serves no HTTP itself.
  */
 export async function startSupervisor(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
+	// first, before anything slow: a port someone else holds is a startup error
+	claimPort(config.server.host, config.server.port);
 	let embedded: EmbeddedPostgres | null = null;
 	let databaseUrl = config.database.url;
 	mkdirSync(config.database.data_dir, { recursive: true });
@@ -58,7 +62,11 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			// log each change of the writer's health once, not every stats tick
 			if (stats.down !== auditDown) {
 				auditDown = stats.down;
-				if (stats.down) logger.error({ error: stats.lastError }, "usage writer cannot reach Postgres: spooling");
+				if (stats.down)
+					logger.error(
+						{ error: stats.lastError && redactUrls(stats.lastError) },
+						"usage writer cannot reach Postgres: spooling",
+					);
 				else logger.info({ spool_pending: stats.spoolPending }, "usage writer reconnected to Postgres");
 			}
 		},
@@ -75,8 +83,9 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		(r) => logger.info({ subjects: r.subjects }, "quota and budget counters restored"),
 		(err) => logger.error({ err }, "could not restore quota and budget counters from request_logs"),
 	);
-	const reusePort = process.platform === "linux";
-	const count = reusePort ? Math.max(1, config.server.http_workers) : 1;
+	// several workers share the port through SO_REUSEPORT (Linux); claimPort checked it was free
+	const count = process.platform === "linux" ? Math.max(1, config.server.http_workers) : 1;
+	const reusePort = count > 1;
 	const workers: Worker[] = [];
 	const listening = new Set<number>();
 	let port = config.server.port;
@@ -151,7 +160,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 					if (drained.size === count) onDrained?.();
 					break;
 				case "fatal":
-					logger.fatal({ worker: msg.index, error: msg.message }, "HTTP worker failed to start");
+					logger.fatal({ worker: msg.index, error: redactUrls(msg.message) }, "HTTP worker failed to start");
 					readyReject(new Error(msg.message));
 					break;
 			}

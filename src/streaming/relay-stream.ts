@@ -1,3 +1,4 @@
+import { type Deadline, deadlines } from "../routing/deadline-sweeper.ts";
 import type { TokenUsage } from "../usage/token-usage.ts";
 import { type KeepaliveTarget, keepalives } from "./keepalive-ticker.ts";
 import type { StreamTransform } from "./stream-transform.ts";
@@ -25,8 +26,35 @@ export interface RelayOptions {
 	startedAt: number;
 	/** Aborts the upstream fetch (called when the client leaves). */
 	abortUpstream: () => void;
+	/**
+	 * Longest wait for an upstream byte (SSE comments do not count) before the stream is broken
+	 * off in-band with UPSTREAM_TIMEOUT; time spent waiting on a slow client does not count.
+	 */
+	idleTimeoutMs?: number;
+	/** Lets the owner break the stream off in-band from outside (the drain timeout); returns how to let go. */
+	onInterrupt?: (interrupt: (message: string, code: string) => void) => () => void;
 	/** Called exactly once, when the stream ends for any reason. */
 	onEnd: (result: RelayResult) => void;
+}
+
+const COLON = 0x3a;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * True when a chunk holds nothing but SSE comment lines (`: keepalive`): an upstream that
+ * sends only those is still stalled. A data line split so that a chunk starts with ":" is
+ * misread as a comment, which at worst delays the stall check by one chunk.
+ */
+function onlyComments(chunk: Uint8Array): boolean {
+	if (chunk[0] !== COLON) return false;
+	let lineStart = true;
+	for (let i = 0; i < chunk.length; i++) {
+		const b = chunk[i];
+		if (lineStart && b !== COLON && b !== LF && b !== CR) return false;
+		lineStart = b === LF;
+	}
+	return true;
 }
 
 /**
@@ -47,11 +75,15 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	let ttftMs: number | null = null;
 	let lastSend = performance.now();
 	let blocked: Promise<number> | null = null;
+	let stall: Deadline | null = null;
+	let letGo: (() => void) | null = null;
 
 	const end = (r: Partial<RelayResult>) => {
 		if (ended) return;
 		ended = true;
 		keepalives.remove(keepalive);
+		if (stall) deadlines.remove(stall);
+		letGo?.();
 		try {
 			sink?.close();
 		} catch {
@@ -99,13 +131,26 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 		return any;
 	};
 
-	const breakOff = (message: string) => {
+	const breakOff = (message: string, code = "UPSTREAM_STREAM_BROKEN") => {
 		if (!transform.upstreamError) {
 			// a partial event went out: end it first, or the error's lines would join its data
 			if (!transform.atBoundary) send(EVENT_END);
-			send(transform.errorEvent(message, "UPSTREAM_STREAM_BROKEN"));
+			send(transform.errorEvent(message, code));
 		}
-		end({ errorCode: "UPSTREAM_STREAM_BROKEN" });
+		end({ errorCode: code });
+	};
+
+	/** Ends the stream in-band while the upstream is still open (stall, drain), and stops the upstream. */
+	const interrupt = (message: string, code: string) => {
+		if (ended || !sink) return;
+		try {
+			breakOff(message, code);
+		} catch {
+			// the client's socket is gone as well: the record is finished all the same
+			end({ errorCode: code });
+		}
+		reader.cancel().catch(() => {});
+		opts.abortUpstream();
 	};
 
 	const keepalive: KeepaliveTarget = {
@@ -121,6 +166,12 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 		},
 	};
 
+	const idleMs = opts.idleTimeoutMs;
+	/** Restarts the stall clock: the upstream is now the one being waited on. */
+	const awaitUpstream = () => {
+		if (stall) stall.at = performance.now() + (idleMs as number);
+	};
+
 	/** Until the upstream ends or the client leaves: read, transform, write, flush, wait if blocked. */
 	const pump = async () => {
 		for (;;) {
@@ -132,6 +183,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 				return;
 			}
 			if (ended) return;
+			if (!chunk.done && !onlyComments(chunk.value)) awaitUpstream();
 			if (chunk.done) {
 				sendAll(transform.finish());
 				if (transform.completed && !transform.upstreamError) end({ completed: true });
@@ -140,10 +192,15 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 			}
 			if (sendAll(transform.push(chunk.value))) {
 				const flushed = (sink as ReadableStreamDirectController).flush();
-				if (typeof flushed !== "number") await flushed;
-				if (blocked) {
-					await blocked;
-					blocked = null;
+				if (typeof flushed !== "number" || blocked) {
+					// a slow client is not a stalled upstream: the clock waits with us
+					if (stall) stall.at = Number.POSITIVE_INFINITY;
+					if (typeof flushed !== "number") await flushed;
+					if (blocked) {
+						await blocked;
+						blocked = null;
+					}
+					awaitUpstream();
 				}
 			}
 		}
@@ -154,6 +211,12 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 		async pull(controller) {
 			sink = controller;
 			keepalives.add(keepalive, opts.keepaliveMs);
+			if (idleMs !== undefined) {
+				stall = deadlines.add(performance.now() + idleMs, () =>
+					interrupt(`The upstream sent nothing for ${idleMs} ms`, "UPSTREAM_TIMEOUT"),
+				);
+			}
+			letGo = opts.onInterrupt?.(interrupt) ?? null;
 			try {
 				await pump();
 			} catch {

@@ -57,6 +57,8 @@ describe("buildConfig defaults", () => {
 		expect(c.server.max_body_bytes).toBe(32 * 1024 * 1024);
 		expect(c.server.drain_timeout_ms).toBe(30_000);
 		expect(c.server.keepalive_interval_ms).toBe(15_000);
+		expect(c.server.body_timeout_ms).toBe(30_000);
+		expect(c.metrics.token).toBeUndefined();
 		expect(c.database.url).toBeUndefined();
 		expect(c.database.data_dir).toBe("./data");
 		expect(c.auth.mode).toBe("local");
@@ -68,6 +70,7 @@ describe("buildConfig defaults", () => {
 			request_timeout_ms: 600_000,
 			max_retry_after_ms: 60_000,
 			max_upstream_body_bytes: 32 * 1024 * 1024,
+			stream_idle_timeout_ms: 120_000,
 		});
 		expect(c.audit).toEqual({
 			enabled: true,

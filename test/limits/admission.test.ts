@@ -252,7 +252,7 @@ describe("admission on the request path (every path releases the concurrency pla
 			...deps,
 			ops: {
 				version: "test",
-				readiness: () => ({ ready: true, checks: {} }),
+				readiness: () => ({ checks: {} }),
 				metrics: () => "",
 			},
 		});

@@ -38,6 +38,7 @@ function setup() {
 			request_timeout_ms: 1_000,
 			max_retry_after_ms: 60_000,
 			max_upstream_body_bytes: 32 * 1024 * 1024,
+			stream_idle_timeout_ms: 120_000,
 		},
 		(p, a) => table.allocate(accountKey(p, a)),
 	);

@@ -12,6 +12,7 @@ const ROUTING: GatewayConfig["routing"] = {
 	request_timeout_ms: 10_000,
 	max_retry_after_ms: 60_000,
 	max_upstream_body_bytes: 32 * 1024 * 1024,
+	stream_idle_timeout_ms: 120_000,
 };
 
 function provider(name: string, models: string[], type = "openai"): ProviderConfig {

@@ -45,13 +45,17 @@ function controlledSource() {
 	};
 }
 
-function startRelay(body: ReadableStream<Uint8Array>, opts: { keepaliveMs?: number; strip?: boolean } = {}) {
+function startRelay(
+	body: ReadableStream<Uint8Array>,
+	opts: { keepaliveMs?: number; strip?: boolean; idleTimeoutMs?: number } = {},
+) {
 	const ends: RelayResult[] = [];
 	let aborts = 0;
 	const stream = relayStream({
 		body,
 		transform: opts.strip ? new OpenAIStripTap() : new OpenAIStreamTap(),
 		keepaliveMs: opts.keepaliveMs ?? 60_000,
+		idleTimeoutMs: opts.idleTimeoutMs,
 		startedAt: performance.now(),
 		abortUpstream: () => {
 			aborts++;
@@ -316,6 +320,24 @@ describe("relayStream", () => {
 			client.server.stop(true);
 		}
 		expect(ends[0].cancelled).toBe(true);
+	});
+
+	test("time spent waiting on a client that reads nothing does not count as an upstream stall", async () => {
+		const upstream = floodingUpstream();
+		const { stream, ends } = startRelay(upstream.body, { idleTimeoutMs: 100 });
+		const client = await stalledClient(stream);
+		try {
+			// blocked on the client for 400 ms and more: four stall timeouts
+			await waitUntilPullsStop(upstream.state);
+			expect(ends).toEqual([]);
+			client.socket.on("data", () => {});
+			client.socket.resume();
+			await waitFor(() => ends.length === 1, { timeoutMs: 20_000, what: "the flood to be relayed to its end" });
+			expect(ends[0]).toMatchObject({ completed: false, cancelled: false, errorCode: "UPSTREAM_STREAM_BROKEN" });
+		} finally {
+			client.socket.destroy();
+			client.server.stop(true);
+		}
 	});
 
 	test("a client that leaves while the relay waits on a blocked write ends the relay and the upstream", async () => {

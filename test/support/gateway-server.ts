@@ -55,6 +55,30 @@ export async function dropDatabase(url: string): Promise<void> {
 }
 
 /**
+ * Runs the real gateway with exactly `env` (plus PATH and HOME) and waits for it to exit on
+ * its own: for starts that must fail. Its exit code and everything it printed.
+ */
+export async function runGatewayToExit(
+	env: Record<string, string>,
+	timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
+	const proc = Bun.spawn(["bun", "run", "src/index.ts"], {
+		cwd: ROOT,
+		env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+		stdout: "pipe",
+		stderr: "pipe",
+	});
+	const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+	const [stdout, stderr, code] = await Promise.all([
+		new Response(proc.stdout as ReadableStream<Uint8Array>).text(),
+		new Response(proc.stderr as ReadableStream<Uint8Array>).text(),
+		proc.exited,
+	]);
+	clearTimeout(timer);
+	return { code: proc.signalCode ? null : code, output: stdout + stderr };
+}
+
+/**
  * Starts the real gateway (`bun run src/index.ts`) on a free port, as a user would, and
  * waits until /readyz answers 200.
  */
