@@ -27,6 +27,7 @@ const TOP_KEYS = [
 	"database",
 	"auth",
 	"routing",
+	"limits",
 	"audit",
 	"providers",
 	"aliases",
@@ -124,6 +125,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		["strategy", "max_account_switches", "first_byte_timeout_ms", "request_timeout_ms"],
 		"routing",
 	);
+	const limits = expectObj(root.limits, "limits");
+	rejectUnknown(limits, ["default_max_output_tokens", "max_output_ceiling", "refuse_unpriced_with_budget"], "limits");
+	if (limits.refuse_unpriced_with_budget !== undefined && typeof limits.refuse_unpriced_with_budget !== "boolean") {
+		throw new ConfigError("limits.refuse_unpriced_with_budget", "must be true or false");
+	}
 	const audit = expectObj(root.audit, "audit");
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
 	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
@@ -173,8 +179,8 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			model: str(p, "model", path),
 			input: num(p, "input", path),
 			output: num(p, "output", path),
-			cached_input: p.cached_input === undefined ? undefined : num(p, "cached_input", path),
-			cache_write: p.cache_write === undefined ? undefined : num(p, "cache_write", path),
+			cached_input: p.cached_input === undefined ? null : num(p, "cached_input", path),
+			cache_write: p.cache_write === undefined ? null : num(p, "cache_write", path),
 		};
 	});
 
@@ -229,6 +235,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			max_account_switches: int(routing, "max_account_switches", "routing.", 3, 0, 20),
 			first_byte_timeout_ms: int(routing, "first_byte_timeout_ms", "routing.", 30_000, 1),
 			request_timeout_ms: int(routing, "request_timeout_ms", "routing.", 600_000, 1),
+		},
+		limits: {
+			default_max_output_tokens: int(limits, "default_max_output_tokens", "limits.", 4_096, 1, 10_000_000),
+			max_output_ceiling: int(limits, "max_output_ceiling", "limits.", 32_768, 1, 10_000_000),
+			refuse_unpriced_with_budget: limits.refuse_unpriced_with_budget !== false,
 		},
 		audit: {
 			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,

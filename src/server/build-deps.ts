@@ -25,6 +25,7 @@ export interface DepsInput {
 	providers?: () => ProviderSet;
 	/** Limits (src/limits/admission.ts); absent = none. */
 	admit?: GatewayDeps["admit"];
+	balance?: GatewayDeps["balance"];
 	health?: AccountHealth;
 }
 
@@ -59,6 +60,19 @@ function logLine(logger: Logger): RecordListener {
 	};
 }
 
+/** Warns once per model (per process) that its requests are served with an unknown cost. */
+function unpricedWarning(logger: Logger): RecordListener {
+	const warned = new Set<string>();
+	return (ev: UsageEvent) => {
+		if (ev.cost_usd !== null || ev.model === null || warned.has(ev.model)) return;
+		warned.add(ev.model);
+		logger.warn(
+			{ model: ev.model, provider: ev.provider },
+			"model has no price: its requests are logged with cost_usd null; add it under [[prices]] or PUT /admin/prices",
+		);
+	};
+}
+
 /** The data plane's dependencies, as one HTTP worker (or a test) runs them. */
 export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const { config, logger } = input;
@@ -72,7 +86,8 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 		selector: createPoolAccountSelector({ health, sticky: new StickySessions() }),
 		usage: input.usage,
 		prices: input.prices,
-		recordListeners: [requestMetricsListener(input.metrics), logLine(logger)],
+		recordListeners: [requestMetricsListener(input.metrics), logLine(logger), unpricedWarning(logger)],
 		admit: input.admit,
+		balance: input.balance,
 	};
 }
