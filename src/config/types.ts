@@ -30,7 +30,6 @@ export interface AliasConfig {
 	to: string;
 }
 
-
 export interface GatewayConfig {
 	env: GatewayEnv;
 	server: {

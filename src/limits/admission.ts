@@ -1,9 +1,9 @@
 import { tenantLimitsOf } from "../auth/key-store.ts";
 import type { KeyLimits, Principal } from "../auth/principal.ts";
+import type { GatewayConfig } from "../config/types.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { Operation } from "../protocols/operations.ts";
-import type { GatewayConfig } from "../config/types.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import type { Admission, Admit, AdmitContext } from "./admit.ts";
 import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";

@@ -47,7 +47,9 @@ export interface DailyLimits {
  * the logged past.
  */
 export function hasDailyLimit(l: Omit<DailyLimits, "budget_period"> & { budget_period?: unknown }): boolean {
-	return l.quota_daily_requests != null || l.quota_daily_tokens != null || l.budget_usd != null || l.budget_period != null;
+	return (
+		l.quota_daily_requests != null || l.quota_daily_tokens != null || l.budget_usd != null || l.budget_period != null
+	);
 }
 
 export interface DailyAmounts {

@@ -42,8 +42,7 @@ export async function restoreUsage(
 	only?: LimitSubject,
 ): Promise<RestoreResult> {
 	const day = utcDay(now);
-	const startOf = (period: "day" | "week" | "month") =>
-		new Date(periodStartDay(period, day) * DAY_MS).toISOString();
+	const startOf = (period: "day" | "week" | "month") => new Date(periodStartDay(period, day) * DAY_MS).toISOString();
 	// p is the key's or tenant's row: its budget period picks the window of period_spent
 	const totals = sql`
 		count(*) filter (where ts >= ${startOf("day")}::timestamptz)::bigint as requests,
