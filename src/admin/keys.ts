@@ -10,8 +10,12 @@ import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
 
 const Limit = t.Optional(t.Union([t.Integer({ minimum: 0 }), t.Null()]));
-/** What budget_usd covers (UTC boundaries); default `total`. */
-export const BudgetPeriodField = t.Optional(t.UnionEnum(BUDGET_PERIODS));
+/**
+ * What budget_usd covers (UTC boundaries); default `total`. A union of literals, not
+ * t.UnionEnum: that one carries a default (its first value), which would fill in every
+ * create and PATCH that leaves the field out.
+ */
+export const BudgetPeriodField = t.Optional(t.Union(BUDGET_PERIODS.map((p) => t.Literal(p))));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
 	models: t.Optional(t.Union([t.Array(t.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }), t.Null()])),

@@ -97,3 +97,25 @@ describe("a daily budget through admission, with an injectable clock", () => {
 		expect(refusal(total).code).toBe("PLATFORM_BUDGET_EXCEEDED");
 	});
 });
+
+describe("unpriced models on a budget", () => {
+	const body = { model: "nobody-prices-this", messages: [], max_tokens: 1 };
+	const budgeted = { keyId: "kb", tenantId: null, models: null, limits: { budget_usd: 1 } };
+	const admitWith = (refuse: boolean) =>
+		createAdmission({
+			limiter: new Limiter(new LimitTable({ capacity: 64 })),
+			prices: new PriceBook(),
+			limits: { ...buildConfig({}, {}).limits, refuse_unpriced_with_budget: refuse },
+		});
+
+	test("refused with PLATFORM_MODEL_UNPRICED by default; served at $0 when the setting is off", () => {
+		const ctx = { model: body.model, provider: "p" };
+		expect(() => admitWith(true)(budgeted, "chat", body, 10, ctx)).toThrow(
+			expect.objectContaining({ code: "PLATFORM_MODEL_UNPRICED", status: 403 }),
+		);
+		expect(admitWith(false)(budgeted, "chat", body, 10, ctx)).toHaveProperty("settle");
+		// a key without a budget is never refused for it
+		const unbudgeted = { ...budgeted, limits: { quota_daily_tokens: 100 } };
+		expect(admitWith(true)(unbudgeted, "chat", body, 10, ctx)).toHaveProperty("settle");
+	});
+});
