@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
-import type { PriceConfig } from "../config/types.ts";
+import type { PriceConfig } from "../config/model-price.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import type { SecretBox } from "../crypto/secret-box.ts";
 import type { Limiter } from "../limits/limiter.ts";

@@ -2,13 +2,20 @@ import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { generateApiKey } from "../auth/api-key-format.ts";
 import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
-import { KEY_LIMIT_FIELDS } from "../auth/principal.ts";
+import { KEY_LIMIT_FIELDS, periodOf } from "../auth/principal.ts";
+import { BUDGET_PERIODS, type BudgetPeriod } from "../config/budget-period.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
 import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
 
+/**
+ * What budget_usd covers (UTC boundaries); default `total`. A union of literals, not
+ * t.UnionEnum: that one carries a default (its first value), which would fill in every
+ * create and PATCH that leaves the field out.
+ */
+export const BudgetPeriodField = t.Optional(t.Union(BUDGET_PERIODS.map((p) => t.Literal(p))));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
 	/** An allowlist; null (or absent) = every model. An empty list would allow nothing, so it is refused. */
@@ -23,6 +30,7 @@ const KeyFields = {
 	quota_daily_requests: Limit,
 	quota_daily_tokens: TokenLimit,
 	budget_usd: BudgetLimit,
+	budget_period: BudgetPeriodField,
 	/** ISO 8601; null = never. */
 	expires_at: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
 };
@@ -57,12 +65,13 @@ export interface KeyView {
 	quota_daily_requests: number | null;
 	quota_daily_tokens: number | null;
 	budget_usd: number | null;
+	budget_period: BudgetPeriod;
 	expires_at: string | null;
 	revoked_at: string | null;
 	created_at: string;
 	updated_at: string;
 	/** Live counters from the shared limit table (this instance); only on keys with a limit. */
-	usage?: { requests_today: number; tokens_today: number; spent_usd: number };
+	usage?: { requests_today: number; tokens_today: number; spent_usd: number; spent_usd_this_period: number };
 }
 
 interface KeyRow extends KeyRowBase {
@@ -84,6 +93,7 @@ const COLUMNS = {
 	quota_daily_requests: "int",
 	quota_daily_tokens: "bigint",
 	budget_usd: "numeric",
+	budget_period: "text",
 	expires_at: "timestamptz",
 } as const;
 
@@ -120,11 +130,11 @@ export class KeyService {
 		await sql`insert into tenants (id, name) values (${input.tenant_id}, ${input.tenant_id}) on conflict (id) do nothing`;
 		await sql`
 			insert into api_keys (id, tenant_id, name, prefix, key_hash, models, rpm, tpm, max_concurrency,
-				quota_daily_requests, quota_daily_tokens, budget_usd, expires_at)
+				quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, expires_at)
 			values (${id}, ${input.tenant_id}, ${input.name ?? null}, ${generated.prefix}, ${generated.hash},
 				${input.models ? sql.array(input.models) : null}::text[], ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
 				${input.max_concurrency ?? null}::int, ${input.quota_daily_requests ?? null}::int,
-				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${expires}::timestamptz)`;
+				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${expires}::timestamptz)`;
 		await this.bus?.publish({ kind: "key-created" });
 		return { ...(await this.get(id)), key: generated.key };
 	}
@@ -176,7 +186,7 @@ export class KeyService {
 	private select() {
 		return this.sql`
 			select id, tenant_id, name, prefix, models, rpm, tpm, max_concurrency, quota_daily_requests,
-				quota_daily_tokens, budget_usd::float8 as budget_usd,
+				quota_daily_tokens, budget_usd::float8 as budget_usd, budget_period,
 				(extract(epoch from expires_at) * 1000)::float8 as expires_ms,
 				(extract(epoch from revoked_at) * 1000)::float8 as revoked_ms,
 				(extract(epoch from created_at) * 1000)::float8 as created_ms,
@@ -198,6 +208,7 @@ export class KeyService {
 			quota_daily_requests: numOrNull(r.quota_daily_requests),
 			quota_daily_tokens: numOrNull(r.quota_daily_tokens),
 			budget_usd: numOrNull(r.budget_usd),
+			budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
 			expires_at: iso(r.expires_ms),
 			revoked_at: iso(r.revoked_ms),
 			created_at: iso(r.created_ms) as string,
@@ -206,11 +217,14 @@ export class KeyService {
 		// the live counters run only for keys with a limit (see admission.ts)
 		if (this.limiter && hasAnyLimit(v)) {
 			const slot = this.limiter.table.find(`key:${r.id}`);
-			const s = slot >= 0 ? new DailyCounters(this.limiter.table).read(slot) : null;
+			const period = periodOf(r.budget_period);
+			const s = slot >= 0 ? new DailyCounters(this.limiter.table).read(slot, Date.now(), period) : null;
+			const spent = s?.spentMicroUsd ?? 0;
 			v.usage = {
 				requests_today: s?.requests ?? 0,
 				tokens_today: s?.tokens ?? 0,
-				spent_usd: (s?.spentMicroUsd ?? 0) / 1_000_000,
+				spent_usd: spent / 1_000_000,
+				spent_usd_this_period: (s?.period?.spentMicroUsd ?? spent) / 1_000_000,
 			};
 		}
 		return v;

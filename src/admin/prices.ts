@@ -1,42 +1,16 @@
-import { Elysia, type Static, t } from "elysia";
+import { Elysia } from "elysia";
 import type { Sql } from "postgres";
-import type { PriceConfig } from "../config/types.ts";
+import { type ModelPrice, ModelPriceSchema, type PriceConfig } from "../config/model-price.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import { adminBody } from "./admin-body.ts";
 
-const Price = t.Number({ minimum: 0, maximum: 1_000_000 });
-/** USD per million tokens. */
-export const PutPriceBody = t.Object(
-	{
-		input: Price,
-		output: Price,
-		cached_input: t.Optional(t.Union([Price, t.Null()])),
-		cache_write: t.Optional(t.Union([Price, t.Null()])),
-	},
-	{ additionalProperties: false },
-);
-export type PutPriceInput = Static<typeof PutPriceBody>;
-
-export interface PriceView {
-	model: string;
+export type PriceView = PriceConfig & {
 	object: "model_price";
-	input: number;
-	output: number;
-	cached_input: number | null;
-	cache_write: number | null;
-	/** A database row overrides the config file's price for the same model. */
+	/** A database row overrides the config file's price for the same model (both override the catalog). */
 	source: "config" | "database";
-}
-
-interface PriceRow {
-	model: string;
-	input: number;
-	output: number;
-	cached_input: number | null;
-	cache_write: number | null;
-}
+};
 
 /** Model prices: config-file prices, overridden by model_prices rows that the admin API writes. */
 export class PriceService {
@@ -51,21 +25,13 @@ export class PriceService {
 		const rows = await this.rows();
 		const out = new Map<string, PriceView>();
 		for (const p of this.fromConfig) {
-			out.set(p.model, {
-				model: p.model,
-				object: "model_price",
-				input: p.input,
-				output: p.output,
-				cached_input: p.cached_input ?? null,
-				cache_write: p.cache_write ?? null,
-				source: "config",
-			});
+			out.set(p.model, { ...p, object: "model_price", source: "config" });
 		}
 		for (const r of rows) out.set(r.model, { ...r, object: "model_price", source: "database" });
 		return [...out.values()].sort((a, b) => a.model.localeCompare(b.model));
 	}
 
-	async put(model: string, p: PutPriceInput): Promise<PriceView> {
+	async put(model: string, p: ModelPrice): Promise<PriceView> {
 		if (model.length === 0 || model.length > 200) {
 			throw new GatewayError("PLATFORM_INVALID_REQUEST", "model must be 1 to 200 characters", { param: "model" });
 		}
@@ -96,8 +62,8 @@ export class PriceService {
 		return { model, object: "model_price", deleted: true };
 	}
 
-	private rows(): Promise<PriceRow[]> {
-		return this.sql<PriceRow[]>`
+	private rows(): Promise<PriceConfig[]> {
+		return this.sql<PriceConfig[]>`
 			select model, input_per_mtok as input, output_per_mtok as output,
 				cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
 			from model_prices order by model`;
@@ -106,7 +72,7 @@ export class PriceService {
 
 /** /admin/prices: thin controller over PriceService. */
 export function priceRoutes(service: PriceService) {
-	const putBody = adminBody(PutPriceBody);
+	const putBody = adminBody(ModelPriceSchema);
 	return new Elysia()
 		.get("/prices", async () => ({
 			object: "list",

@@ -1,11 +1,13 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { type DbNum, numOrNull } from "../auth/key-store.ts";
+import { periodOf } from "../auth/principal.ts";
+import type { BudgetPeriod } from "../config/budget-period.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { hasDailyLimit } from "../limits/daily-counters.ts";
 import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
-import { randomId } from "./keys.ts";
+import { BudgetPeriodField, randomId } from "./keys.ts";
 
 const TenantFields = {
 	rpm: Limit,
@@ -13,6 +15,7 @@ const TenantFields = {
 	quota_daily_requests: Limit,
 	quota_daily_tokens: TokenLimit,
 	budget_usd: BudgetLimit,
+	budget_period: BudgetPeriodField,
 };
 export const CreateTenantBody = t.Object(
 	{
@@ -40,6 +43,7 @@ interface TenantRow {
 	quota_daily_requests: DbNum;
 	quota_daily_tokens: DbNum;
 	budget_usd: DbNum;
+	budget_period: string;
 	created_ms: DbNum;
 	keys: DbNum;
 }
@@ -53,6 +57,7 @@ export interface TenantView {
 	quota_daily_requests: number | null;
 	quota_daily_tokens: number | null;
 	budget_usd: number | null;
+	budget_period: BudgetPeriod;
 	/** Keys not revoked. */
 	active_keys: number;
 	created_at: string;
@@ -65,6 +70,7 @@ const COLUMNS = {
 	quota_daily_requests: "int",
 	quota_daily_tokens: "bigint",
 	budget_usd: "numeric",
+	budget_period: "text",
 } as const;
 
 const notFound = (id: string) =>
@@ -82,10 +88,10 @@ export class TenantService {
 	async create(input: CreateTenantInput): Promise<TenantView> {
 		const id = input.id ?? randomId("ten");
 		const r = await this.sql`
-			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd)
+			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd, budget_period)
 			values (${id}, ${input.name}, ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
 				${input.quota_daily_requests ?? null}::int, ${input.quota_daily_tokens ?? null}::bigint,
-				${input.budget_usd ?? null}::numeric)
+				${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"})
 			on conflict (id) do nothing returning id`;
 		if (r.length === 0) {
 			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
@@ -140,7 +146,7 @@ export class TenantService {
 	private select() {
 		return this.sql`
 			select t.id, t.name, t.rpm, t.tpm, t.quota_daily_requests, t.quota_daily_tokens,
-				t.budget_usd::float8 as budget_usd,
+				t.budget_usd::float8 as budget_usd, t.budget_period,
 				(extract(epoch from t.created_at) * 1000)::float8 as created_ms,
 				(select count(*) from api_keys k where k.tenant_id = t.id and k.revoked_at is null)::int as keys
 			from tenants t`;
@@ -157,6 +163,7 @@ function view(r: TenantRow): TenantView {
 		quota_daily_requests: numOrNull(r.quota_daily_requests),
 		quota_daily_tokens: numOrNull(r.quota_daily_tokens),
 		budget_usd: numOrNull(r.budget_usd),
+		budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
 		active_keys: Number(r.keys ?? 0),
 		created_at: new Date(Math.round(Number(r.created_ms))).toISOString(),
 	};

@@ -76,7 +76,7 @@ export async function queryLogs(
 		(Omit<LogRow, "ts" | "cost_usd"> & {
 			ts: unknown;
 			ts_ms: number;
-			cost_usd: number | string;
+			cost_usd: number | string | null;
 		})[]
 	>`
 		select *, (extract(epoch from ts) * 1000)::float8 as ts_ms from request_logs where ${where}
@@ -85,7 +85,8 @@ export async function queryLogs(
 	const page = rows.slice(0, limit).map(({ ts_ms, ...r }) => ({
 		...r,
 		ts: new Date(Math.round(ts_ms)).toISOString(),
-		cost_usd: Number(r.cost_usd),
+		// null: the model had no price (cost unknown)
+		cost_usd: r.cost_usd === null ? null : Number(r.cost_usd),
 		prompt_tokens: Number(r.prompt_tokens),
 		completion_tokens: Number(r.completion_tokens),
 		cached_tokens: Number(r.cached_tokens),

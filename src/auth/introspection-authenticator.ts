@@ -2,7 +2,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import type { Logger } from "../logging/logger.ts";
 import { AuthCache } from "./auth-cache.ts";
 import { compactLimits, type KeyPrincipal } from "./key-store.ts";
-import { type Authenticator, KEY_LIMIT_FIELDS, type KeyLimits, type Principal } from "./principal.ts";
+import { type Authenticator, KEY_LIMIT_FIELDS, type KeyLimits, type Principal, periodOf } from "./principal.ts";
 import { sha256Hex } from "./sha256.ts";
 
 export interface IntrospectionOptions {
@@ -39,6 +39,7 @@ function limitsFrom(o: Record<string, unknown>): KeyLimits | null {
 		const v = src[f];
 		if (typeof v === "number" && v >= 0) out[f] = v;
 	}
+	out.budget_period = periodOf(src.budget_period);
 	const c = compactLimits(out);
 	return Object.keys(c).length > 0 ? c : null;
 }

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import type { KeyLimits, Principal } from "./principal.ts";
+import { KEY_LIMIT_FIELDS, type KeyLimits, type Principal, periodOf } from "./principal.ts";
 
 /** A client key as the auth path needs it: identity, allowlist, limits and its tenant's limits. */
 export interface KeyRecord {
@@ -45,6 +45,7 @@ export interface KeyRowBase {
 	quota_daily_requests: DbNum;
 	quota_daily_tokens: DbNum;
 	budget_usd: DbNum;
+	budget_period: string;
 	expires_ms: DbNum;
 	revoked_ms: DbNum;
 }
@@ -56,16 +57,22 @@ interface KeyRow extends KeyRowBase {
 	t_quota_daily_requests: DbNum;
 	t_quota_daily_tokens: DbNum;
 	t_budget_usd: DbNum;
+	t_budget_period: string | null;
 }
 
 const n = (v: DbNum): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
-/** Drops absent fields so `{}` means "no limits" and tests can compare shapes. */
+/**
+ * Drops absent fields so `{}` means "no limits" and tests can compare shapes; a budget period
+ * is kept only with a budget.
+ */
 export function compactLimits(l: KeyLimits): KeyLimits {
 	const out: KeyLimits = {};
-	for (const [k, v] of Object.entries(l) as [keyof KeyLimits, number | undefined][]) {
-		if (v !== undefined && Number.isFinite(v)) out[k] = v;
+	for (const f of KEY_LIMIT_FIELDS) {
+		const v = l[f];
+		if (v !== undefined && Number.isFinite(v)) out[f] = v;
 	}
+	if (out.budget_usd !== undefined && l.budget_period) out.budget_period = l.budget_period;
 	return out;
 }
 
@@ -76,6 +83,7 @@ export function recordFromRow(r: KeyRow): KeyRecord {
 		quota_daily_requests: n(r.t_quota_daily_requests),
 		quota_daily_tokens: n(r.t_quota_daily_tokens),
 		budget_usd: n(r.t_budget_usd),
+		budget_period: periodOf(r.t_budget_period),
 	});
 	return {
 		id: r.id,
@@ -88,6 +96,7 @@ export function recordFromRow(r: KeyRow): KeyRecord {
 			quota_daily_requests: n(r.quota_daily_requests),
 			quota_daily_tokens: n(r.quota_daily_tokens),
 			budget_usd: n(r.budget_usd),
+			budget_period: periodOf(r.budget_period),
 		}),
 		tenantLimits: Object.keys(tenant).length > 0 ? tenant : null,
 		expiresAt: n(r.expires_ms) ?? null,
@@ -101,12 +110,12 @@ export function createDbKeyStore(sql: Sql): KeyStore {
 		async findByHash(hash) {
 			const rows = await sql<KeyRow[]>`
 				select k.id, k.tenant_id, k.models, k.rpm, k.tpm, k.max_concurrency,
-					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd,
+					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd, k.budget_period,
 					(extract(epoch from k.expires_at) * 1000)::float8 as expires_ms,
 					(extract(epoch from k.revoked_at) * 1000)::float8 as revoked_ms,
 					t.id is not null as tenant_found,
 					t.rpm as t_rpm, t.tpm as t_tpm, t.quota_daily_requests as t_quota_daily_requests,
-					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd
+					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd, t.budget_period as t_budget_period
 				from api_keys k left join tenants t on t.id = k.tenant_id
 				where k.key_hash = ${hash}
 				limit 1`;

@@ -1,3 +1,5 @@
+import { BUDGET_PERIODS, type BudgetPeriod } from "../config/budget-period.ts";
+
 /** Limits a key (or its tenant) carries; absent fields mean unlimited. */
 export interface KeyLimits {
 	rpm?: number;
@@ -6,6 +8,13 @@ export interface KeyLimits {
 	quota_daily_requests?: number;
 	quota_daily_tokens?: number;
 	budget_usd?: number;
+	/** What budget_usd covers; absent = `total` (all time). Only set alongside a budget. */
+	budget_period?: Exclude<BudgetPeriod, "total">;
+}
+
+/** The budget period of a stored or introspected value: a day, week or month, else undefined (all time). */
+export function periodOf(v: unknown): KeyLimits["budget_period"] {
+	return v !== "total" && BUDGET_PERIODS.includes(v as BudgetPeriod) ? (v as KeyLimits["budget_period"]) : undefined;
 }
 
 /** Every limit field a key carries, in enforcement order. */

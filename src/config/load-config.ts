@@ -28,6 +28,7 @@ const TOP_KEYS = [
 	"redis",
 	"auth",
 	"routing",
+	"limits",
 	"audit",
 	"metrics",
 	"providers",
@@ -151,6 +152,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		],
 		"routing",
 	);
+	const limits = expectObj(root.limits, "limits");
+	rejectUnknown(limits, ["default_max_output_tokens", "max_output_ceiling", "refuse_unpriced_with_budget"], "limits");
+	if (limits.refuse_unpriced_with_budget !== undefined && typeof limits.refuse_unpriced_with_budget !== "boolean") {
+		throw new ConfigError("limits.refuse_unpriced_with_budget", "must be true or false");
+	}
 	const audit = expectObj(root.audit, "audit");
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
 	const metrics = expectObj(root.metrics, "metrics");
@@ -202,8 +208,8 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			model: str(p, "model", path),
 			input: num(p, "input", path),
 			output: num(p, "output", path),
-			cached_input: p.cached_input === undefined ? undefined : num(p, "cached_input", path),
-			cache_write: p.cache_write === undefined ? undefined : num(p, "cache_write", path),
+			cached_input: p.cached_input === undefined ? null : num(p, "cached_input", path),
+			cache_write: p.cache_write === undefined ? null : num(p, "cache_write", path),
 		};
 	});
 
@@ -270,6 +276,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			max_retry_after_ms: int(routing, "max_retry_after_ms", "routing.", 60_000, 0, 86_400_000),
 			max_upstream_body_bytes: int(routing, "max_upstream_body_bytes", "routing.", 32 * 1024 * 1024, 1024),
 			stream_idle_timeout_ms: int(routing, "stream_idle_timeout_ms", "routing.", 120_000, 10),
+		},
+		limits: {
+			default_max_output_tokens: int(limits, "default_max_output_tokens", "limits.", 4_096, 1, 10_000_000),
+			max_output_ceiling: int(limits, "max_output_ceiling", "limits.", 32_768, 1, 10_000_000),
+			refuse_unpriced_with_budget: limits.refuse_unpriced_with_budget !== false,
 		},
 		audit: {
 			enabled: env.GATEWAY_AUDIT === "off" ? false : audit.enabled !== false,

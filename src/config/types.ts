@@ -1,3 +1,5 @@
+import type { PriceConfig } from "./model-price.ts";
+
 export type GatewayEnv = "dev" | "production";
 
 export interface AccountConfig {
@@ -26,15 +28,6 @@ export interface ProviderConfig {
 export interface AliasConfig {
 	from: string;
 	to: string;
-}
-
-/** USD per million tokens. */
-export interface PriceConfig {
-	model: string;
-	input: number;
-	output: number;
-	cached_input?: number;
-	cache_write?: number;
 }
 
 export interface GatewayConfig {
@@ -90,6 +83,14 @@ export interface GatewayConfig {
 		max_upstream_body_bytes: number;
 		/** A stream whose upstream sends nothing (comments aside) this long is broken off in-band. */
 		stream_idle_timeout_ms: number;
+	};
+	limits: {
+		/** Reserved output per answer when neither the request nor the price catalog gives a cap. */
+		default_max_output_tokens: number;
+		/** Upper bound on the catalog's maximum output used for a request without a cap. */
+		max_output_ceiling: number;
+		/** Refuse (PLATFORM_MODEL_UNPRICED) a model with no price on a key or tenant with a budget. */
+		refuse_unpriced_with_budget: boolean;
 	};
 	audit: {
 		/** false drops usage rows (metrics still count them): for benchmarks only, never in production. */

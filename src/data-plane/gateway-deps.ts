@@ -1,6 +1,7 @@
-import type { Authenticator } from "../auth/principal.ts";
+import type { Authenticator, Principal } from "../auth/principal.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import type { Admit } from "../limits/admit.ts";
+import type { Balance } from "../limits/balance.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
@@ -22,4 +23,6 @@ export interface GatewayDeps {
 	drain?: DrainState;
 	/** Limits: throws a GatewayError (429/403) or admits. Absent = no limits. */
 	admit?: Admit;
+	/** The caller's own limits and usage (GET /v1/token/balance). Absent = no limits. */
+	balance?: (principal: Principal) => Balance;
 }

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { extractToken } from "../auth/extract-token.ts";
+import type { Balance } from "../limits/balance.ts";
 import { type RequestIds, requestIdsFor } from "../plugins/request-id.ts";
 import type { Operation } from "../protocols/operations.ts";
 import { listModels } from "../routing/resolve-model.ts";
@@ -8,6 +9,8 @@ import type { GatewayDeps } from "./gateway-deps.ts";
 import { proxyRequest } from "./proxy-request.ts";
 
 const PREFIXES = ["/v1", "/api/v1"];
+/** The balance of any key when the gateway runs without per-key limits. */
+const UNLIMITED: Balance = { object: "token_balance", key_id: null, limited: false, limits: {} };
 const OPERATIONS: [string, Operation][] = [
 	["/chat/completions", "chat"],
 	["/completions", "completions"],
@@ -95,6 +98,11 @@ export function createDataPlane(deps: GatewayDeps) {
 		);
 	}
 	for (const prefix of PREFIXES) {
+		// the caller's own key only: the principal comes from the presented key, never a parameter
+		app.get(`${prefix}/token/balance`, async ({ request }) => {
+			const principal = await deps.auth.authenticate(extractToken(request.headers));
+			return deps.balance?.(principal) ?? { ...UNLIMITED, key_id: principal.keyId };
+		});
 		app.get(`${prefix}/models`, async ({ request }) => {
 			await deps.auth.authenticate(extractToken(request.headers));
 			const data = listModels(deps.providers()).map((m) => ({

@@ -156,7 +156,7 @@ export async function proxyRequest(
 						ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
 						incomplete,
 					});
-					settle?.settle(ev.total_tokens, ev.cost_usd);
+					settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
 				},
 			});
 			return withHeaders(
@@ -179,7 +179,7 @@ export async function proxyRequest(
 		}
 		const mapped = plan.mapBody(bytes);
 		record.finish(200, null, mapped.usage);
-		admission?.settle(ev.total_tokens, ev.cost_usd);
+		admission?.settle(ev.total_tokens, ev.cost_usd ?? 0);
 		admission = null;
 		return withHeaders(
 			new Response(mapped.body, {

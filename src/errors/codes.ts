@@ -22,6 +22,8 @@ export const ERROR_CODES = {
 	PLATFORM_CONCURRENCY_LIMITED: { status: 429, type: "rate_limit_error", retry: true },
 	PLATFORM_QUOTA_EXCEEDED: { status: 429, type: "insufficient_quota", retry: false },
 	PLATFORM_BUDGET_EXCEEDED: { status: 429, type: "insufficient_quota", retry: false },
+	/** A key or tenant with a budget asked for a model that has no price. */
+	PLATFORM_MODEL_UNPRICED: { status: 403, type: "permission_error", retry: false },
 	PLATFORM_SHUTTING_DOWN: { status: 503, type: "api_error", retry: true },
 	PLATFORM_INTERNAL_ERROR: { status: 500, type: "api_error", retry: true },
 	UPSTREAM_NO_ACCOUNT: { status: 503, type: "api_error", retry: true },

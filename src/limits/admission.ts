@@ -1,9 +1,10 @@
 import { tenantLimitsOf } from "../auth/key-store.ts";
 import type { KeyLimits, Principal } from "../auth/principal.ts";
+import type { GatewayConfig } from "../config/types.ts";
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { Operation } from "../protocols/operations.ts";
-import type { PriceLookup } from "../usage/request-record.ts";
+import type { PriceBook } from "../usage/cost.ts";
 import type { Admission, Admit, AdmitContext } from "./admit.ts";
 import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
 import type { HeaderRecord } from "./rate-limit-headers.ts";
@@ -15,22 +16,30 @@ import { TokenBucket } from "./token-bucket.ts";
  * tokens → budget (the Limiter's order), first for the key (`key:<id>`), then its tenant
  * (`tenant:<id>`). Whatever the key's check took is given back if the tenant refuses.
  *
- * TPM, daily tokens and budget reserve an estimate up front, so concurrent requests cannot
- * overshoot, and settle to the real usage when the request ends:
- *   tokens = ceil(body bytes / 4) + (max_tokens | max_completion_tokens | max_output_tokens,
- *            else DEFAULT_COMPLETION_ESTIMATE; 0 for embeddings and token counting)
- *   usd    = the model's price for that many prompt and completion tokens (0 without a price).
+ * TPM, daily tokens and budget reserve the most the request can use, so concurrent requests
+ * cannot outrun a limit, and settle to the real usage when the request ends:
+ *   tokens = ceil(body bytes / 4) + n × cap, where cap is the request's max_tokens |
+ *            max_completion_tokens | max_output_tokens, else the model's maximum output from the
+ *            price catalog (at most `limits.max_output_ceiling`), else
+ *            `limits.default_max_output_tokens`; 0 for embeddings and token counting
+ *   usd    = the model's price for that many prompt and completion tokens.
+ * A reservation above a whole limit is cut to that limit (daily-counters.ts). The resulting
+ * bound on overshoot is in the README ("Limits and budgets").
+ *
+ * A model with no price on a key or tenant with a budget is refused (PLATFORM_MODEL_UNPRICED)
+ * unless `limits.refuse_unpriced_with_budget` is off; then it reserves and settles $0.
  *
  * Synchronous unless a subject has `max_concurrency` (then it may wait a little in the queue).
  */
 
-export const DEFAULT_COMPLETION_ESTIMATE = 256;
 const COMPLETION_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
 const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
 
 export interface AdmissionOptions {
 	limiter: Limiter;
-	prices: PriceLookup;
+	prices: Pick<PriceBook, "costUsd" | "maxOutputTokens">;
+	/** `[limits]` of the config: output caps for requests without one, unpriced models. */
+	limits: GatewayConfig["limits"];
 	/** How long a request may wait for a concurrency place before its 429. Default 1 s. */
 	concurrencyWaitMs?: number;
 	/** Requests allowed to wait per subject (all workers). Default: the limiter's (32). */
@@ -42,21 +51,28 @@ export interface LimitAdmission extends Admission {
 	readonly headers: HeaderRecord;
 }
 
+/**
+ * The most a request can use: its prompt estimate and `n` answers of its output cap, or of
+ * `uncappedOutput` when it sets none.
+ */
 export function estimateUsage(
 	op: Operation,
 	body: Record<string, unknown>,
 	bodyBytes: number,
+	uncappedOutput: number,
 ): { prompt: number; completion: number } {
 	const prompt = Math.ceil(Math.max(0, bodyBytes) / 4);
-	let completion = NO_COMPLETION.has(op) ? 0 : DEFAULT_COMPLETION_ESTIMATE;
+	if (NO_COMPLETION.has(op)) return { prompt, completion: 0 };
+	let cap = uncappedOutput;
 	for (const f of COMPLETION_FIELDS) {
 		const v = body[f];
 		if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
-			completion = Math.ceil(v);
+			cap = Math.ceil(v);
 			break;
 		}
 	}
-	return { prompt, completion };
+	const n = typeof body.n === "number" && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+	return { prompt, completion: n * cap };
 }
 
 interface Subject {
@@ -75,7 +91,9 @@ const NO_LIMITS: LimitAdmission = { headers: {}, settle() {} };
 const UNDO = { tokens: 0, usd: 0, requests: 0 };
 
 export function createAdmission(opts: AdmissionOptions): Admit {
-	const { limiter, prices } = opts;
+	const { limiter, prices, limits } = opts;
+	const uncappedOutput = (model: string) =>
+		Math.min(prices.maxOutputTokens(model) ?? limits.default_max_output_tokens, limits.max_output_ceiling);
 	const now = opts.now ?? Date.now;
 	const waitMs = opts.concurrencyWaitMs ?? 1_000;
 	const rpmBucket = new TokenBucket(limiter.table, "rpm");
@@ -117,25 +135,18 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 	) => {
 		const subjects = subjectsOf(principal);
 		if (subjects.length === 0) return NO_LIMITS;
-		const usage = estimateUsage(op, body, bodyBytes);
 		const model = ctx?.model ?? (typeof body.model === "string" ? body.model : "");
-		const estimate: CostEstimate = {
-			tokens: usage.prompt + usage.completion,
-			usd: model
-				? prices.costUsd(
-						model,
-						{
-							prompt_tokens: usage.prompt,
-							completion_tokens: usage.completion,
-							cached_tokens: 0,
-							cache_write_tokens: 0,
-							reasoning_tokens: 0,
-							total_tokens: usage.prompt + usage.completion,
-						},
-						ctx?.provider,
-					)
-				: 0,
-		};
+		const usage = estimateUsage(op, body, bodyBytes, uncappedOutput(model));
+		const usd = prices.costUsd(model, {
+			prompt_tokens: usage.prompt,
+			completion_tokens: usage.completion,
+			cached_tokens: 0,
+			cache_write_tokens: 0,
+			reasoning_tokens: 0,
+			total_tokens: usage.prompt + usage.completion,
+		});
+		if (usd === null && limits.refuse_unpriced_with_budget) refuseUnpriced(subjects, model);
+		const estimate: CostEstimate = { tokens: usage.prompt + usage.completion, usd: usd ?? 0 };
 		const taken: Taken[] = [];
 		const headers: HeaderRecord = {};
 		// synchronous unless a subject at its concurrency limit has to wait for a place
@@ -173,6 +184,18 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 		}
 		return admitted(taken, headers);
 	}
+}
+
+/** A budget cannot hold a model whose cost is unknown: refuse rather than let it do nothing. */
+function refuseUnpriced(subjects: readonly Subject[], model: string): void {
+	const budgeted = subjects.find((s) => s.limits.budget_usd != null);
+	if (!budgeted) return;
+	const who = budgeted.key.startsWith("tenant:") ? "this key's tenant" : "this key";
+	throw new GatewayError(
+		"PLATFORM_MODEL_UNPRICED",
+		`The model '${model}' has no price, and ${who} has a budget; an administrator can add one with PUT /admin/prices/{model}`,
+		{ param: "model" },
+	);
 }
 
 /** Principals are cached objects (one per key until its cache entry is refreshed): so are their subjects. */
@@ -239,7 +262,7 @@ function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, head
 			break;
 		default:
 			code = "PLATFORM_BUDGET_EXCEEDED";
-			message = `Budget exhausted on ${who} (budget_usd: ${s.limits.budget_usd})`;
+			message = `Budget exhausted on ${who} (budget_usd: ${s.limits.budget_usd} per ${s.limits.budget_period ?? "all time"})`;
 	}
 	return new GatewayError(code, message, {
 		headers: { ...headers },

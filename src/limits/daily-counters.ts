@@ -1,19 +1,26 @@
+import type { KeyLimits } from "../auth/principal.ts";
+import { DAY_MS, periodResetAt, periodStartDay, utcDay } from "./budget-periods.ts";
 import { type LimitTable, SlotField } from "./limit-table.ts";
 
 /**
- * Daily request and token counts and the lifetime budget spent, per slot.
+ * Daily request and token counts, the lifetime budget spent and the spend of the current
+ * budget period (day, week or month), per slot.
  *
  * Each daily counter is one 64-bit word holding `day · 2^37 + count` (UTC day since 1970 in 16
  * bits, good until 2149; count in 37 bits, 137 billion a day), so the day
  * stamp and the count change in the same CAS: a counter stamped with an older day reads as 0,
  * and the first update of a new day replaces stamp and count together (the rollover is
  * atomic without a separate reset step, and two workers crossing midnight cannot both reset or
- * lose each other's increments). Spent budget is a plain 64-bit micro-USD count (lifetime).
+ * lose each other's increments). Spent budget is a plain 64-bit micro-USD count (lifetime);
+ * a periodic budget also counts into a word of the same form as the daily ones, stamped with
+ * the UTC day its period began (37 bits of micro-USD: up to $137,000 per period).
  *
  * `reserve` checks-and-adds each counter with its own CAS loop (read, check, add), in the order
  * requests → tokens → budget, and undoes the earlier ones if a later one refuses. No counter can
  * pass its limit; a concurrent request may be refused by a reservation that is then undone,
- * which errs on the safe side.
+ * which errs on the safe side. A reservation larger than a whole limit is cut to the limit (a
+ * request asking for more than the quota holds it all rather than never passing); settling
+ * then charges what was really used.
  */
 
 /**
@@ -24,7 +31,6 @@ const COUNT_SCALE = 2 ** 37;
 const MAX_COUNT = COUNT_SCALE - 1;
 const pack = (day: number, count: number): bigint => BigInt(day * COUNT_SCALE + count);
 const dayOf = (n: number): number => Math.floor(n / COUNT_SCALE);
-const DAY_MS = 86_400_000;
 
 export type DailyFailure = "daily_requests" | "daily_tokens" | "budget";
 
@@ -33,11 +39,17 @@ export interface DailyLimits {
 	quota_daily_requests?: number | null;
 	quota_daily_tokens?: number | null;
 	budget_usd?: number | null;
+	budget_period?: KeyLimits["budget_period"];
 }
 
-/** True when `l` sets a daily quota or a budget: limits whose counters need the logged past. */
-export function hasDailyLimit(l: DailyLimits): boolean {
-	return l.quota_daily_requests != null || l.quota_daily_tokens != null || l.budget_usd != null;
+/**
+ * True when `l` sets a daily quota, a budget or a budget period: limits whose counters need
+ * the logged past.
+ */
+export function hasDailyLimit(l: Omit<DailyLimits, "budget_period"> & { budget_period?: unknown }): boolean {
+	return (
+		l.quota_daily_requests != null || l.quota_daily_tokens != null || l.budget_usd != null || l.budget_period != null
+	);
 }
 
 export interface DailyAmounts {
@@ -52,6 +64,8 @@ export interface DailyReservation {
 	requests: number;
 	tokens: number;
 	microUsd: number;
+	/** UTC day the budget period counted into began; -1 when the budget is for all time. */
+	periodStart: number;
 }
 
 export type ReserveResult =
@@ -62,16 +76,17 @@ export interface DailySnapshot {
 	day: number;
 	requests: number;
 	tokens: number;
+	/** Lifetime. */
 	spentMicroUsd: number;
-}
-
-export function utcDay(now: number): number {
-	return Math.floor(now / DAY_MS);
+	/** Spend in the current budget period, when the subject's budget has one. */
+	period?: { period: NonNullable<DailyLimits["budget_period"]>; spentMicroUsd: number };
 }
 
 export function usdToMicro(usd: number): number {
 	return usd > 0 ? Math.round(usd * 1_000_000) : 0;
 }
+
+const atMost = (v: number, limit: number | null | undefined): number => (limit != null && v > limit ? limit : v);
 
 export class DailyCounters {
 	private readonly words: BigInt64Array;
@@ -86,8 +101,10 @@ export class DailyCounters {
 	reserve(slot: number, amounts: DailyAmounts, limits: DailyLimits, now: number = Date.now()): ReserveResult {
 		const day = utcDay(now);
 		const requests = Math.max(0, Math.ceil(amounts.requests));
-		const tokens = Math.max(0, Math.ceil(amounts.tokens));
-		const microUsd = usdToMicro(amounts.usd);
+		const budget = limits.budget_usd;
+		const tokens = atMost(Math.max(0, Math.ceil(amounts.tokens)), limits.quota_daily_tokens);
+		const budgetMicro = budget == null ? null : usdToMicro(budget);
+		const microUsd = atMost(usdToMicro(amounts.usd), budgetMicro);
 		const reqIdx = this.table.wordIndex(slot, SlotField.dailyRequests);
 		const tokIdx = this.table.wordIndex(slot, SlotField.dailyTokens);
 		const untilMidnight = (day + 1) * DAY_MS - now;
@@ -105,8 +122,19 @@ export class DailyCounters {
 			this.addDaily(reqIdx, reqDay, -requests, null);
 			return { ok: false, failed: "daily_tokens", retryAfterMs: untilMidnight };
 		}
-		const budget = limits.budget_usd;
-		if (!this.addSpent(slot, microUsd, budget == null ? null : usdToMicro(budget))) {
+		const period = limits.budget_period;
+		let periodStart = -1;
+		if (period) {
+			// the period's word holds the budget; the lifetime word below only counts
+			const idx = this.table.wordIndex(slot, SlotField.periodMicroUsd);
+			periodStart = this.addDaily(idx, periodStartDay(period, day), microUsd, budgetMicro);
+			if (periodStart < 0) {
+				this.addDaily(reqIdx, reqDay, -requests, null);
+				this.addDaily(tokIdx, tokDay, -tokens, null);
+				return { ok: false, failed: "budget", retryAfterMs: (periodResetAt(period, now) as number) - now };
+			}
+			this.addSpent(slot, microUsd, null);
+		} else if (!this.addSpent(slot, microUsd, budgetMicro)) {
 			this.addDaily(reqIdx, reqDay, -requests, null);
 			this.addDaily(tokIdx, tokDay, -tokens, null);
 			// A lifetime budget does not come back by waiting.
@@ -114,7 +142,7 @@ export class DailyCounters {
 		}
 		return {
 			ok: true,
-			reservation: { day: tokDay, requests, tokens, microUsd },
+			reservation: { day: tokDay, requests, tokens, microUsd, periodStart },
 		};
 	}
 
@@ -140,7 +168,13 @@ export class DailyCounters {
 			}
 		}
 		const du = usdToMicro(actual.usd) - reservation.microUsd;
-		if (du !== 0) this.addSpent(slot, du, null);
+		if (du !== 0) {
+			this.addSpent(slot, du, null);
+			if (reservation.periodStart >= 0) {
+				const idx = this.table.wordIndex(slot, SlotField.periodMicroUsd);
+				this.addDaily(idx, reservation.periodStart, du, null, true);
+			}
+		}
 	}
 
 	/**
@@ -153,6 +187,10 @@ export class DailyCounters {
 			this.maxDaily(this.table.wordIndex(slot, SlotField.dailyRequests), snapshot.day, snapshot.requests);
 			this.maxDaily(this.table.wordIndex(slot, SlotField.dailyTokens), snapshot.day, snapshot.tokens);
 		}
+		if (snapshot.period) {
+			const idx = this.table.wordIndex(slot, SlotField.periodMicroUsd);
+			this.maxDaily(idx, periodStartDay(snapshot.period.period, utcDay(now)), snapshot.period.spentMicroUsd);
+		}
 		const i = this.table.wordIndex(slot, SlotField.spentMicroUsd);
 		const want = BigInt(Math.max(0, Math.round(snapshot.spentMicroUsd)));
 		for (;;) {
@@ -161,15 +199,20 @@ export class DailyCounters {
 		}
 	}
 
-	/** Today's counts and lifetime spend. */
-	read(slot: number, now: number = Date.now()): DailySnapshot {
+	/** Today's counts, lifetime spend, and the spend of `period`'s current period. */
+	read(slot: number, now: number = Date.now(), period?: DailyLimits["budget_period"]): DailySnapshot {
 		const day = utcDay(now);
-		return {
+		const out: DailySnapshot = {
 			day,
 			requests: this.countOn(this.table.wordIndex(slot, SlotField.dailyRequests), day),
 			tokens: this.countOn(this.table.wordIndex(slot, SlotField.dailyTokens), day),
 			spentMicroUsd: Number(Atomics.load(this.words, this.table.wordIndex(slot, SlotField.spentMicroUsd))),
 		};
+		if (period) {
+			const idx = this.table.wordIndex(slot, SlotField.periodMicroUsd);
+			out.period = { period, spentMicroUsd: this.countOn(idx, periodStartDay(period, day)) };
+		}
+		return out;
 	}
 
 	/**

@@ -26,6 +26,8 @@ export const SlotField = {
 	spentMicroUsd: 5,
 	/** Two Int32 cells: in-flight count (int index 2*6) and waiting count (2*6 + 1). */
 	concurrency: 6,
+	/** Spend of the current budget period (day, week, month), stamped like the daily counters. */
+	periodMicroUsd: 7,
 } as const;
 
 const HEADER_WORDS = 8;
@@ -34,7 +36,7 @@ const H_CAPACITY = 1;
 const H_EPOCH = 2;
 const H_USED = 3;
 const H_FULL_MISSES = 4;
-const MAGIC = 0x49584c4d54310002n; // "IXLMT1" + layout version
+const MAGIC = 0x49584c4d54310003n; // "IXLMT1" + layout version
 
 export const DEFAULT_TABLE_CAPACITY = 65_536;
 /** Per-worker subject → slot cache bound; cleared wholesale when reached (slots never move). */

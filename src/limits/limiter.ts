@@ -1,5 +1,11 @@
 import { type AcquireOptions, ConcurrencyCounters } from "./concurrency.ts";
-import { DailyCounters, type DailyFailure, type DailyLimits, type DailyReservation } from "./daily-counters.ts";
+import {
+	DailyCounters,
+	type DailyFailure,
+	type DailyLimits,
+	type DailyReservation,
+	type DailySnapshot,
+} from "./daily-counters.ts";
 import type { LimitTable } from "./limit-table.ts";
 import { type HeaderRecord, type RateLimitState, rateLimitHeaders } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
@@ -141,16 +147,7 @@ export class Limiter {
 	}
 
 	/** Seeds daily counts and lifetime spend at startup (see DailyCounters.restore). */
-	restore(
-		subjectKey: string,
-		snapshot: {
-			day: number;
-			requests: number;
-			tokens: number;
-			spentMicroUsd: number;
-		},
-		now: number = Date.now(),
-	): void {
+	restore(subjectKey: string, snapshot: DailySnapshot, now: number = Date.now()): void {
 		const slot = this.table.slotFor(subjectKey);
 		if (slot >= 0) this.daily.restore(slot, snapshot, now);
 	}

@@ -88,7 +88,9 @@ export function requestMetricsListener(reg: MetricsRegistry, knownModel: KnownMo
 			reg.inc("interchange_tokens_total", help, l.completion, ev.completion_tokens);
 			if (ev.cached_tokens) reg.inc("interchange_tokens_total", help, l.cached, ev.cached_tokens);
 		}
-		if (ev.cost_usd > 0) reg.inc("interchange_cost_usd_total", "Cost in USD by model", l.model, ev.cost_usd);
+		if (ev.cost_usd === null) {
+			reg.inc("interchange_unpriced_requests_total", "Requests whose model has no price (cost unknown)", l.model);
+		} else if (ev.cost_usd > 0) reg.inc("interchange_cost_usd_total", "Cost in USD by model", l.model, ev.cost_usd);
 		if (ev.error_code?.startsWith("UPSTREAM_")) {
 			reg.inc(
 				"interchange_upstream_errors_total",

@@ -27,6 +27,7 @@ export interface DepsInput {
 	providers?: () => ProviderSet;
 	/** Limits (src/limits/admission.ts); absent = none. */
 	admit?: GatewayDeps["admit"];
+	balance?: GatewayDeps["balance"];
 	health?: AccountHealth;
 	/** Per-(account, model) health over the shared lane table; default: a table of its own. */
 	lanes?: ModelLanes;
@@ -74,6 +75,20 @@ function knownModels(config: GatewayConfig, providers: () => ProviderSet): Known
 	return (provider, model) => providers().providers.get(provider)?.models.has(model) === true || aliased.has(model);
 }
 
+/** Warns once per model (per process) that its requests are served with an unknown cost. */
+function unpricedWarning(logger: Logger): RecordListener {
+	const warned = new Set<string>();
+	return (ev: UsageEvent) => {
+		if (ev.cost_usd !== null || ev.model === null || warned.has(ev.model)) return;
+		// model names can come from clients (provider/anything): remember a bounded few
+		if (warned.size < 1_000) warned.add(ev.model);
+		logger.warn(
+			{ model: ev.model, provider: ev.provider },
+			"model has no price: its requests are logged with cost_usd null; add it under [[prices]] or PUT /admin/prices",
+		);
+	};
+}
+
 /** The data plane's dependencies, as one HTTP worker (or a test) runs them. */
 export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	const { config, logger } = input;
@@ -95,7 +110,12 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 		}),
 		usage: input.usage,
 		prices: input.prices,
-		recordListeners: [requestMetricsListener(input.metrics, knownModels(config, providers)), logLine(logger)],
+		recordListeners: [
+			requestMetricsListener(input.metrics, knownModels(config, providers)),
+			logLine(logger),
+			unpricedWarning(logger),
+		],
 		admit: input.admit,
+		balance: input.balance,
 	};
 }

@@ -11,6 +11,7 @@ import { ChangeBus, type ChangeEvent, type ChangeOrigin } from "../control/chang
 import { DrainState } from "../data-plane/drain-state.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
+import { balanceOf } from "../limits/balance.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
@@ -154,7 +155,8 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		metrics,
 		auth: authn.auth,
 		providers: () => catalog.current(),
-		admit: createAdmission({ limiter, prices }),
+		admit: createAdmission({ limiter, prices, limits: config.limits }),
+		balance: (principal) => balanceOf(limiter, principal),
 		health,
 		lanes,
 		onAccountDisabled: (account, status) => recovery.disabled(account, status),

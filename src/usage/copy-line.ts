@@ -91,7 +91,7 @@ function isoTime(ms: number): string {
  * a loop over the column list.
  */
 export function copyLine(e: UsageEvent): string {
-	return `${isoTime(e.ts)}\t${text(e.request_id)}\t${text(e.client_request_id)}\t${text(e.key_id)}\t${text(e.tenant_id)}\t${text(e.endpoint)}\t${text(e.requested_model)}\t${text(e.provider)}\t${text(e.account)}\t${text(e.model)}\t${e.stream}\t${e.status}\t${text(e.error_code)}\t${e.attempts}\t${e.latency_ms}\t${num(e.ttft_ms)}\t${e.prompt_tokens}\t${e.completion_tokens}\t${e.cached_tokens}\t${e.cache_write_tokens}\t${e.reasoning_tokens}\t${e.total_tokens}\t${e.cost_usd}\t${e.incomplete}\t${text(e.user_agent)}\n`;
+	return `${isoTime(e.ts)}\t${text(e.request_id)}\t${text(e.client_request_id)}\t${text(e.key_id)}\t${text(e.tenant_id)}\t${text(e.endpoint)}\t${text(e.requested_model)}\t${text(e.provider)}\t${text(e.account)}\t${text(e.model)}\t${e.stream}\t${e.status}\t${text(e.error_code)}\t${e.attempts}\t${e.latency_ms}\t${num(e.ttft_ms)}\t${e.prompt_tokens}\t${e.completion_tokens}\t${e.cached_tokens}\t${e.cache_write_tokens}\t${e.reasoning_tokens}\t${e.total_tokens}\t${num(e.cost_usd)}\t${e.incomplete}\t${text(e.user_agent)}\n`;
 }
 
 /** The event a COPY line stands for (the inverse of copyLine). */

@@ -1,47 +1,33 @@
 import type { Sql } from "postgres";
-import type { PriceConfig } from "../config/types.ts";
+import type { ModelPrice, PriceConfig } from "../config/model-price.ts";
+import catalogFile from "./price-catalog.json" with { type: "json" };
 import type { TokenUsage } from "./token-usage.ts";
 
-/** USD per million tokens. Null cached/cache-write prices fall back to the input price. */
-export interface ModelPrice {
-	input: number;
-	output: number;
-	cached_input: number | null;
-	cache_write: number | null;
-}
+/** A shipped catalog entry (src/usage/price-catalog.json, written by `bun run prices:update`). */
+type CatalogEntry = ModelPrice & { provider: string; max_output_tokens: number | null };
+
+const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
+	Object.entries((catalogFile as { models: Record<string, CatalogEntry> }).models),
+);
 
 const PER_TOKEN = 1 / 1_000_000;
 
 /**
- * Prices from the config file, overridden by rows of model_prices (the admin API edits
- * those). Looked up by the exact model, then by the bare model of `provider/model`.
+ * Prices, highest precedence first: model_prices rows (the admin API edits those), the config
+ * file's `[[prices]]`, then the shipped catalog. Looked up by the exact model, then by the
+ * bare model of `provider/model`.
  */
 export class PriceBook {
 	private readonly fromConfig = new Map<string, ModelPrice>();
 	private fromDb = new Map<string, ModelPrice>();
 
 	constructor(prices: readonly PriceConfig[] = []) {
-		for (const p of prices) {
-			this.fromConfig.set(p.model, {
-				input: p.input,
-				output: p.output,
-				cached_input: p.cached_input ?? null,
-				cache_write: p.cache_write ?? null,
-			});
-		}
+		for (const { model, ...price } of prices) this.fromConfig.set(model, price);
 	}
 
 	/** Replaces the database overrides with the current model_prices rows. */
 	async reload(sql: Sql): Promise<void> {
-		const rows = await sql<
-			{
-				model: string;
-				input: number;
-				output: number;
-				cached_input: number | null;
-				cache_write: number | null;
-			}[]
-		>`select model, input_per_mtok as input, output_per_mtok as output,
+		const rows = await sql<PriceConfig[]>`select model, input_per_mtok as input, output_per_mtok as output,
 			cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
 		  from model_prices`;
 		const next = new Map<string, ModelPrice>();
@@ -55,18 +41,18 @@ export class PriceBook {
 	}
 
 	lookup(model: string): ModelPrice | null {
-		const exact = this.fromDb.get(model) ?? this.fromConfig.get(model);
-		if (exact) return exact;
-		const slash = model.indexOf("/");
-		if (slash === -1) return null;
-		const bare = model.slice(slash + 1);
-		return this.fromDb.get(bare) ?? this.fromConfig.get(bare) ?? null;
+		return this.find(model, (m) => this.fromDb.get(m) ?? this.fromConfig.get(m) ?? CATALOG.get(m));
 	}
 
-	/** 0 when no price is known (the request is still logged, with its tokens). */
-	costUsd(model: string, usage: TokenUsage): number {
+	/** The model's largest answer, from the catalog; null when the catalog does not know it. */
+	maxOutputTokens(model: string): number | null {
+		return this.find(model, (m) => CATALOG.get(m))?.max_output_tokens ?? null;
+	}
+
+	/** Null when the model has no price: the row marks its cost unknown (its tokens are kept). */
+	costUsd(model: string, usage: TokenUsage): number | null {
 		const p = this.lookup(model);
-		if (!p) return 0;
+		if (!p) return null;
 		const cached = Math.max(0, usage.cached_tokens);
 		const cacheWrite = Math.max(0, usage.cache_write_tokens);
 		// cached and cache-write tokens are subsets of prompt_tokens: bill the rest at input.
@@ -77,5 +63,12 @@ export class PriceBook {
 			cacheWrite * (p.cache_write ?? p.input) +
 			Math.max(0, usage.completion_tokens) * p.output;
 		return usd * PER_TOKEN;
+	}
+
+	private find<T>(model: string, get: (m: string) => T | undefined): T | null {
+		const exact = get(model);
+		if (exact) return exact;
+		const slash = model.indexOf("/");
+		return slash === -1 ? null : (get(model.slice(slash + 1)) ?? null);
 	}
 }

@@ -6,7 +6,8 @@ export interface UsageSink {
 }
 
 export interface PriceLookup {
-	costUsd(model: string, usage: TokenUsage, provider?: string): number;
+	/** Null when the model has no price. */
+	costUsd(model: string, usage: TokenUsage): number | null;
 }
 
 /** Observers of finished requests (metrics, the per-request log line). */
@@ -84,7 +85,7 @@ export class RequestRecord {
 			ev.cache_write_tokens = usage.cache_write_tokens;
 			ev.reasoning_tokens = usage.reasoning_tokens;
 			ev.total_tokens = usage.total_tokens || usage.prompt_tokens + usage.completion_tokens;
-			if (ev.model) ev.cost_usd = this.prices.costUsd(ev.model, usage, ev.provider ?? undefined);
+			if (ev.model) ev.cost_usd = this.prices.costUsd(ev.model, usage);
 		}
 		this.sink.write(ev);
 		for (const l of this.listeners) l(ev);

@@ -37,8 +37,8 @@ export interface UsageEvent {
 	cache_write_tokens: number;
 	reasoning_tokens: number;
 	total_tokens: number;
-	/** USD; computed by the HTTP worker from the price in force (0 when no price known). */
-	cost_usd: number;
+	/** USD, from the price in force; null when the model has no price (the cost is unknown). */
+	cost_usd: number | null;
 	/** True when a stream broke or the client left before the end. */
 	incomplete: boolean;
 	user_agent: string | null;

@@ -173,6 +173,22 @@ describe("admin API: keys and tenants", () => {
 		expect((await call("POST", "/keys", { rpm: 1 })).status).toBe(400);
 		expect((await call("POST", "/keys", { tenant_id: "acme", expires_at: "soon" })).status).toBe(400);
 		expect((await call("GET", "/keys/key_nope")).status).toBe(404);
+		expect((await call("POST", "/keys", { tenant_id: "acme", budget_period: "year" })).status).toBe(400);
+		expect((await call("POST", "/tenants", { name: "x", budget_period: "fortnight" })).status).toBe(400);
+	});
+
+	test("budget_period on keys and tenants: stored, shown, patched; default total", async () => {
+		const k = await call("POST", "/keys", { tenant_id: "acme", budget_usd: 3, budget_period: "week" });
+		expect(k.status).toBe(201);
+		expect(k.json).toMatchObject({ budget_usd: 3, budget_period: "week" });
+		const patched = await call("PATCH", `/keys/${k.json.id}`, { budget_period: "month" });
+		expect(patched.json.budget_period).toBe("month");
+		// a PATCH that leaves it out leaves it alone
+		expect((await call("PATCH", `/keys/${k.json.id}`, { rpm: 5 })).json.budget_period).toBe("month");
+		const plain = await call("POST", "/keys", { tenant_id: "acme" });
+		expect(plain.json.budget_period).toBe("total");
+		const ten = await call("POST", "/tenants", { name: "periodic", budget_usd: 9, budget_period: "day" });
+		expect(ten.json).toMatchObject({ budget_usd: 9, budget_period: "day" });
 	});
 
 	test("tenants CRUD; a tenant with keys cannot be deleted", async () => {
@@ -380,5 +396,34 @@ describe("restoreUsage", () => {
 		// a repeat never double counts
 		await restoreUsage(t.db.sql, limiter, now, { kind: "tenant", id: "ts" });
 		expect(daily("tenant:ts").requests).toBe(2);
+	});
+
+	test("a periodic budget is seeded with the spend of its current UTC period only", async () => {
+		const now = Date.parse("2026-07-15T12:00:00Z"); // a Wednesday
+		await t.db.sql`insert into tenants (id, name) values ('tp', 'tp') on conflict do nothing`;
+		await t.db.sql`
+			insert into api_keys (id, tenant_id, prefix, key_hash, budget_usd, budget_period)
+			values ('kday', 'tp', 'sk-ix-a', 'hash-kday', 10, 'day'), ('kweek', 'tp', 'sk-ix-b', 'hash-kweek', 10, 'week')`;
+		const row = (id: string, key: string, ts: string, cost: number) =>
+			makeUsageEvent({ request_id: id, ts: Date.parse(ts), key_id: key, tenant_id: "tp", cost_usd: cost });
+		await insertRequestLogs(t.db.sql, [
+			row("p1", "kday", "2026-07-15T01:00:00Z", 1), // today
+			row("p2", "kday", "2026-07-14T23:00:00Z", 2), // yesterday
+			row("p3", "kweek", "2026-07-13T00:30:00Z", 4), // Monday, this week
+			row("p4", "kweek", "2026-07-12T23:30:00Z", 8), // Sunday, last week
+		]);
+		const limiter = new Limiter(new LimitTable({ capacity: 64 }));
+		await restoreUsage(t.db.sql, limiter, now);
+		const read = (subject: string, period: "day" | "week") =>
+			new DailyCounters(limiter.table).read(limiter.table.find(subject), now, period);
+		expect(read("key:kday", "day")).toMatchObject({ spentMicroUsd: 3_000_000, period: { spentMicroUsd: 1_000_000 } });
+		expect(read("key:kweek", "week")).toMatchObject({
+			spentMicroUsd: 12_000_000,
+			period: { spentMicroUsd: 4_000_000 },
+		});
+		// the day budget of 10 has 9 left today
+		const limits = { budget_usd: 10, budget_period: "day" as const };
+		expect(limiter.check("key:kday", limits, { tokens: 0, usd: 9.5 }, now).ok).toBe(false);
+		expect(limiter.check("key:kday", limits, { tokens: 0, usd: 9 }, now).ok).toBe(true);
 	});
 });

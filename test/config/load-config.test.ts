@@ -245,7 +245,7 @@ cached_input = 1.25
 				input: 2.5,
 				output: 10,
 				cached_input: 1.25,
-				cache_write: undefined,
+				cache_write: null,
 			},
 		]);
 	});

@@ -4,7 +4,7 @@ import type { KeyPrincipal } from "../../src/auth/key-store.ts";
 import type { Authenticator, Principal } from "../../src/auth/principal.ts";
 import { buildConfig } from "../../src/config/load-config.ts";
 import { GatewayError } from "../../src/errors/gateway-error.ts";
-import { createAdmission, DEFAULT_COMPLETION_ESTIMATE, estimateUsage } from "../../src/limits/admission.ts";
+import { createAdmission, estimateUsage } from "../../src/limits/admission.ts";
 import type { Admission } from "../../src/limits/admit.ts";
 import { ConcurrencyCounters } from "../../src/limits/concurrency.ts";
 import { DailyCounters } from "../../src/limits/daily-counters.ts";
@@ -16,6 +16,8 @@ import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
+
+const LIMITS = buildConfig({}, {}).limits;
 
 const principal = (over: Partial<KeyPrincipal> = {}): KeyPrincipal => ({
 	keyId: "k1",
@@ -35,7 +37,7 @@ const body = {
 function setup(prices = new PriceBook([{ model: "m", input: 1_000_000, output: 1_000_000 }])) {
 	const table = new LimitTable({ capacity: 64 });
 	const limiter = new Limiter(table);
-	const admit = createAdmission({ limiter, prices, concurrencyWaitMs: 30 });
+	const admit = createAdmission({ limiter, prices, limits: LIMITS, concurrencyWaitMs: 30 });
 	const inFlight = (subject: string) => new ConcurrencyCounters(table).inFlight(table.slotFor(subject));
 	const daily = (subject: string) => new DailyCounters(table).read(table.slotFor(subject));
 	return { table, limiter, admit, inFlight, daily };
@@ -52,24 +54,24 @@ async function refusal(fn: () => unknown): Promise<GatewayError> {
 }
 
 describe("estimateUsage", () => {
-	test("prompt bytes / 4 + max_tokens (or a default); nothing to generate for embeddings", () => {
-		expect(estimateUsage("chat", { max_tokens: 10 }, 100)).toEqual({
+	test("prompt bytes / 4 + n × the output cap (or the uncapped fallback); nothing to generate for embeddings", () => {
+		expect(estimateUsage("chat", { max_tokens: 10 }, 100, 4096)).toEqual({
 			prompt: 25,
 			completion: 10,
 		});
-		expect(estimateUsage("chat", { max_completion_tokens: 7 }, 3)).toEqual({
+		expect(estimateUsage("chat", { max_completion_tokens: 7 }, 3, 4096)).toEqual({
 			prompt: 1,
 			completion: 7,
 		});
-		expect(estimateUsage("responses", { max_output_tokens: 9 }, 0)).toEqual({
+		expect(estimateUsage("responses", { max_output_tokens: 9 }, 0, 4096)).toEqual({
 			prompt: 0,
 			completion: 9,
 		});
-		expect(estimateUsage("chat", {}, 8)).toEqual({
-			prompt: 2,
-			completion: DEFAULT_COMPLETION_ESTIMATE,
-		});
-		expect(estimateUsage("embeddings", {}, 8)).toEqual({
+		expect(estimateUsage("chat", {}, 8, 4096)).toEqual({ prompt: 2, completion: 4096 });
+		// n answers of the cap each
+		expect(estimateUsage("chat", { n: 3, max_tokens: 10 }, 8, 4096)).toEqual({ prompt: 2, completion: 30 });
+		expect(estimateUsage("chat", { n: 2 }, 8, 500)).toEqual({ prompt: 2, completion: 1000 });
+		expect(estimateUsage("embeddings", {}, 8, 4096)).toEqual({
 			prompt: 2,
 			completion: 0,
 		});
@@ -245,6 +247,7 @@ describe("admission on the request path (every path releases the concurrency pla
 			admit: createAdmission({
 				limiter: new Limiter(table),
 				prices,
+				limits: LIMITS,
 				concurrencyWaitMs: 10,
 			}),
 		});

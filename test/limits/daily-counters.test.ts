@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { DailyCounters, utcDay } from "../../src/limits/daily-counters.ts";
+import { utcDay } from "../../src/limits/budget-periods.ts";
+import { DailyCounters } from "../../src/limits/daily-counters.ts";
 import { LimitTable } from "../../src/limits/limit-table.ts";
 
 const DAY = 86_400_000;
@@ -23,6 +24,7 @@ describe("DailyCounters", () => {
 				requests: 1,
 				tokens: 100,
 				microUsd: 10_000,
+				periodStart: -1,
 			},
 		});
 		expect(daily.read(slot, NOON)).toEqual({

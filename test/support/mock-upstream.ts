@@ -31,6 +31,8 @@ export {
 export interface MockUpstreamOptions {
 	/** Default 0: a free port. */
 	port?: number;
+	/** Words in a chat answer when the request sets no `max_tokens` (default 12, or the echo's length). */
+	answerWords?: number;
 	/** Vector size when the request gives no `dimensions` (default 8). */
 	embeddingDims?: number;
 	/** Ids served by GET /v1/models. */
@@ -174,6 +176,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			nowSeconds: Math.floor(Date.now() / 1000),
 			embeddingDims,
 			models,
+			answerWords: opts.answerWords,
 		};
 		if (method === "GET" && path === "/v1/models") {
 			return req.headers.has("anthropic-version") ? anthropicModelList(ctx) : modelList(ctx);

@@ -48,10 +48,26 @@ describe("PriceBook", () => {
 		expect(book.costUsd("plain", u)).toBeCloseTo((1_000 * 1 + 10 * 2) / 1e6, 12);
 	});
 
-	test("finds the bare model of provider/model, and unknown models cost 0", () => {
+	test("finds the bare model of provider/model; a model with no price has an unknown (null) cost", () => {
 		expect(book.lookup("openai/gpt-4o-mini")?.input).toBe(0.15);
-		expect(book.costUsd("nope", usage({ prompt_tokens: 100 }))).toBe(0);
-		expect(book.costUsd("openai/nope", usage({ prompt_tokens: 100 }))).toBe(0);
+		expect(book.costUsd("nope", usage({ prompt_tokens: 100 }))).toBeNull();
+		expect(book.costUsd("openai/nope", usage({ prompt_tokens: 100 }))).toBeNull();
+	});
+
+	test("the shipped catalog prices models nobody configured, with their maximum output", () => {
+		const empty = new PriceBook();
+		const cost = empty.costUsd("gpt-4o-mini", usage({ prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }));
+		expect(cost).toBeGreaterThan(0);
+		expect(empty.maxOutputTokens("gpt-4o-mini")).toBeGreaterThan(0);
+		for (const m of ["claude-sonnet-4-20250514", "gemini-2.5-flash", "deepseek-chat", "mistral-large-latest"]) {
+			expect({ m, priced: empty.lookup(m) !== null }).toEqual({ m, priced: true });
+		}
+		expect(empty.lookup("llama-3.3-70b-versatile")).not.toBeNull(); // Groq
+		// the config and the database override the catalog
+		const book2 = new PriceBook([{ model: "gpt-4o-mini", input: 1, output: 1 }]);
+		expect(book2.lookup("gpt-4o-mini")?.input).toBe(1);
+		book2.set("gpt-4o-mini", { input: 2, output: 2, cached_input: null, cache_write: null });
+		expect(book2.lookup("gpt-4o-mini")?.input).toBe(2);
 	});
 
 	test("database prices override the config file", () => {

@@ -7,11 +7,11 @@ import type { UsageEvent } from "../../src/usage/usage-event.ts";
 function harness(pricePerToken = 0.001) {
 	const written: UsageEvent[] = [];
 	const heard: UsageEvent[] = [];
-	const priceCalls: { model: string; usage: TokenUsage; provider?: string }[] = [];
+	const priceCalls: { model: string; usage: TokenUsage }[] = [];
 	const sink: UsageSink = { write: (e) => written.push({ ...e }) };
 	const prices: PriceLookup = {
-		costUsd(model, usage, provider) {
-			priceCalls.push({ model, usage, provider });
+		costUsd(model, usage) {
+			priceCalls.push({ model, usage });
 			return (usage.prompt_tokens + usage.completion_tokens) * pricePerToken;
 		},
 	};
@@ -71,7 +71,7 @@ describe("RequestRecord", () => {
 		expect(h.heard[0].status).toBe(200);
 	});
 
-	test("usage and cost (through the PriceLookup, with model and provider)", () => {
+	test("usage and cost (through the PriceLookup, with the model)", () => {
 		const h = harness(0.5);
 		const r = record(h);
 		r.finish(200, null, USAGE, {
@@ -95,7 +95,7 @@ describe("RequestRecord", () => {
 			attempts: 2,
 			stream: true,
 		});
-		expect(h.priceCalls).toEqual([{ model: "gpt-4o", usage: USAGE, provider: "openai" }]);
+		expect(h.priceCalls).toEqual([{ model: "gpt-4o", usage: USAGE }]);
 		expect(ev.cost_usd).toBe(60);
 	});
 

@@ -1,4 +1,5 @@
 import { bigint, index, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { BUDGET_PERIODS } from "../../config/budget-period.ts";
 
 /** Client keys. Only the SHA-256 of the key is stored; `prefix` is what admins see. */
 export const apiKeys = pgTable(
@@ -18,6 +19,8 @@ export const apiKeys = pgTable(
 		quotaDailyRequests: integer("quota_daily_requests"),
 		quotaDailyTokens: bigint("quota_daily_tokens", { mode: "number" }),
 		budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
+		/** What budget_usd covers: one UTC day, ISO week, calendar month, or all time. */
+		budgetPeriod: text("budget_period", { enum: BUDGET_PERIODS }).notNull().default("total"),
 		expiresAt: timestamp("expires_at", { withTimezone: true }),
 		revokedAt: timestamp("revoked_at", { withTimezone: true }),
 		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

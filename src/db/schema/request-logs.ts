@@ -53,7 +53,8 @@ export const requestLogs = pgTable(
 		totalTokens: bigint("total_tokens", { mode: "number" }).notNull().default(0),
 		// double: sums over millions of rows stay exact enough for USD at 1e-9 and avoid
 		// numeric's string round trip in postgres.js.
-		costUsd: doublePrecision("cost_usd").notNull().default(0),
+		// null: the model had no price, so the cost is unknown (the tokens are still recorded)
+		costUsd: doublePrecision("cost_usd").default(0),
 		incomplete: boolean("incomplete").notNull().default(false),
 		userAgent: text("user_agent"),
 	},

@@ -1,4 +1,5 @@
 import { bigint, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { BUDGET_PERIODS } from "../../config/budget-period.ts";
 
 /** A customer; keys belong to one. Null limits mean unlimited. */
 export const tenants = pgTable("tenants", {
@@ -9,6 +10,8 @@ export const tenants = pgTable("tenants", {
 	quotaDailyRequests: integer("quota_daily_requests"),
 	quotaDailyTokens: bigint("quota_daily_tokens", { mode: "number" }),
 	budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
+	/** What budget_usd covers: one UTC day, ISO week, calendar month, or all time. */
+	budgetPeriod: text("budget_period", { enum: BUDGET_PERIODS }).notNull().default("total"),
 	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

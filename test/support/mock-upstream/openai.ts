@@ -87,7 +87,7 @@ function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatP
 	const last = messages.at(-1);
 	const lastUser = messages.findLast((m) => m.role === "user");
 	const lastUserText = contentText(lastUser?.content);
-	const maxTokens = maxTokensOf(body.max_completion_tokens, body.max_tokens);
+	const maxTokens = maxTokensOf(body.max_completion_tokens, body.max_tokens) ?? ctx.answerWords;
 	const tools = Array.isArray(body.tools) ? (body.tools as { function?: { name?: string } }[]) : [];
 	if (tools.length > 0 && body.tool_choice !== "none" && last?.role === "user") {
 		return {

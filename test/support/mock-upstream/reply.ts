@@ -20,6 +20,8 @@ export interface ReplyContext {
 	seq: number;
 	nowSeconds: number;
 	embeddingDims: number;
+	/** Chat answer length when the request sets no cap. */
+	answerWords?: number;
 	models: readonly string[];
 }
 
