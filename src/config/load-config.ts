@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { ConfigError } from "./config-error.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
-import { ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
+import { ON_CLIENT_ABORT, type OnClientAbort, ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
 import {
 	expectObj,
 	int,
@@ -28,6 +28,7 @@ const TOP_KEYS = [
 	"auth",
 	"routing",
 	"audit",
+	"usage",
 	"providers",
 	"aliases",
 	"prices",
@@ -128,6 +129,16 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
 	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
 		throw new ConfigError("audit.enabled", "must be true or false");
+	}
+
+	const usage = expectObj(root.usage, "usage");
+	rejectUnknown(usage, ["on_client_abort"], "usage");
+	const onClientAbort = env.GATEWAY_ON_CLIENT_ABORT ?? str(usage, "on_client_abort", "usage.", "cancel");
+	if (!(ON_CLIENT_ABORT as readonly string[]).includes(onClientAbort)) {
+		throw new ConfigError(
+			"usage.on_client_abort",
+			`must be one of ${ON_CLIENT_ABORT.join(", ")}, got "${onClientAbort}"`,
+		);
 	}
 
 	const gatewayEnv = env.GATEWAY_ENV ?? str(root, "env", "", "dev");
@@ -236,6 +247,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			flush_interval_ms: int(audit, "flush_interval_ms", "audit.", 50, 1, 60_000),
 			max_queue: int(audit, "max_queue", "audit.", 50_000, 100),
 		},
+		usage: { on_client_abort: onClientAbort as OnClientAbort },
 		providers,
 		aliases,
 		prices,

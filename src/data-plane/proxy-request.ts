@@ -10,6 +10,7 @@ import { callWithFailover } from "../routing/failover.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
+import { estimateUsage } from "../usage/usage-estimate.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { validateRequest } from "./request-schemas.ts";
@@ -137,14 +138,24 @@ export async function proxyRequest(
 				keepaliveMs: deps.config.server.keepalive_interval_ms,
 				startedAt: ctx.startedAt,
 				abortUpstream: up.abort,
+				finishOnAbort: deps.config.usage.on_client_abort === "finish" ? () => !drain?.draining : undefined,
 				onEnd: (r) => {
 					up.release();
-					const incomplete = !r.completed;
-					record.finish(r.cancelled ? 499 : 200, r.errorCode, r.usage, {
-						ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
-						incomplete,
-					});
-					settle?.settle(ev.total_tokens, ev.cost_usd);
+					const status = r.cancelled ? 499 : 200;
+					const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
+					const done = () => settle?.settle(ev.total_tokens, ev.cost_usd);
+					if (r.usageFinal) {
+						record.finish(status, r.errorCode, r.usage, extra);
+						done();
+						return;
+					}
+					// the upstream's usage never came: bill an estimate (counted off this thread)
+					estimateUsage(model, body, r.content.text(), r.usage)
+						.then(
+							(usage) => record.finish(status, r.errorCode, usage, { ...extra, usage_source: "estimated" }),
+							() => record.finish(status, r.errorCode, r.usage, extra),
+						)
+						.finally(done);
 				},
 			});
 			return withHeaders(

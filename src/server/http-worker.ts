@@ -20,6 +20,7 @@ import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts"
 import { AccountHealth } from "../routing/account-health.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { PriceBook } from "../usage/cost.ts";
+import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
@@ -198,8 +199,10 @@ async function drain(timeoutMs: number): Promise<void> {
 			if (!graceful) await server.stop(true);
 		}
 	}
-	// streams cut by a forced stop finish their records on cancel: let those callbacks run
+	// streams cut by a forced stop finish their records on cancel: let those callbacks run,
+	// and wait for the ones whose usage is being estimated (bounded by the estimate's deadline)
 	await new Promise((r) => setTimeout(r, 0));
+	if (forced) await drainState.drain(ESTIMATE_DEADLINE_MS + 500);
 	relay?.flushNow();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});

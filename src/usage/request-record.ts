@@ -1,4 +1,4 @@
-import type { TokenUsage } from "./token-usage.ts";
+import { normalizeUsage, type TokenUsage } from "./token-usage.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
 export interface UsageSink {
@@ -62,6 +62,7 @@ export class RequestRecord {
 			cost_usd: 0,
 			incomplete: false,
 			user_agent: init.userAgent,
+			usage_source: "upstream",
 		};
 	}
 
@@ -78,12 +79,13 @@ export class RequestRecord {
 		ev.error_code = errorCode;
 		ev.latency_ms = Math.round(performance.now() - this.startedAt);
 		if (usage) {
+			usage = normalizeUsage(usage);
 			ev.prompt_tokens = usage.prompt_tokens;
 			ev.completion_tokens = usage.completion_tokens;
 			ev.cached_tokens = usage.cached_tokens;
 			ev.cache_write_tokens = usage.cache_write_tokens;
 			ev.reasoning_tokens = usage.reasoning_tokens;
-			ev.total_tokens = usage.total_tokens || usage.prompt_tokens + usage.completion_tokens;
+			ev.total_tokens = usage.total_tokens;
 			if (ev.model) ev.cost_usd = this.prices.costUsd(ev.model, usage, ev.provider ?? undefined);
 		}
 		this.sink.write(ev);
