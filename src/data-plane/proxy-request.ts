@@ -69,6 +69,7 @@ export async function proxyRequest(
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
+	const finishOnAbort = deps.config.usage.on_client_abort === "finish";
 	// slow first tokens and long answers must not be cut by the server's idle timer; the
 	// request deadline (routing.request_timeout_ms) bounds them instead
 	ctx.keepOpen?.();
@@ -122,7 +123,8 @@ export async function proxyRequest(
 			maxSwitches: deps.config.routing.max_account_switches,
 			deadlineAt: ctx.startedAt + deps.config.routing.request_timeout_ms,
 			firstByteTimeoutMs: deps.config.routing.first_byte_timeout_ms,
-			clientGone: () => request.signal.aborted,
+			// "finish" reads an abandoned request to its end for its exact usage, headers included
+			clientGone: finishOnAbort ? undefined : () => request.signal.aborted,
 			build: plan.build,
 		});
 		ev.account = up.account.name;
@@ -138,7 +140,7 @@ export async function proxyRequest(
 				keepaliveMs: deps.config.server.keepalive_interval_ms,
 				startedAt: ctx.startedAt,
 				abortUpstream: up.abort,
-				finishOnAbort: deps.config.usage.on_client_abort === "finish" ? () => !drain?.draining : undefined,
+				finishOnAbort: finishOnAbort ? () => !drain?.draining : undefined,
 				onEnd: (r) => {
 					up.release();
 					const status = r.cancelled ? 499 : 200;

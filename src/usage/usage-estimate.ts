@@ -24,14 +24,17 @@ export function encodingFor(model: string): { encoding: Encoding; factor: number
 	return { encoding: "o200k_base", factor: OTHER_MODEL_FACTOR };
 }
 
+const SKIPPED_KEYS = new Set(["image_url", "input_audio", "source", "data", "role", "type"]);
+
 /** Every string under `v` (message text, tool calls, tool schemas), for the prompt count. */
 function collectText(v: unknown, out: string[]): void {
 	if (typeof v === "string") out.push(v);
 	else if (Array.isArray(v)) for (const x of v) collectText(x, out);
 	else if (v && typeof v === "object") {
 		for (const [k, x] of Object.entries(v)) {
-			// images and audio are billed by their own rules; their base64 is not text tokens
-			if (k === "image_url" || k === "input_audio" || k === "source" || k === "data") continue;
+			// images and audio are billed by their own rules (their base64 is not text tokens);
+			// a message's role and a part's type are in PER_MESSAGE
+			if (SKIPPED_KEYS.has(k)) continue;
 			collectText(x, out);
 		}
 	}
