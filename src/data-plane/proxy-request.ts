@@ -151,7 +151,9 @@ export async function proxyRequest(
 						done();
 						return;
 					}
-					// the upstream's usage never came: bill an estimate (counted off this thread)
+					// the upstream's usage never came: bill an estimate (counted off this thread); the
+					// concurrency place is free now, the tokens and spend settle when it is counted
+					settle?.release?.();
 					estimateUsage(model, body, r.content.text(), r.usage)
 						.then(
 							(usage) => record.finish(status, r.errorCode, usage, { ...extra, usage_source: "estimated" }),
