@@ -9,6 +9,7 @@ export default defineConfig({
 		"./src/db/schema/api-keys.ts",
 		"./src/db/schema/model-prices.ts",
 		"./src/db/schema/providers.ts",
+		"./src/db/schema/request-logs-dead-letter.ts",
 		"./src/db/schema/tenants.ts",
 	],
 	out: "./drizzle",

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { ConfigError } from "./config-error.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
-import { ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
+import { ON_CLIENT_ABORT, type OnClientAbort, ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
 import {
 	expectObj,
 	int,
@@ -31,6 +31,7 @@ const TOP_KEYS = [
 	"limits",
 	"audit",
 	"metrics",
+	"usage",
 	"providers",
 	"aliases",
 	"prices",
@@ -165,6 +166,16 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		throw new ConfigError("audit.enabled", "must be true or false");
 	}
 
+	const usage = expectObj(root.usage, "usage");
+	rejectUnknown(usage, ["on_client_abort"], "usage");
+	const onClientAbort = env.GATEWAY_ON_CLIENT_ABORT ?? str(usage, "on_client_abort", "usage.", "cancel");
+	if (!(ON_CLIENT_ABORT as readonly string[]).includes(onClientAbort)) {
+		throw new ConfigError(
+			"usage.on_client_abort",
+			`must be one of ${ON_CLIENT_ABORT.join(", ")}, got "${onClientAbort}"`,
+		);
+	}
+
 	const gatewayEnv = env.GATEWAY_ENV ?? str(root, "env", "", "dev");
 	if (gatewayEnv !== "dev" && gatewayEnv !== "production") {
 		throw new ConfigError("env", `must be "dev" or "production", got "${gatewayEnv}"`);
@@ -291,6 +302,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		metrics: {
 			token: env.GATEWAY_METRICS_TOKEN || resolveSecret(optStr(metrics, "token", "metrics."), "metrics.token", env),
 		},
+		usage: { on_client_abort: onClientAbort as OnClientAbort },
 		providers,
 		aliases,
 		prices,

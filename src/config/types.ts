@@ -104,11 +104,22 @@ export interface GatewayConfig {
 		/** When set, /metrics wants `Authorization: Bearer <token>`. */
 		token?: string;
 	};
+	usage: {
+		/**
+		 * A streaming client that leaves before the end: `cancel` stops the upstream at once
+		 * (saves the rest of the generation; the row bills an estimate), `finish` reads it to
+		 * its end unseen for the upstream's exact usage (bills what the upstream will charge).
+		 */
+		on_client_abort: OnClientAbort;
+	};
 	log_level: string;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];
 	prices: PriceConfig[];
 }
+
+export const ON_CLIENT_ABORT = ["cancel", "finish"] as const;
+export type OnClientAbort = (typeof ON_CLIENT_ABORT)[number];
 
 /** How a provider spreads requests over its accounts (`routing.strategy`, per provider too). */
 export const ROUTING_STRATEGIES = [

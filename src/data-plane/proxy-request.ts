@@ -11,6 +11,7 @@ import { readUpstreamBody } from "../routing/read-upstream-body.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
 import { relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
+import { estimateUsage } from "../usage/usage-estimate.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { validateRequest } from "./request-schemas.ts";
@@ -73,6 +74,7 @@ export async function proxyRequest(
 	// the server's idle timer and the body deadline; an error in that phase closes it, as the
 	// rest of an unread body would otherwise keep it open.
 	let bodyRead = false;
+	const finishOnAbort = deps.config.usage.on_client_abort === "finish";
 	const drain = deps.drain;
 	if (drain) {
 		drain.begin();
@@ -131,7 +133,8 @@ export async function proxyRequest(
 			maxSwitches: deps.config.routing.max_account_switches,
 			deadlineAt: ctx.startedAt + deps.config.routing.request_timeout_ms,
 			firstByteTimeoutMs: deps.config.routing.first_byte_timeout_ms,
-			clientGone: () => request.signal.aborted,
+			// "finish" reads an abandoned request to its end for its exact usage, headers included
+			clientGone: finishOnAbort ? undefined : () => request.signal.aborted,
 			build: plan.build,
 		});
 		ev.account = up.account.name;
@@ -149,14 +152,26 @@ export async function proxyRequest(
 				startedAt: ctx.startedAt,
 				abortUpstream: up.abort,
 				onInterrupt: drain ? (interrupt) => drain.track(interrupt) : undefined,
+				finishOnAbort: finishOnAbort ? () => !drain?.draining : undefined,
 				onEnd: (r) => {
 					up.release();
-					const incomplete = !r.completed;
-					record.finish(r.cancelled ? 499 : 200, r.errorCode, r.usage, {
-						ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
-						incomplete,
-					});
-					settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
+					const status = r.cancelled ? 499 : 200;
+					const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
+					const done = () => settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
+					if (r.usageFinal) {
+						record.finish(status, r.errorCode, r.usage, extra);
+						done();
+						return;
+					}
+					// the upstream's usage never came: bill an estimate (counted off this thread); the
+					// concurrency place is free now, the tokens and spend settle when it is counted
+					settle?.release?.();
+					estimateUsage(model, body, r.content.text(), r.usage)
+						.then(
+							(usage) => record.finish(status, r.errorCode, usage, { ...extra, usage_source: "estimated" }),
+							() => record.finish(status, r.errorCode, r.usage, extra),
+						)
+						.finally(done);
 				},
 			});
 			return withHeaders(

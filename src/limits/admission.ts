@@ -106,15 +106,20 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 		}
 	};
 
-	const admitted = (taken: Taken[], headers: HeaderRecord): LimitAdmission => ({
-		headers,
-		settle(tokens, usd) {
-			for (const t of taken) {
-				limiter.settle(t.ticket, { tokens, usd });
-				limiter.release(t.ticket);
-			}
-		},
-	});
+	const admitted = (taken: Taken[], headers: HeaderRecord): LimitAdmission => {
+		// limiter.release frees a ticket's place once, however often it is called
+		const release = () => {
+			for (const t of taken) limiter.release(t.ticket);
+		};
+		return {
+			headers,
+			release,
+			settle(tokens, usd) {
+				for (const t of taken) limiter.settle(t.ticket, { tokens, usd });
+				release();
+			},
+		};
+	};
 
 	const onDecision = (d: LimitDecision, s: Subject, taken: Taken[], headers: HeaderRecord): void => {
 		mergeHeaders(headers, d.headers);

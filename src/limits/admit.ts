@@ -10,6 +10,11 @@ export interface Admission {
 	 * real usage and frees the concurrency place.
 	 */
 	settle(tokens: number, usd: number): void;
+	/**
+	 * Frees the concurrency place before `settle` (which still follows): the request is over,
+	 * only its usage is still being counted (an estimate). Optional: a no-op without limits.
+	 */
+	release?(): void;
 }
 
 /** What admission knows about the request beyond its body. */

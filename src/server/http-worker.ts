@@ -25,6 +25,7 @@ import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
 import { PriceBook } from "../usage/cost.ts";
+import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
@@ -241,8 +242,10 @@ async function drain(timeoutMs: number): Promise<void> {
 		const graceful = await Promise.race([server.stop(false).then(() => true), Bun.sleep(2_000).then(() => false)]);
 		if (!graceful) await server.stop(true);
 	}
-	// requests cut by a forced stop finish their records on cancel: let those callbacks run
+	// streams cut by a forced stop finish their records on cancel: let those callbacks run,
+	// and wait for the ones whose usage is being estimated (bounded by the estimate's deadline)
 	await new Promise((r) => setTimeout(r, 0));
+	if (forced) await drainState.drain(ESTIMATE_DEADLINE_MS + 500);
 	relay?.flushNow();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});

@@ -42,6 +42,13 @@ export function supervisorMetrics(
 	);
 	reg.set("interchange_audit_spool_pending_rows", "Rows in the spool not replayed yet", "", audit.spoolPending);
 	reg.set("interchange_audit_rows_dropped_total", "Usage rows lost (must stay 0)", "", audit.rowsDropped, "counter");
+	reg.set(
+		"interchange_audit_rows_dead_lettered_total",
+		"Usage rows Postgres refused for their data, set aside in request_logs_dead_letter (or the dead-letter file)",
+		"",
+		audit.rowsDeadLettered,
+		"counter",
+	);
 	reg.set("interchange_audit_database_down", "1 while Postgres is unreachable for the writer", "", audit.down ? 1 : 0);
 
 	// every account any worker ever routed to has a slot with its key, config-file and

@@ -13,6 +13,7 @@ import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metri
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
+import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { claimPort } from "./claim-port.ts";
 import { supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
@@ -194,8 +195,9 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) {
 				w.postMessage({ type: "drain", timeoutMs: config.server.drain_timeout_ms } satisfies ToHttpWorker);
 			}
-			// workers cut what is left at drain_timeout; the extra margin covers their flush
-			await Promise.race([allDrained, Bun.sleep(config.server.drain_timeout_ms + 5_000)]);
+			// workers cut what is left at drain_timeout; the extra margin covers the usage estimates
+			// of the streams they cut, and their flush
+			await Promise.race([allDrained, Bun.sleep(config.server.drain_timeout_ms + ESTIMATE_DEADLINE_MS + 5_000)]);
 			const flushed = await audit.flush(15_000);
 			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
 			await audit.stop();

@@ -1,4 +1,5 @@
 import { type Deadline, deadlines } from "../routing/deadline-sweeper.ts";
+import { StreamContent } from "../usage/stream-content.ts";
 import type { TokenUsage } from "../usage/token-usage.ts";
 import { type KeepaliveTarget, keepalives } from "./keepalive-ticker.ts";
 import type { StreamTransform } from "./stream-transform.ts";
@@ -16,6 +17,10 @@ export interface RelayResult {
 	/** Milliseconds from `startedAt` to the first byte handed to the client. */
 	ttftMs: number | null;
 	usage: TokenUsage | null;
+	/** `usage` is the upstream's closing count (false: none, or only the stream's opening count). */
+	usageFinal: boolean;
+	/** What the upstream generated, read only when usage must be estimated. */
+	content: StreamContent;
 }
 
 export interface RelayOptions {
@@ -24,8 +29,13 @@ export interface RelayOptions {
 	keepaliveMs: number;
 	/** performance.now() when the client request arrived. */
 	startedAt: number;
-	/** Aborts the upstream fetch (called when the client leaves). */
+	/** Aborts the upstream fetch (called when the client leaves, unless finishOnAbort says otherwise). */
 	abortUpstream: () => void;
+	/**
+	 * Asked when the client leaves: true reads the upstream to its end without a client (for
+	 * its exact usage; it is still billed) instead of cancelling it (`usage.on_client_abort`).
+	 */
+	finishOnAbort?: () => boolean;
 	/**
 	 * Longest wait for an upstream byte (SSE comments do not count) before the stream is broken
 	 * off in-band with UPSTREAM_TIMEOUT; time spent waiting on a slow client does not count.
@@ -77,6 +87,16 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	let blocked: Promise<number> | null = null;
 	let stall: Deadline | null = null;
 	let letGo: (() => void) | null = null;
+	const content = new StreamContent();
+	/** The client left and the upstream is read to its end for its usage: nothing more is written. */
+	let detached = false;
+	let detach: () => void = () => {};
+	// only a relay that may read on without its client needs to wake a blocked write
+	const whenDetached = opts.finishOnAbort
+		? new Promise<void>((resolve) => {
+				detach = resolve;
+			})
+		: null;
 
 	const end = (r: Partial<RelayResult>) => {
 		if (ended) return;
@@ -89,21 +109,34 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 		} catch {
 			// already closed by the runtime
 		}
+		const usage = transform.usage;
 		opts.onEnd({
-			completed: r.completed ?? false,
-			cancelled: r.cancelled ?? false,
-			errorCode: r.errorCode ?? null,
+			completed: (r.completed ?? false) && !detached,
+			cancelled: (r.cancelled ?? false) || detached,
+			errorCode: detached ? "CLIENT_CLOSED_REQUEST" : (r.errorCode ?? null),
 			ttftMs,
-			usage: transform.usage,
+			usage,
+			usageFinal: usage !== null && transform.usageFinal !== false,
+			content,
 		});
 	};
 
-	/** The client went away (cancel, or a write to a closed socket): stop the upstream too. */
-	const clientGone = () => {
-		if (ended) return;
+	/**
+	 * The client went away (cancel, or a write to a closed socket): stop the upstream too, or,
+	 * when finishOnAbort says so, read it to its end unwritten. True when reading goes on.
+	 */
+	const clientGone = (): boolean => {
+		if (ended) return false;
+		if (detached) return true;
+		if (opts.finishOnAbort?.()) {
+			detached = true;
+			detach();
+			return true;
+		}
 		reader.cancel().catch(() => {});
 		opts.abortUpstream();
 		end({ cancelled: true, errorCode: "CLIENT_CLOSED_REQUEST" });
+		return false;
 	};
 
 	const send = (bytes: Uint8Array) => {
@@ -132,7 +165,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	};
 
 	const breakOff = (message: string, code = "UPSTREAM_STREAM_BROKEN") => {
-		if (!transform.upstreamError) {
+		if (!transform.upstreamError && !detached) {
 			// a partial event went out: end it first, or the error's lines would join its data
 			if (!transform.atBoundary) send(EVENT_END);
 			send(transform.errorEvent(message, code));
@@ -155,7 +188,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 
 	const keepalive: KeepaliveTarget = {
 		tick(now) {
-			if (!sink || ended || !transform.atBoundary || now - lastSend < opts.keepaliveMs) return;
+			if (!sink || ended || detached || !transform.atBoundary || now - lastSend < opts.keepaliveMs) return;
 			lastSend = now;
 			try {
 				sink.write(KEEPALIVE);
@@ -185,19 +218,24 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 			if (ended) return;
 			if (!chunk.done && !onlyComments(chunk.value)) awaitUpstream();
 			if (chunk.done) {
-				sendAll(transform.finish());
+				const tail = transform.finish();
+				if (!detached) sendAll(tail);
 				if (transform.completed && !transform.upstreamError) end({ completed: true });
 				else breakOff("The upstream stream ended before completion");
 				return;
 			}
-			if (sendAll(transform.push(chunk.value))) {
+			content.push(chunk.value);
+			const out = transform.push(chunk.value);
+			if (detached) continue;
+			if (sendAll(out)) {
 				const flushed = (sink as ReadableStreamDirectController).flush();
 				if (typeof flushed !== "number" || blocked) {
 					// a slow client is not a stalled upstream: the clock waits with us
 					if (stall) stall.at = Number.POSITIVE_INFINITY;
-					if (typeof flushed !== "number") await flushed;
+					// a client that leaves mid-wait releases the loop when the upstream is read on
+					if (typeof flushed !== "number") await (whenDetached ? Promise.race([flushed, whenDetached]) : flushed);
 					if (blocked) {
-						await blocked;
+						await (whenDetached ? Promise.race([blocked, whenDetached]) : blocked);
 						blocked = null;
 					}
 					awaitUpstream();
@@ -217,14 +255,20 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 				);
 			}
 			letGo = opts.onInterrupt?.(interrupt) ?? null;
-			try {
-				await pump();
-			} catch {
-				// a write to a socket that is gone: the record must still be finished
-				clientGone();
+			for (;;) {
+				try {
+					await pump();
+					return;
+				} catch {
+					// a write to a socket that is gone: the record must still be finished, or the
+					// upstream read on to its end (the next pump writes nothing)
+					if (!clientGone()) return;
+				}
 			}
 		},
-		cancel: clientGone,
+		cancel: () => {
+			clientGone();
+		},
 	};
 	// lib.dom's constructor type (in scope here) does not know Bun's direct sources
 	return new ReadableStream<Uint8Array>(source as unknown as UnderlyingDefaultSource<Uint8Array>);

@@ -13,6 +13,11 @@ export interface StreamTransform {
 	/** Bytes that end a stream the gateway had to break off (an in-band error event). */
 	errorEvent(message: string, code: string): Uint8Array;
 	readonly usage: TokenUsage | null;
+	/**
+	 * False while `usage` holds only the count a stream reports at its start (Anthropic's
+	 * message_start): the closing count has not arrived. Absent: a non-null usage is final.
+	 */
+	readonly usageFinal?: boolean;
 	readonly completed: boolean;
 	readonly upstreamError: { message: string; type?: string } | null;
 	/** True when the last byte sent ended an event: a keepalive comment may go in here. */

@@ -7,6 +7,8 @@ export interface EventTranslator {
 	push(ev: SseEvent): Uint8Array[];
 	finish(): Uint8Array[];
 	readonly usage: TokenUsage;
+	/** The upstream's closing usage arrived (not only the count a stream starts with). */
+	readonly usageFinal: boolean;
 	readonly completed: boolean;
 }
 
@@ -30,6 +32,10 @@ export class TranslatingTransform implements StreamTransform {
 
 	get usage(): TokenUsage | null {
 		return this.translator.usage;
+	}
+
+	get usageFinal(): boolean {
+		return this.translator.usageFinal;
 	}
 
 	get completed(): boolean {

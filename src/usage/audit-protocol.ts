@@ -35,6 +35,8 @@ export interface AuditWriterStats {
 	spoolPending: number;
 	/** Rows lost (only a failing disk can cause it). */
 	rowsDropped: number;
+	/** Rows Postgres refused for their data, set aside in the dead letter (table, else file). */
+	rowsDeadLettered: number;
 	spoolBytes: number;
 	/** True while Postgres is considered unreachable. */
 	down: boolean;
@@ -57,6 +59,7 @@ export function emptyAuditStats(): AuditWriterStats {
 		rowsReplayed: 0,
 		spoolPending: 0,
 		rowsDropped: 0,
+		rowsDeadLettered: 0,
 		spoolBytes: 0,
 		down: false,
 		lastError: null,

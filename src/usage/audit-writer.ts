@@ -7,6 +7,7 @@
  */
 import postgres from "postgres";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
+import { AuditDeadLetter, isDataError } from "./audit-dead-letter.ts";
 import { type AuditInit, type AuditWriterStats, emptyAuditStats } from "./audit-protocol.ts";
 import { AuditSpool } from "./audit-spool.ts";
 import { copyLine, parseCopyLine, splitCopyLines } from "./copy-line.ts";
@@ -32,6 +33,7 @@ function withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
 export class AuditWriter {
 	private readonly cfg: AuditWriterConfig;
 	private readonly spool: AuditSpool;
+	private readonly deadLetter: AuditDeadLetter;
 	private db: Db;
 	/** Rows waiting for Postgres, as COPY lines (what the HTTP workers send). */
 	private queue: string[] = [];
@@ -60,6 +62,7 @@ export class AuditWriter {
 	constructor(cfg: AuditWriterConfig, spoolName: string) {
 		this.cfg = { ...cfg, maxQueue: Math.max(cfg.maxQueue, cfg.batchSize) };
 		this.spool = new AuditSpool(cfg.dataDir, spoolName);
+		this.deadLetter = new AuditDeadLetter(cfg.dataDir, spoolName);
 		const left = this.spool.measure();
 		this.counters.spoolBytes = left.bytes;
 		this.counters.spoolPending = left.rows;
@@ -160,6 +163,45 @@ export class AuditWriter {
 	}
 
 	/**
+	 * Writes rows, telling bad data from an outage. When Postgres refuses the batch for its data
+	 * (isDataError), the batch is halved until each bad row stands alone: those go to the dead
+	 * letter and every other row lands (a batch of 500 with one bad row costs about 18
+	 * statements, once). Any other failure is thrown: Postgres is away, retry later.
+	 */
+	private async writeIsolating<T extends string | UsageEvent>(
+		rows: readonly T[],
+		write: (rows: readonly T[]) => Promise<number>,
+	): Promise<number> {
+		try {
+			return await write(rows);
+		} catch (err) {
+			if (!isDataError(err)) throw err;
+			if (rows.length === 1) {
+				const where = await this.deadLetterRow(rows[0] as T, err);
+				this.counters.lastError = `usage row refused by Postgres (${err.code}: ${err.message}), set aside in the dead-letter ${where}`;
+				return 0;
+			}
+			const mid = rows.length >> 1;
+			const head = await this.writeIsolating(rows.slice(0, mid), write);
+			return head + (await this.writeIsolating(rows.slice(mid), write));
+		}
+	}
+
+	private async deadLetterRow(row: string | UsageEvent, err: Parameters<AuditDeadLetter["put"]>[2]): Promise<string> {
+		try {
+			const where = await this.deadLetter.put(this.db.sql, row, err);
+			this.counters.rowsDeadLettered++;
+			return where;
+		} catch (diskErr) {
+			this.counters.rowsDropped++;
+			return `file, which failed too (${String(diskErr)}): row lost`;
+		}
+	}
+
+	private readonly writeLines = (lines: readonly string[]) => this.write(lines, null);
+	private readonly writeEvents = (events: readonly UsageEvent[]) => this.write(null, events);
+
+	/**
 	 * COPY lines back to events, for the INSERT and the spool. A line that does not parse (only a
 	 * bug could make one) is dropped and counted, so it cannot wedge the writer in a retry loop.
 	 */
@@ -247,7 +289,7 @@ export class AuditWriter {
 			const file = this.spool.read(path);
 			for (let i = 0; i < file.rows.length; i += REPLAY_CHUNK) {
 				// rows read back from the spool: always the idempotent INSERT
-				await this.write(null, file.rows.slice(i, i + REPLAY_CHUNK));
+				await this.writeIsolating(file.rows.slice(i, i + REPLAY_CHUNK), this.writeEvents);
 				this.counters.batchesWritten++;
 			}
 			this.spool.remove(path);
@@ -272,7 +314,7 @@ export class AuditWriter {
 				while (this.queue.length > 0) {
 					const generation = this.queueGeneration;
 					const batch = this.queue.slice(0, this.cfg.batchSize);
-					const inserted = await this.write(batch, null);
+					const inserted = await this.writeIsolating(batch, this.writeLines);
 					// Only now leave memory: a failed batch stays at the head of the queue. If a
 					// flush gave up on this insert meanwhile, the queue was spooled and replaced.
 					if (generation === this.queueGeneration) this.queue.splice(0, batch.length);

@@ -34,6 +34,7 @@ const COLUMN_KINDS = [
 	["cost_usd", "num"],
 	["incomplete", "bool"],
 	["user_agent", "text"],
+	["usage_source", "text"],
 ] as const satisfies readonly (readonly [keyof UsageEvent, "ts" | "text" | "num" | "bool"])[];
 
 export const REQUEST_LOG_COLUMNS = COLUMN_KINDS.map(([c]) => c);
@@ -91,7 +92,7 @@ function isoTime(ms: number): string {
  * a loop over the column list.
  */
 export function copyLine(e: UsageEvent): string {
-	return `${isoTime(e.ts)}\t${text(e.request_id)}\t${text(e.client_request_id)}\t${text(e.key_id)}\t${text(e.tenant_id)}\t${text(e.endpoint)}\t${text(e.requested_model)}\t${text(e.provider)}\t${text(e.account)}\t${text(e.model)}\t${e.stream}\t${e.status}\t${text(e.error_code)}\t${e.attempts}\t${e.latency_ms}\t${num(e.ttft_ms)}\t${e.prompt_tokens}\t${e.completion_tokens}\t${e.cached_tokens}\t${e.cache_write_tokens}\t${e.reasoning_tokens}\t${e.total_tokens}\t${num(e.cost_usd)}\t${e.incomplete}\t${text(e.user_agent)}\n`;
+	return `${isoTime(e.ts)}\t${text(e.request_id)}\t${text(e.client_request_id)}\t${text(e.key_id)}\t${text(e.tenant_id)}\t${text(e.endpoint)}\t${text(e.requested_model)}\t${text(e.provider)}\t${text(e.account)}\t${text(e.model)}\t${e.stream}\t${e.status}\t${text(e.error_code)}\t${e.attempts}\t${e.latency_ms}\t${num(e.ttft_ms)}\t${e.prompt_tokens}\t${e.completion_tokens}\t${e.cached_tokens}\t${e.cache_write_tokens}\t${e.reasoning_tokens}\t${e.total_tokens}\t${num(e.cost_usd)}\t${e.incomplete}\t${text(e.user_agent)}\t${e.usage_source}\n`;
 }
 
 /** The event a COPY line stands for (the inverse of copyLine). */

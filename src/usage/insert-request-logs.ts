@@ -33,7 +33,12 @@ export async function copyRequestLogs(sql: Sql, lines: readonly string[]): Promi
 export async function insertRequestLogs(sql: Sql, events: readonly UsageEvent[]): Promise<number> {
 	if (events.length === 0) return 0;
 	const rows = events.map((e) => {
-		const row: Record<string, unknown> = { ...e, ts: new Date(e.ts).toISOString() };
+		// spool files written before usage_source existed carry no value for it
+		const row: Record<string, unknown> = {
+			...e,
+			ts: new Date(e.ts).toISOString(),
+			usage_source: e.usage_source ?? "upstream",
+		};
 		for (const c in row) {
 			const v = row[c];
 			if (typeof v === "string" && UNSTORABLE.test(v)) row[c] = storableText(v);

@@ -1,4 +1,4 @@
-import type { TokenUsage } from "./token-usage.ts";
+import { normalizeUsage, type TokenUsage } from "./token-usage.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
 export interface UsageSink {
@@ -63,6 +63,7 @@ export class RequestRecord {
 			cost_usd: 0,
 			incomplete: false,
 			user_agent: init.userAgent,
+			usage_source: "upstream",
 		};
 	}
 
@@ -79,6 +80,7 @@ export class RequestRecord {
 		ev.error_code = errorCode;
 		ev.latency_ms = Math.round(performance.now() - this.startedAt);
 		if (usage) {
+			usage = normalizeUsage(usage);
 			ev.prompt_tokens = usage.prompt_tokens;
 			ev.completion_tokens = usage.completion_tokens;
 			ev.cached_tokens = usage.cached_tokens;

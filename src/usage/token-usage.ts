@@ -21,12 +21,32 @@ export const emptyUsage = (): TokenUsage => ({
 	total_tokens: 0,
 });
 
+/** The largest count a usage row takes: Postgres' int4 range, far above any real request. */
+export const MAX_TOKEN_COUNT = 2 ** 31 - 1;
+
 /**
- * A token count as the database can store it: a non-negative whole number. An upstream that
- * reports 1.5, -3 or 1e30 tokens must not make the usage row unstorable.
+ * The one rule for a token count, whatever protocol reported it: a whole number, rounded,
+ * between 0 and MAX_TOKEN_COUNT; anything that is not a finite number is 0. An upstream that
+ * reports 1.5, -3, NaN or 1e30 tokens must not make the usage row unstorable.
  */
-const num = (v: unknown): number =>
-	typeof v === "number" && v > 0 ? Math.min(Math.floor(v), Number.MAX_SAFE_INTEGER) : 0;
+export function tokenCount(v: unknown): number {
+	if (typeof v !== "number" || !(v > 0)) return 0;
+	return v >= MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : Math.round(v);
+}
+
+/** Every count of `u` through tokenCount; the total is recomputed when it is missing. */
+export function normalizeUsage(u: TokenUsage): TokenUsage {
+	const prompt = tokenCount(u.prompt_tokens);
+	const completion = tokenCount(u.completion_tokens);
+	return {
+		prompt_tokens: prompt,
+		completion_tokens: completion,
+		cached_tokens: tokenCount(u.cached_tokens),
+		cache_write_tokens: tokenCount(u.cache_write_tokens),
+		reasoning_tokens: tokenCount(u.reasoning_tokens),
+		total_tokens: tokenCount(u.total_tokens) || Math.min(prompt + completion, MAX_TOKEN_COUNT),
+	};
+}
 
 /** The usage fields OpenAI-compatible servers send (chat/completions/embeddings and Responses names). */
 interface OpenAIUsageShape {
@@ -46,11 +66,13 @@ export function usageFromOpenAI(u: unknown): TokenUsage | null {
 	if (!u || typeof u !== "object") return null;
 	const o = u as OpenAIUsageShape;
 	// responses API uses input_tokens/output_tokens
-	const prompt = num(o.prompt_tokens ?? o.input_tokens);
-	const completion = num(o.completion_tokens ?? o.output_tokens);
-	const cached = num(o.prompt_tokens_details?.cached_tokens ?? o.input_tokens_details?.cached_tokens);
-	const reasoning = num(o.completion_tokens_details?.reasoning_tokens ?? o.output_tokens_details?.reasoning_tokens);
-	const total = num(o.total_tokens) || prompt + completion;
+	const prompt = tokenCount(o.prompt_tokens ?? o.input_tokens);
+	const completion = tokenCount(o.completion_tokens ?? o.output_tokens);
+	const cached = tokenCount(o.prompt_tokens_details?.cached_tokens ?? o.input_tokens_details?.cached_tokens);
+	const reasoning = tokenCount(
+		o.completion_tokens_details?.reasoning_tokens ?? o.output_tokens_details?.reasoning_tokens,
+	);
+	const total = tokenCount(o.total_tokens) || prompt + completion;
 	return {
 		prompt_tokens: prompt,
 		completion_tokens: completion,

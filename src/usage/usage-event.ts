@@ -1,3 +1,5 @@
+export type UsageSource = "upstream" | "estimated";
+
 /**
  * One flat record per client request. Built by the HTTP worker when the request ends
  * (success, error or broken stream), written as one COPY line (src/db/copy-line.ts) and
@@ -42,4 +44,6 @@ export interface UsageEvent {
 	/** True when a stream broke or the client left before the end. */
 	incomplete: boolean;
 	user_agent: string | null;
+	/** Where the token counts come from: the upstream's report, or the gateway's estimate (src/usage/usage-estimate.ts). */
+	usage_source: UsageSource;
 }

@@ -78,9 +78,19 @@ describe("buildConfig defaults", () => {
 			flush_interval_ms: 50,
 			max_queue: 50_000,
 		});
+		expect(c.usage).toEqual({ on_client_abort: "cancel" });
 		expect(c.providers).toEqual([]);
 		expect(c.aliases).toEqual([]);
 		expect(c.prices).toEqual([]);
+	});
+
+	test("usage.on_client_abort: cancel or finish, from the file or GATEWAY_ON_CLIENT_ABORT; anything else is an error", () => {
+		expect(buildConfig({ usage: { on_client_abort: "finish" } }, {}).usage.on_client_abort).toBe("finish");
+		expect(buildConfig({}, { GATEWAY_ON_CLIENT_ABORT: "finish" }).usage.on_client_abort).toBe("finish");
+		expect(configError(() => buildConfig({ usage: { on_client_abort: "ignore" } }, {})).message).toContain(
+			"usage.on_client_abort",
+		);
+		expect(configError(() => buildConfig({ usage: { on_abort: "finish" } }, {})).message).toContain("usage.on_abort");
 	});
 
 	test("an absent document is the same as an empty one", () => {

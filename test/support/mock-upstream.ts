@@ -16,7 +16,7 @@ import {
 	responses,
 	textCompletion,
 } from "./mock-upstream/openai.ts";
-import type { Reply, ReplyContext } from "./mock-upstream/reply.ts";
+import { type Reply, type ReplyContext, withFractionalUsage } from "./mock-upstream/reply.ts";
 import { playFrames } from "./mock-upstream/sse-stream.ts";
 import { type WaitForOptions, waitFor } from "./wait-for.ts";
 
@@ -315,7 +315,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			return toResponse(reply, b, req.signal, requestId);
 		}
 
-		const reply = route(req.method, path, body ?? {}, raw, req);
+		const routed = route(req.method, path, body ?? {}, raw, req);
+		const reply = b.fracUsage ? withFractionalUsage(routed) : routed;
 		if (cacheKey !== null) {
 			const encoded = encodeOnce(reply, requestId);
 			if (cache.size >= CACHE_LIMIT) cache.clear();

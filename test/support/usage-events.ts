@@ -31,6 +31,7 @@ export function makeUsageEvent(over: Partial<UsageEvent> = {}): UsageEvent {
 		cost_usd: 0.001,
 		incomplete: false,
 		user_agent: "test",
+		usage_source: "upstream",
 		...over,
 	};
 }

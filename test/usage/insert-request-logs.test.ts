@@ -21,7 +21,7 @@ describe("request_logs writers", () => {
 	test("COPY text escapes separators and marks nulls", () => {
 		const text = copyLine(makeUsageEvent({ user_agent: "a\tb\nc\\d", ttft_ms: null, ts: Date.UTC(2026, 0, 2) }));
 		const fields = text.slice(0, -1).split("\t");
-		expect(fields).toHaveLength(25);
+		expect(fields).toHaveLength(26);
 		expect(fields[0]).toBe("2026-01-02T00:00:00.000Z");
 		expect(fields[15]).toBe("\\N"); // ttft_ms
 		expect(fields[24]).toBe("a\\tb\\nc\\\\d");
@@ -55,6 +55,7 @@ describe("request_logs writers", () => {
 			cost_usd: 0.22,
 			incomplete: false,
 			user_agent: "agent-24",
+			usage_source: "estimated",
 		};
 		const line = copyLine(event);
 		expect(line.slice(0, 24)).toBe("2026-11-22T23:59:59.007Z");

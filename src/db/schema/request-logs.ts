@@ -57,6 +57,10 @@ export const requestLogs = pgTable(
 		costUsd: doublePrecision("cost_usd").default(0),
 		incomplete: boolean("incomplete").notNull().default(false),
 		userAgent: text("user_agent"),
+		/** `upstream` (the provider's report) or `estimated` (counted by the gateway: usage never came). */
+		usageSource: text("usage_source", { enum: ["upstream", "estimated"] })
+			.notNull()
+			.default("upstream"),
 	},
 	(t) => [
 		uniqueIndex("request_logs_request_id_ts_uq").on(t.requestId, t.ts),

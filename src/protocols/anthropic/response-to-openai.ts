@@ -1,5 +1,5 @@
-import type { TokenUsage } from "../../usage/token-usage.ts";
-import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
+import { type TokenUsage, tokenCount } from "../../usage/token-usage.ts";
+import { asString, isObject, type JsonObject } from "../json-value.ts";
 import { type OpenAIUsage, toOpenAIUsage } from "../openai/usage-object.ts";
 import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
 
@@ -37,10 +37,10 @@ export interface OpenAIChatCompletion {
  */
 export function usageFromAnthropic(u: unknown): TokenUsage {
 	const o = isObject(u) ? u : {};
-	const input = asNumber(o.input_tokens) ?? 0;
-	const cacheRead = asNumber(o.cache_read_input_tokens) ?? 0;
-	const cacheWrite = asNumber(o.cache_creation_input_tokens) ?? 0;
-	const output = asNumber(o.output_tokens) ?? 0;
+	const input = tokenCount(o.input_tokens);
+	const cacheRead = tokenCount(o.cache_read_input_tokens);
+	const cacheWrite = tokenCount(o.cache_creation_input_tokens);
+	const output = tokenCount(o.output_tokens);
 	const details = isObject(o.output_tokens_details) ? o.output_tokens_details : {};
 	const prompt = input + cacheRead + cacheWrite;
 	return {
@@ -48,7 +48,7 @@ export function usageFromAnthropic(u: unknown): TokenUsage {
 		completion_tokens: output,
 		cached_tokens: cacheRead,
 		cache_write_tokens: cacheWrite,
-		reasoning_tokens: asNumber(details.thinking_tokens) ?? 0,
+		reasoning_tokens: tokenCount(details.thinking_tokens),
 		total_tokens: prompt + output,
 	};
 }

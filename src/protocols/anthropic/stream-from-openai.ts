@@ -42,6 +42,10 @@ export class OpenAIToAnthropicStream {
 	}
 
 	/** message_stop was sent: the upstream finished normally. */
+	get usageFinal(): boolean {
+		return this.lastUsage !== null;
+	}
+
 	get completed(): boolean {
 		return this.stopped;
 	}

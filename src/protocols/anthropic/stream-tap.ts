@@ -19,6 +19,8 @@ export class AnthropicStreamTap implements StreamTransform {
 	private input: TokenUsage = emptyUsage();
 	private output = 0;
 	private sawUsage = false;
+	/** message_delta's usage (the closing output count) was read. */
+	usageFinal = false;
 	completed = false;
 	upstreamError: { message: string; type?: string } | null = null;
 	atBoundary = true;
@@ -70,10 +72,11 @@ export class AnthropicStreamTap implements StreamTransform {
 			case "message_delta":
 				if (obj.usage) {
 					const u = usageFromAnthropic({ ...obj.usage });
-					if (typeof obj.usage.output_tokens === "number") this.output = obj.usage.output_tokens;
+					if (typeof obj.usage.output_tokens === "number") this.output = u.completion_tokens;
 					// newer API versions repeat input usage here; keep the larger view
 					if (u.prompt_tokens > this.input.prompt_tokens) this.input = { ...u, completion_tokens: 0 };
 					this.sawUsage = true;
+					this.usageFinal = true;
 				}
 				break;
 			case "message_stop":

@@ -48,6 +48,8 @@ export class AnthropicToOpenAIStream {
 	private cacheWrite = 0;
 	private output = 0;
 	private thinkingTokens = 0;
+	/** message_delta's usage (the closing output count) was read. */
+	usageFinal = false;
 
 	constructor(options: AnthropicToOpenAIStreamOptions) {
 		this.model = options.model;
@@ -226,6 +228,7 @@ export class AnthropicToOpenAIStream {
 	 */
 	private readUsage(u: unknown, isStart: boolean): void {
 		if (!isObject(u)) return;
+		if (!isStart) this.usageFinal = true;
 		const pick = (v: unknown, cur: number) => {
 			const n = asNumber(v);
 			return n !== undefined && n > 0 ? n : cur;

@@ -142,11 +142,11 @@ describe("extractOpenAIUsage", () => {
 });
 
 describe("usageFromOpenAI", () => {
-	test("keeps token counts storable: whole, non-negative, at most 2^53-1", () => {
+	test("keeps token counts storable: whole (rounded), non-negative, at most 2^31-1", () => {
 		const u = usageFromOpenAI({ prompt_tokens: 1.7, completion_tokens: -3, total_tokens: 1e30 });
-		expect(u?.prompt_tokens).toBe(1);
+		expect(u?.prompt_tokens).toBe(2);
 		expect(u?.completion_tokens).toBe(0);
-		expect(u?.total_tokens).toBe(Number.MAX_SAFE_INTEGER);
+		expect(u?.total_tokens).toBe(2 ** 31 - 1);
 		expect(usageFromOpenAI({ prompt_tokens: Number.NaN, completion_tokens: "7" })?.prompt_tokens).toBe(0);
 	});
 });

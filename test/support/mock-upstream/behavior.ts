@@ -15,6 +15,10 @@ export interface MockBehavior {
 	dripMs?: number;
 	/** In-band error event after 2 content events (`midError`). */
 	midError?: boolean;
+	/** Send every content event, then nothing until the client goes away: the usage never comes (`holdUsage`). */
+	holdUsage?: boolean;
+	/** Report prompt/input token counts as fractions (`1.5`), as a misbehaving upstream might (`fracUsage`). */
+	fracUsage?: boolean;
 }
 
 /** Parses behaviour words out of a key: `acct-fail429`, `k-slow200-drip10`, `stall`, `break3`. */
@@ -31,6 +35,8 @@ export function parseBehavior(key: string): MockBehavior {
 	const drip = /drip(\d+)/.exec(key);
 	if (drip) b.dripMs = Number(drip[1]);
 	if (/midError/i.test(key)) b.midError = true;
+	if (/holdUsage/i.test(key)) b.holdUsage = true;
+	if (/fracUsage/i.test(key)) b.fracUsage = true;
 	return b;
 }
 
@@ -40,5 +46,14 @@ export function mergeBehavior(global: MockBehavior, perKey: MockBehavior): MockB
 }
 
 export function isPlain(b: MockBehavior): boolean {
-	return b.failStatus === undefined && !b.slowMs && b.breakAfter === undefined && !b.stall && !b.dripMs && !b.midError;
+	return (
+		b.failStatus === undefined &&
+		!b.slowMs &&
+		b.breakAfter === undefined &&
+		!b.stall &&
+		!b.dripMs &&
+		!b.midError &&
+		!b.holdUsage &&
+		!b.fracUsage
+	);
 }

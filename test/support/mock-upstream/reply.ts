@@ -39,3 +39,10 @@ export function namedFrame(event: string, payload: unknown, content = false): Ss
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Reply {
 	return { kind: "json", status, body, headers };
 }
+
+/** The reply with every prompt/input token count turned into a fraction (N → N.5). */
+export function withFractionalUsage(reply: Reply): Reply {
+	const frac = (text: string) => text.replace(/"(input_tokens|prompt_tokens)":(\d+)/g, '"$1":$2.5');
+	if (reply.kind === "json") return { ...reply, body: JSON.parse(frac(JSON.stringify(reply.body))) };
+	return { ...reply, frames: reply.frames.map((f) => ({ ...f, text: frac(f.text) })) };
+}

@@ -58,6 +58,10 @@ export function playFrames(
 					controller.error(undefined);
 					return;
 				}
+				if (b.holdUsage && content > 0 && !frame.content && frame.text.includes('"usage":{')) {
+					await pause(null);
+					return;
+				}
 				if (frame.content && b.midError && content >= 2) {
 					controller.enqueue(encoder.encode(midErrorFrame));
 					finish(false);
