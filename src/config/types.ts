@@ -1,4 +1,5 @@
-export type GatewayEnv = "dev" | "production";
+/** `staging` follows production's rules (everything but `dev` does). */
+export type GatewayEnv = "dev" | "staging" | "production";
 
 export interface AccountConfig {
 	name: string;
@@ -48,6 +49,8 @@ export interface GatewayConfig {
 		max_body_bytes: number;
 		drain_timeout_ms: number;
 		keepalive_interval_ms: number;
+		/** Serve `GET /health` (the seeds' liveness route) beside /healthz. */
+		health_route: boolean;
 	};
 	database: {
 		/** Absent = embedded Postgres (PGlite) under data_dir. */
@@ -62,6 +65,8 @@ export interface GatewayConfig {
 		admin_token?: string;
 		introspection_url?: string;
 		encryption_key?: string;
+		/** Requests per minute shared by every static key (0 = unlimited). */
+		static_keys_rpm: number;
 	};
 	routing: {
 		strategy: RoutingStrategy;
@@ -91,6 +96,7 @@ export const ROUTING_STRATEGIES = [
 	"weighted",
 	"latency",
 	"least_busy",
+	"availability",
 ] as const;
 
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];

@@ -192,7 +192,8 @@ function listSubjects(p: Principal): Subject[] {
 	// Only subjects with a limit are counted: an unlimited key or tenant costs nothing here.
 	// One that gains a daily quota or budget later is seeded from request_logs when the
 	// change arrives (restoreUsage), so its earlier usage still counts.
-	if (p.keyId && p.limits) out.push({ key: `key:${p.keyId}`, limits: p.limits });
+	// a principal without a key id is the static keys' shared one: one subject for all of them
+	if (p.limits) out.push({ key: p.keyId ? `key:${p.keyId}` : "static-keys", limits: p.limits });
 	const t = tenantLimitsOf(p);
 	if (p.tenantId && t) out.push({ key: `tenant:${p.tenantId}`, limits: t });
 	return out;

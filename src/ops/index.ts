@@ -12,10 +12,19 @@ export interface OpsDeps {
 	metrics: () => Promise<string> | string;
 }
 
+export interface OpsOptions {
+	/** Also answer liveness on `/health`, the route the seed gateways and their probes use. */
+	healthRoute: boolean;
+}
+
+const alive = () => ({ status: "ok" });
+
 /** Liveness, readiness, version and metrics: no auth, cheap. */
-export function createOpsRoutes(deps: OpsDeps) {
-	return new Elysia({ name: "ops" })
-		.get("/healthz", () => ({ status: "ok" }))
+export function createOpsRoutes(deps: OpsDeps, opts: OpsOptions = { healthRoute: true }) {
+	const app = new Elysia({ name: "ops" });
+	if (opts.healthRoute) app.get("/health", alive);
+	return app
+		.get("/healthz", alive)
 		.get("/readyz", async ({ set }) => {
 			const report = await deps.readiness();
 			set.status = report.ready ? 200 : 503;

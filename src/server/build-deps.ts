@@ -67,7 +67,7 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	return {
 		config,
 		logger,
-		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys),
+		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys, config.auth.static_keys_rpm),
 		providers: input.providers ?? (() => fixed as ProviderSet),
 		selector: createPoolAccountSelector({ health, sticky: new StickySessions() }),
 		usage: input.usage,

@@ -142,7 +142,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					health,
 					prices,
 					configPrices: config.prices,
-					upstreamPolicy: { production: config.env === "production", allowlist },
+					upstreamPolicy: { production: config.env !== "dev", allowlist },
 					limiter,
 				},
 			}),
