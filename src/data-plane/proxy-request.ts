@@ -8,11 +8,11 @@ import { choosePlan } from "../protocols/choose-plan.ts";
 import type { Operation } from "../protocols/operations.ts";
 import { callWithFailover } from "../routing/failover.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
-import { relayStream } from "../streaming/relay-stream.ts";
+import { relayBytes } from "../streaming/relay-bytes.ts";
+import { type RelayResult, relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
-import { readJsonBody } from "./read-json-body.ts";
-import { validateRequest } from "./request-schemas.ts";
+import { readClientRequest } from "./read-request.ts";
 
 export interface ProxyContext {
 	ids: RequestIds;
@@ -86,8 +86,7 @@ export async function proxyRequest(
 		const principal = authenticated instanceof Promise ? await authenticated : authenticated;
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;
-		const { value, raw } = await readJsonBody(request, deps.config.server.max_body_bytes);
-		const body = validateRequest(op, value);
+		const { body, raw, form, size } = await readClientRequest(op, request, deps.config.server.max_body_bytes);
 		ev.requested_model = body.model;
 		ev.stream = body.stream === true;
 		const { provider, model } = resolveModel(body.model, deps.providers(), deps.config.aliases);
@@ -95,7 +94,7 @@ export async function proxyRequest(
 		ev.model = model;
 		checkAllowed(principal, body.model, model, provider.name);
 		if (deps.admit) {
-			const pending = deps.admit(principal, op, body, raw.length, {
+			const pending = deps.admit(principal, op, body, size, {
 				model,
 				provider: provider.name,
 				signal: () => request.signal,
@@ -110,6 +109,7 @@ export async function proxyRequest(
 			requestedModel: body.model,
 			body,
 			raw,
+			form,
 			clientHeaders: request.headers,
 		});
 
@@ -127,30 +127,33 @@ export async function proxyRequest(
 		ev.account = up.account.name;
 		ev.attempts = up.attempts;
 
-		const isSse = (up.response.headers.get("content-type") ?? "").includes("text/event-stream");
-		if (ev.stream && isSse && up.response.body) {
+		const contentType = up.response.headers.get("content-type");
+		const isSse = (contentType ?? "").includes("text/event-stream");
+		const relayed = (ev.stream && isSse) || plan.relaysBytes;
+		if (relayed && up.response.body) {
 			const settle = admission;
 			admission = null;
-			const stream = relayStream({
-				body: up.response.body,
-				transform: plan.streamTransform(),
-				keepaliveMs: deps.config.server.keepalive_interval_ms,
-				startedAt: ctx.startedAt,
-				abortUpstream: up.abort,
-				onEnd: (r) => {
-					up.release();
-					const incomplete = !r.completed;
-					record.finish(r.cancelled ? 499 : 200, r.errorCode, r.usage, {
-						ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
-						incomplete,
+			const onEnd = (r: RelayResult) => {
+				up.release();
+				const incomplete = !r.completed;
+				record.finish(r.cancelled ? 499 : 200, r.errorCode, r.usage, {
+					ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
+					incomplete,
+				});
+				settle?.settle(ev.total_tokens, ev.cost_usd);
+			};
+			const relay = { body: up.response.body, startedAt: ctx.startedAt, abortUpstream: up.abort, onEnd };
+			const stream = plan.relaysBytes
+				? relayBytes(relay)
+				: relayStream({
+						...relay,
+						transform: plan.streamTransform(),
+						keepaliveMs: deps.config.server.keepalive_interval_ms,
 					});
-					settle?.settle(ev.total_tokens, ev.cost_usd);
-				},
-			});
-			return withHeaders(
-				new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible } }),
-				limitHeaders,
-			);
+			const headers = plan.relaysBytes
+				? { "content-type": contentType ?? "application/octet-stream", "x-request-id": ctx.ids.visible }
+				: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible };
+			return withHeaders(new Response(stream, { status: 200, headers }), limitHeaders);
 		}
 
 		let bytes: Uint8Array<ArrayBuffer>;

@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors/gateway-error.ts";
+import { payloadTooLarge, readCapped } from "./read-body-bytes.ts";
 
 export interface JsonBody {
 	value: Record<string, unknown>;
@@ -6,22 +7,24 @@ export interface JsonBody {
 	raw: string;
 }
 
+const utf8 = new TextDecoder();
+
 /** Reads and parses a JSON object body within `maxBytes`: 413 above it, 400 for anything not a JSON object. */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<JsonBody> {
 	const lengthHeader = request.headers.get("content-length");
 	const declared = lengthHeader === null ? -1 : Number(lengthHeader);
-	if (declared > maxBytes) throw tooLarge(maxBytes);
+	if (declared > maxBytes) throw payloadTooLarge(maxBytes);
 	let raw: string;
 	try {
 		// a declared length within the limit is read at once; an undeclared (chunked) body is
 		// counted as it arrives and cut off at the limit, so it cannot fill memory
-		raw = declared >= 0 ? await request.text() : await readCapped(request, maxBytes);
+		raw = declared >= 0 ? await request.text() : utf8.decode(await readCapped(request, maxBytes));
 	} catch (e) {
 		if (e instanceof GatewayError) throw e;
 		throw new GatewayError("PLATFORM_INVALID_REQUEST", "Could not read the request body");
 	}
 	if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw) > maxBytes)) {
-		throw tooLarge(maxBytes);
+		throw payloadTooLarge(maxBytes);
 	}
 	if (raw.length === 0)
 		throw new GatewayError("PLATFORM_INVALID_JSON", "The request body is empty; send a JSON object");
@@ -35,26 +38,4 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 		throw new GatewayError("PLATFORM_INVALID_JSON", "The request body must be a JSON object");
 	}
 	return { value: value as Record<string, unknown>, raw };
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<string> {
-	if (!request.body) return "";
-	const reader = request.body.getReader();
-	const parts: Uint8Array[] = [];
-	let total = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		total += value.byteLength;
-		if (total > maxBytes) {
-			reader.cancel().catch(() => {});
-			throw tooLarge(maxBytes);
-		}
-		parts.push(value);
-	}
-	return Buffer.concat(parts).toString("utf8");
-}
-
-function tooLarge(max: number): GatewayError {
-	return new GatewayError("PLATFORM_PAYLOAD_TOO_LARGE", `The request body exceeds the limit of ${max} bytes`);
 }

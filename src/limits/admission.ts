@@ -18,7 +18,7 @@ import { TokenBucket } from "./token-bucket.ts";
  * TPM, daily tokens and budget reserve an estimate up front, so concurrent requests cannot
  * overshoot, and settle to the real usage when the request ends:
  *   tokens = ceil(body bytes / 4) + (max_tokens | max_completion_tokens | max_output_tokens,
- *            else DEFAULT_COMPLETION_ESTIMATE; 0 for embeddings and token counting)
+ *            else DEFAULT_COMPLETION_ESTIMATE; 0 for embeddings, token counting and moderations)
  *   usd    = the model's price for that many prompt and completion tokens (0 without a price).
  *
  * Synchronous unless a subject has `max_concurrency` (then it may wait a little in the queue).
@@ -26,7 +26,7 @@ import { TokenBucket } from "./token-bucket.ts";
 
 export const DEFAULT_COMPLETION_ESTIMATE = 256;
 const COMPLETION_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
-const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
+const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens", "moderations"]);
 
 export interface AdmissionOptions {
 	limiter: Limiter;

@@ -13,7 +13,9 @@ export type Reply =
 			body: unknown;
 			headers?: Record<string, string>;
 	  }
-	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string };
+	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string }
+	| { kind: "bytes"; contentType: string; bytes: Uint8Array<ArrayBuffer> }
+	| { kind: "text"; contentType: string; text: string };
 
 /** Per-request values that make ids and timestamps. */
 export interface ReplyContext {
