@@ -29,7 +29,7 @@ let gw: GatewayServer;
 let client: OpenAI;
 
 /** A 16-bit mono PCM WAV of `samples` samples of a square wave. */
-function wav(samples: number): Buffer {
+function wav(samples: number): Uint8Array<ArrayBuffer> {
 	const data = Buffer.alloc(samples * 2);
 	for (let i = 0; i < samples; i++) data.writeInt16LE(i % 40 < 20 ? 8000 : -8000, i * 2);
 	const header = Buffer.alloc(44);
@@ -45,7 +45,7 @@ function wav(samples: number): Buffer {
 	header.writeUInt16LE(16, 34);
 	header.write("data", 36);
 	header.writeUInt32LE(data.length, 40);
-	return Buffer.concat([header, data]);
+	return new Uint8Array(Buffer.concat([header, data]));
 }
 
 const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
