@@ -69,6 +69,9 @@ async function rowOf(id: string): Promise<LogRow> {
 
 const tagged = (id: string) => ({ headers: { "x-request-id": id } });
 
+/** SHA-256 of the file part `name` of the last request the mock received. */
+const uploadedHash = (name: string) => (mock.requests.at(-1)?.body?.[name] as UploadedFile | undefined)?.sha256;
+
 beforeAll(async () => {
 	mock = await startMockUpstream();
 	const dir = mkdtempSync(join(tmpdir(), "ix-media-"));
@@ -149,8 +152,7 @@ describe("the rest of the OpenAI surface through the gateway", () => {
 		const seen = mock.requests.at(-1);
 		expect(seen?.path).toBe("/v1/audio/transcriptions");
 		expect(seen?.formContentType).toMatch(/^multipart\/form-data; boundary=/);
-		const file = seen?.body?.file as UploadedFile;
-		expect(file.sha256).toBe(sha256(audio));
+		expect(uploadedHash("file")).toBe(sha256(audio));
 		expect(seen?.body?.model).toBe("gpt-4o-transcribe");
 		const row = await rowOf("transcribe");
 		expect(row.endpoint).toBe("/v1/audio/transcriptions");
@@ -169,7 +171,7 @@ describe("the rest of the OpenAI surface through the gateway", () => {
 		expect(String(r)).toBe(`transcript of alias.wav (${audio.length} bytes)`);
 		const seen = mock.requests.at(-1);
 		expect(seen?.body?.model).toBe("gpt-4o-transcribe");
-		expect((seen?.body?.file as UploadedFile).sha256).toBe(sha256(audio));
+		expect(uploadedHash("file")).toBe(sha256(audio));
 	});
 
 	test("a hand-made form: the Content-Type with its boundary and every byte reach the upstream as sent", async () => {
@@ -194,7 +196,7 @@ describe("the rest of the OpenAI surface through the gateway", () => {
 		const seen = mock.requests.at(-1);
 		expect(seen?.formContentType).toBe(contentType);
 		expect(seen?.headers["content-length"]).toBe(String(body.length));
-		expect((seen?.body?.file as UploadedFile).sha256).toBe(sha256(audio));
+		expect(uploadedHash("file")).toBe(sha256(audio));
 	});
 
 	test("audio.translations.create and images.edit (multipart)", async () => {
@@ -213,7 +215,7 @@ describe("the rest of the OpenAI surface through the gateway", () => {
 			tagged("img-edit"),
 		);
 		expect(e.data?.length).toBe(1);
-		expect((mock.requests.at(-1)?.body?.image as UploadedFile).sha256).toBe(sha256(png));
+		expect(uploadedHash("image")).toBe(sha256(png));
 		const row = await rowOf("img-edit");
 		expect(row.endpoint).toBe("/v1/images/edits");
 		expect(row.total_tokens).toBe(0); // dall-e-2 reports no usage
