@@ -3,7 +3,7 @@ import { createOpsRoutes, type OpsDeps } from "../../src/ops/index.ts";
 
 const deps: OpsDeps = { version: "test", readiness: () => ({ ready: true, checks: {} }), metrics: () => "" };
 const get = (app: ReturnType<typeof createOpsRoutes>, path: string) =>
-	app.handle(new Request(`http://gw${path}`)).then((r) => r.status);
+	app.handle(new Request(`http://localhost${path}`)).then((r) => r.status);
 
 describe("GET /health", () => {
 	test("answers like /healthz by default, and is gone when turned off (HEALTH_CHECK_ENABLED=false)", async () => {
