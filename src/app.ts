@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps) {
 			const ids = (ctx as { ids?: { visible: string } }).ids ?? requestIdsFor(request.headers);
 			return errorResponseFor(deps.logger, path, fromElysiaError(code, error), ids.visible);
 		})
-		.use(createOpsRoutes(deps.ops))
+		.use(createOpsRoutes(deps.ops, { healthRoute: deps.config.server.health_route }))
 		.use(createDataPlane(deps));
 	for (const p of deps.plugins ?? []) app = app.use(p);
 	// Bun's router serves the data plane directly; Elysia keeps every other route, and the

@@ -47,7 +47,7 @@ export function createAuthenticator(input: CreateAuthenticatorInput): CreatedAut
 	const cache = new AuthCache<CachedKey>(input.cache);
 	const staticKeys =
 		config.env === "dev" && config.auth.static_keys.length > 0
-			? new StaticKeyAuthenticator(config.auth.static_keys)
+			? new StaticKeyAuthenticator(config.auth.static_keys, config.auth.static_keys_rpm)
 			: null;
 	const auth = new DbKeyAuthenticator({
 		store: createDbKeyStore(input.sql),

@@ -20,13 +20,6 @@ export interface DbKeyAuthenticatorOptions {
 	logger?: Logger;
 }
 
-const STATIC_PRINCIPAL: Principal = {
-	keyId: null,
-	tenantId: null,
-	models: null,
-	limits: null,
-};
-
 const invalidKey = () => new GatewayError("PLATFORM_AUTH_INVALID_API_KEY", "Incorrect API key provided.");
 
 function principalOf(r: KeyRecord): KeyPrincipal {
@@ -65,7 +58,7 @@ export class DbKeyAuthenticator implements Authenticator {
 	authenticate(token: string): Principal | Promise<Principal> {
 		// one SHA-256 serves both lookups
 		const hash = hashApiKey(token);
-		if (this.staticKeys?.hasHash(hash)) return STATIC_PRINCIPAL;
+		if (this.staticKeys?.hasHash(hash)) return this.staticKeys.principal;
 		if (!isGatewayApiKey(token)) throw invalidKey();
 		const hit = this.cache.get(hash);
 		if (hit.kind === "positive" && hit.fresh) return this.admit(hit.value);

@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { ConfigError } from "./config-error.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
-import type { AccountConfig, GatewayConfig, ProviderConfig } from "./types.ts";
+import { withSeedEnvAliases } from "./seed-env-aliases.ts";
+import type { AccountConfig, GatewayConfig, GatewayEnv, ProviderConfig } from "./types.ts";
 import { ON_CLIENT_ABORT, type OnClientAbort, ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
 import {
 	expectObj,
@@ -17,6 +18,8 @@ import {
 } from "./validate.ts";
 
 type Env = Record<string, string | undefined>;
+
+const GATEWAY_ENVS: readonly GatewayEnv[] = ["dev", "staging", "production"];
 
 export const DEFAULT_ADMIN_TOKENS = new Set(["admin", "changeme", "change-me", "secret", "password"]);
 
@@ -111,11 +114,28 @@ const list = (v: string | undefined): string[] =>
 		.map((s) => s.trim())
 		.filter(Boolean);
 
+function envBool(env: Env, name: string): boolean | undefined {
+	const v = env[name]?.trim().toLowerCase();
+	if (v === undefined || v === "") return undefined;
+	if (v === "true" || v === "1") return true;
+	if (v === "false" || v === "0") return false;
+	throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function envInt(env: Env, name: string): number | undefined {
+	const v = env[name];
+	if (v === undefined || v === "") return undefined;
+	const n = Number(v);
+	if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `must be a whole number >= 0, got "${v}"`);
+	return n;
+}
+
 /**
  * Builds the validated configuration from a TOML document (already parsed, or absent) and the
  * environment. The env quick-start variables fill or override the file, as DESIGN.md says.
  */
-export function buildConfig(raw: unknown, env: Env): GatewayConfig {
+export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
+	const env = withSeedEnvAliases(givenEnv);
 	const root = expectObj(raw, "(root)");
 	rejectUnknown(root, TOP_KEYS, "");
 	const server = expectObj(root.server, "server");
@@ -130,6 +150,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			"drain_timeout_ms",
 			"keepalive_interval_ms",
 			"body_timeout_ms",
+			"health_route",
 		],
 		"server",
 	);
@@ -138,7 +159,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	const redis = expectObj(root.redis, "redis");
 	rejectUnknown(redis, ["url", "key_prefix", "lease_fraction", "deadline_ms", "idle_ms", "holder_ttl_ms"], "redis");
 	const auth = expectObj(root.auth, "auth");
-	rejectUnknown(auth, ["mode", "static_keys", "admin_token", "introspection_url", "encryption_key"], "auth");
+	rejectUnknown(
+		auth,
+		["mode", "static_keys", "admin_token", "introspection_url", "encryption_key", "static_keys_rpm"],
+		"auth",
+	);
 	const routing = expectObj(root.routing, "routing");
 	rejectUnknown(
 		routing,
@@ -162,8 +187,16 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	rejectUnknown(audit, ["enabled", "batch_size", "flush_interval_ms", "max_queue"], "audit");
 	const metrics = expectObj(root.metrics, "metrics");
 	rejectUnknown(metrics, ["token"], "metrics");
-	if (audit.enabled !== undefined && typeof audit.enabled !== "boolean") {
-		throw new ConfigError("audit.enabled", "must be true or false");
+	for (const [table, key, path] of [
+		[audit, "enabled", "audit.enabled"],
+		[server, "health_route", "server.health_route"],
+	] as const) {
+		if (table[key] !== undefined && typeof table[key] !== "boolean")
+			throw new ConfigError(path, "must be true or false");
+	}
+	// logs are pino JSON lines; the seeds' LOG_FORMAT is accepted for its one value we share
+	if (env.LOG_FORMAT !== undefined && env.LOG_FORMAT.toLowerCase() !== "json") {
+		throw new ConfigError("LOG_FORMAT", `logs are JSON lines; only "json" is supported, got "${env.LOG_FORMAT}"`);
 	}
 
 	const usage = expectObj(root.usage, "usage");
@@ -176,9 +209,9 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		);
 	}
 
-	const gatewayEnv = env.GATEWAY_ENV ?? str(root, "env", "", "dev");
-	if (gatewayEnv !== "dev" && gatewayEnv !== "production") {
-		throw new ConfigError("env", `must be "dev" or "production", got "${gatewayEnv}"`);
+	const gatewayEnv = (env.GATEWAY_ENV ?? str(root, "env", "", "dev")) as GatewayEnv;
+	if (!GATEWAY_ENVS.includes(gatewayEnv)) {
+		throw new ConfigError("env", `must be one of ${GATEWAY_ENVS.join(", ")}, got "${gatewayEnv}"`);
 	}
 
 	const providers = tableList(root, "providers", "").map((p, i) => parseProvider(p, i, env));
@@ -225,11 +258,11 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 	});
 
 	const staticKeys = [...strList(auth, "static_keys", "auth."), ...list(env.GATEWAY_API_KEYS)];
-	const mode = str(auth, "mode", "auth.", "local");
+	const mode = env.GATEWAY_AUTH_MODE ?? str(auth, "mode", "auth.", "local");
 	if (mode !== "local" && mode !== "remote_introspection") {
 		throw new ConfigError("auth.mode", `must be "local" or "remote_introspection", got "${mode}"`);
 	}
-	const introspectionUrl = optStr(auth, "introspection_url", "auth.");
+	const introspectionUrl = env.GATEWAY_INTROSPECTION_URL || optStr(auth, "introspection_url", "auth.");
 	if (mode === "remote_introspection" && !introspectionUrl) {
 		throw new ConfigError("auth.introspection_url", "is required when auth.mode is remote_introspection");
 	}
@@ -245,7 +278,10 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		server: {
 			port: envPort ?? int(server, "port", "server.", 8080, 0, 65535),
 			host: str(server, "host", "server.", "0.0.0.0"),
-			cors_origins: strList(server, "cors_origins", "server.", gatewayEnv === "dev" ? ["*"] : []),
+			cors_origins:
+				env.GATEWAY_CORS_ORIGINS !== undefined
+					? list(env.GATEWAY_CORS_ORIGINS)
+					: strList(server, "cors_origins", "server.", gatewayEnv === "dev" ? ["*"] : []),
 			http_workers: env.GATEWAY_HTTP_WORKERS
 				? Number(env.GATEWAY_HTTP_WORKERS)
 				: workers === 0
@@ -255,6 +291,7 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			drain_timeout_ms: int(server, "drain_timeout_ms", "server.", 30_000, 0),
 			keepalive_interval_ms: int(server, "keepalive_interval_ms", "server.", 15_000, 100),
 			body_timeout_ms: int(server, "body_timeout_ms", "server.", 30_000, 10, 3_600_000),
+			health_route: envBool(env, "GATEWAY_HEALTH_ROUTE") ?? server.health_route !== false,
 		},
 		database: {
 			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
@@ -278,6 +315,8 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 			encryption_key:
 				env.GATEWAY_ENCRYPTION_KEY ??
 				resolveSecret(optStr(auth, "encryption_key", "auth."), "auth.encryption_key", env),
+			static_keys_rpm:
+				envInt(env, "GATEWAY_STATIC_KEYS_RPM") ?? int(auth, "static_keys_rpm", "auth.", 0, 0, 10_000_000),
 		},
 		routing: {
 			strategy: strategy(optStr(routing, "strategy", "routing."), "routing.strategy") ?? "weighted",
@@ -307,25 +346,30 @@ export function buildConfig(raw: unknown, env: Env): GatewayConfig {
 		aliases,
 		prices,
 	};
-	if (config.env === "production") checkProduction(config);
+	if (config.env !== "dev") checkProduction(config);
 	return config;
 }
 
-/** Production refuses what is only safe on a developer's machine. */
+/**
+ * Production (and staging, which shares its rules) refuses what is only safe on a developer's
+ * machine. Without an admin token the admin API is simply off, which is safe; a token that is
+ * set must not be guessable.
+ */
 function checkProduction(c: GatewayConfig): void {
+	const env = c.env;
 	if (c.server.cors_origins.length === 0 || c.server.cors_origins.includes("*")) {
-		throw new ConfigError("server.cors_origins", 'production needs an explicit CORS allowlist (no "*")');
+		throw new ConfigError("server.cors_origins", `${env} needs an explicit CORS allowlist (no "*")`);
 	}
 	const admin = c.auth.admin_token;
-	if (!admin || admin.length < 16 || DEFAULT_ADMIN_TOKENS.has(admin.toLowerCase())) {
-		throw new ConfigError("auth.admin_token", "production needs a non-default admin token of 16+ characters");
+	if (admin !== undefined && (admin.length < 16 || DEFAULT_ADMIN_TOKENS.has(admin.toLowerCase()))) {
+		throw new ConfigError("auth.admin_token", `${env} needs a non-default admin token of 16+ characters (or none)`);
 	}
 	if (!c.auth.encryption_key) {
-		throw new ConfigError("auth.encryption_key", "production needs GATEWAY_ENCRYPTION_KEY for provider secrets");
+		throw new ConfigError("auth.encryption_key", `${env} needs GATEWAY_ENCRYPTION_KEY for provider secrets`);
 	}
-	if (!c.audit.enabled) throw new ConfigError("audit.enabled", "usage recording cannot be turned off in production");
+	if (!c.audit.enabled) throw new ConfigError("audit.enabled", `usage recording cannot be turned off in ${env}`);
 	if (c.auth.static_keys.length > 0) {
-		throw new ConfigError("auth.static_keys", "static client keys (GATEWAY_API_KEYS) are refused in production");
+		throw new ConfigError("auth.static_keys", `static client keys (GATEWAY_API_KEYS) are refused in ${env}`);
 	}
 }
 

@@ -1,6 +1,7 @@
 import type { PriceConfig } from "./model-price.ts";
 
-export type GatewayEnv = "dev" | "production";
+/** `staging` follows production's rules (everything but `dev` does). */
+export type GatewayEnv = "dev" | "staging" | "production";
 
 export interface AccountConfig {
 	name: string;
@@ -43,6 +44,8 @@ export interface GatewayConfig {
 		keepalive_interval_ms: number;
 		/** A data-plane request must have sent its whole body this long after arriving, or gets 408. */
 		body_timeout_ms: number;
+		/** Serve `GET /health` (the seeds' liveness route) beside /healthz. */
+		health_route: boolean;
 	};
 	database: {
 		/** Absent = embedded Postgres (PGlite) under data_dir. */
@@ -71,6 +74,8 @@ export interface GatewayConfig {
 		admin_token?: string;
 		introspection_url?: string;
 		encryption_key?: string;
+		/** Requests per minute shared by every static key (0 = unlimited). */
+		static_keys_rpm: number;
 	};
 	routing: {
 		strategy: RoutingStrategy;
@@ -129,6 +134,7 @@ export const ROUTING_STRATEGIES = [
 	"weighted",
 	"latency",
 	"least_busy",
+	"availability",
 ] as const;
 
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];

@@ -18,6 +18,13 @@ const OPERATIONS: [string, Operation][] = [
 	["/responses", "responses"],
 	["/messages", "messages"],
 	["/messages/count_tokens", "count_tokens"],
+	["/images/generations", "images_generations"],
+	["/images/edits", "images_edits"],
+	["/images/variations", "images_variations"],
+	["/audio/speech", "audio_speech"],
+	["/audio/transcriptions", "audio_transcriptions"],
+	["/audio/translations", "audio_translations"],
+	["/moderations", "moderations"],
 ];
 
 /** Every data-plane POST route: its path, the canonical endpoint (without /api) and the operation. */

@@ -9,12 +9,12 @@ import type { Operation } from "../protocols/operations.ts";
 import { callWithFailover } from "../routing/failover.ts";
 import { readUpstreamBody } from "../routing/read-upstream-body.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
-import { relayStream } from "../streaming/relay-stream.ts";
+import { relayBytes } from "../streaming/relay-bytes.ts";
+import { type RelayResult, relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
 import { estimateUsage } from "../usage/usage-estimate.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
-import { readJsonBody } from "./read-json-body.ts";
-import { validateRequest } from "./request-schemas.ts";
+import { readClientRequest } from "./read-request.ts";
 
 export interface ProxyContext {
 	ids: RequestIds;
@@ -90,7 +90,8 @@ export async function proxyRequest(
 		const principal = authenticated instanceof Promise ? await authenticated : authenticated;
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;
-		const { value, raw } = await readJsonBody(
+		const { body, raw, form, size } = await readClientRequest(
+			op,
 			request,
 			deps.config.server.max_body_bytes,
 			ctx.startedAt + deps.config.server.body_timeout_ms,
@@ -99,7 +100,6 @@ export async function proxyRequest(
 		// slow first tokens and long answers must not be cut by the server's idle timer; the
 		// request deadline (routing.request_timeout_ms) and the stream idle timeout bound them
 		ctx.keepOpen?.();
-		const body = validateRequest(op, value);
 		ev.requested_model = body.model;
 		ev.stream = body.stream === true;
 		const { provider, model } = resolveModel(body.model, deps.providers(), deps.config.aliases);
@@ -107,7 +107,7 @@ export async function proxyRequest(
 		ev.model = model;
 		checkAllowed(principal, body.model, model, provider.name);
 		if (deps.admit) {
-			const pending = deps.admit(principal, op, body, raw.length, {
+			const pending = deps.admit(principal, op, body, size, {
 				model,
 				provider: provider.name,
 				signal: () => request.signal,
@@ -122,6 +122,7 @@ export async function proxyRequest(
 			requestedModel: body.model,
 			body,
 			raw,
+			form,
 			clientHeaders: request.headers,
 		});
 
@@ -140,44 +141,47 @@ export async function proxyRequest(
 		ev.account = up.account.name;
 		ev.attempts = up.attempts;
 
-		const isSse = (up.response.headers.get("content-type") ?? "").includes("text/event-stream");
-		if (ev.stream && isSse && up.response.body) {
+		const contentType = up.response.headers.get("content-type");
+		const isSse = (contentType ?? "").includes("text/event-stream");
+		const relayed = (ev.stream && isSse) || plan.relaysBytes;
+		if (relayed && up.response.body) {
 			const settle = admission;
 			admission = null;
-			const stream = relayStream({
-				body: up.response.body,
-				transform: plan.streamTransform(),
-				keepaliveMs: deps.config.server.keepalive_interval_ms,
-				idleTimeoutMs: deps.config.routing.stream_idle_timeout_ms,
-				startedAt: ctx.startedAt,
-				abortUpstream: up.abort,
-				onInterrupt: drain ? (interrupt) => drain.track(interrupt) : undefined,
-				finishOnAbort: finishOnAbort ? () => !drain?.draining : undefined,
-				onEnd: (r) => {
-					up.release();
-					const status = r.cancelled ? 499 : 200;
-					const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
-					const done = () => settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
-					if (r.usageFinal) {
-						record.finish(status, r.errorCode, r.usage, extra);
-						done();
-						return;
-					}
-					// the upstream's usage never came: bill an estimate (counted off this thread); the
-					// concurrency place is free now, the tokens and spend settle when it is counted
-					settle?.release?.();
-					estimateUsage(model, body, r.content.text(), r.usage)
-						.then(
-							(usage) => record.finish(status, r.errorCode, usage, { ...extra, usage_source: "estimated" }),
-							() => record.finish(status, r.errorCode, r.usage, extra),
-						)
-						.finally(done);
-				},
-			});
-			return withHeaders(
-				new Response(stream, { status: 200, headers: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible } }),
-				limitHeaders,
-			);
+			const onEnd = (r: RelayResult) => {
+				up.release();
+				const status = r.cancelled ? 499 : 200;
+				const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
+				const done = () => settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
+				if (r.usageFinal) {
+					record.finish(status, r.errorCode, r.usage, extra);
+					done();
+					return;
+				}
+				// the upstream's usage never came: bill an estimate (counted off this thread); the
+				// concurrency place is free now, the tokens and spend settle when it is counted
+				settle?.release?.();
+				estimateUsage(model, body, r.content.text(), r.usage)
+					.then(
+						(usage) => record.finish(status, r.errorCode, usage, { ...extra, usage_source: "estimated" }),
+						() => record.finish(status, r.errorCode, r.usage, extra),
+					)
+					.finally(done);
+			};
+			const relay = { body: up.response.body, startedAt: ctx.startedAt, abortUpstream: up.abort, onEnd };
+			const stream = plan.relaysBytes
+				? relayBytes(relay)
+				: relayStream({
+						...relay,
+						transform: plan.streamTransform(),
+						keepaliveMs: deps.config.server.keepalive_interval_ms,
+						idleTimeoutMs: deps.config.routing.stream_idle_timeout_ms,
+						onInterrupt: drain ? (interrupt) => drain.track(interrupt) : undefined,
+						finishOnAbort: finishOnAbort ? () => !drain?.draining : undefined,
+					});
+			const headers = plan.relaysBytes
+				? { "content-type": contentType ?? "application/octet-stream", "x-request-id": ctx.ids.visible }
+				: { ...SSE_HEADERS, "x-request-id": ctx.ids.visible };
+			return withHeaders(new Response(stream, { status: 200, headers }), limitHeaders);
 		}
 
 		const maxBytes = deps.config.routing.max_upstream_body_bytes;

@@ -1,5 +1,7 @@
 import { GatewayError } from "../errors/gateway-error.ts";
-import { deadlines } from "../routing/deadline-sweeper.ts";
+import { payloadTooLarge, readCapped, within } from "./read-body-bytes.ts";
+
+const utf8 = new TextDecoder();
 
 export interface JsonBody {
 	value: Record<string, unknown>;
@@ -14,19 +16,19 @@ export interface JsonBody {
 export async function readJsonBody(request: Request, maxBytes: number, deadlineAt?: number): Promise<JsonBody> {
 	const lengthHeader = request.headers.get("content-length");
 	const declared = lengthHeader === null ? -1 : Number(lengthHeader);
-	if (declared > maxBytes) throw tooLarge(maxBytes);
+	if (declared > maxBytes) throw payloadTooLarge(maxBytes);
 	let raw: string;
 	try {
 		// a declared length within the limit is read at once; an undeclared (chunked) body is
 		// counted as it arrives and cut off at the limit, so it cannot fill memory
-		const reading = declared >= 0 ? request.text() : readCapped(request, maxBytes);
+		const reading = declared >= 0 ? request.text() : readCapped(request, maxBytes).then((b) => utf8.decode(b));
 		raw = await (deadlineAt === undefined ? reading : within(reading, deadlineAt));
 	} catch (e) {
 		if (e instanceof GatewayError) throw e;
 		throw new GatewayError("PLATFORM_INVALID_REQUEST", "Could not read the request body");
 	}
 	if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw) > maxBytes)) {
-		throw tooLarge(maxBytes);
+		throw payloadTooLarge(maxBytes);
 	}
 	if (raw.length === 0)
 		throw new GatewayError("PLATFORM_INVALID_JSON", "The request body is empty; send a JSON object");
@@ -40,48 +42,4 @@ export async function readJsonBody(request: Request, maxBytes: number, deadlineA
 		throw new GatewayError("PLATFORM_INVALID_JSON", "The request body must be a JSON object");
 	}
 	return { value: value as Record<string, unknown>, raw };
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<string> {
-	if (!request.body) return "";
-	const reader = request.body.getReader();
-	const parts: Uint8Array[] = [];
-	let total = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		total += value.byteLength;
-		if (total > maxBytes) {
-			reader.cancel().catch(() => {});
-			throw tooLarge(maxBytes);
-		}
-		parts.push(value);
-	}
-	return Buffer.concat(parts).toString("utf8");
-}
-
-/**
- * The read, or a 408 at the deadline. On the thread's deadline sweeper, not a timer per request
- * (timers showed in profiles). A read left behind settles or fails when the connection closes.
- */
-function within<T>(reading: Promise<T>, at: number): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const d = deadlines.add(at, () =>
-			reject(new GatewayError("PLATFORM_REQUEST_TIMEOUT", "The request body did not arrive in time")),
-		);
-		reading.then(
-			(v) => {
-				deadlines.remove(d);
-				resolve(v);
-			},
-			(e) => {
-				deadlines.remove(d);
-				reject(e);
-			},
-		);
-	});
-}
-
-function tooLarge(max: number): GatewayError {
-	return new GatewayError("PLATFORM_PAYLOAD_TOO_LARGE", `The request body exceeds the limit of ${max} bytes`);
 }

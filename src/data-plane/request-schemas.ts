@@ -45,6 +45,15 @@ export const MessagesRequest = T.Object({
 	system: T.Optional(T.Unknown()),
 });
 export const CountTokensRequest = T.Object({ model: Model, messages: T.Array(Message) });
+/** The model is optional at OpenAI for these (a default model); the gateway routes by it, so it is required here. */
+export const ImageGenerationRequest = T.Object({ model: Model, prompt: T.String(), stream: Stream, user: User });
+export const SpeechRequest = T.Object({ model: Model, input: T.String() });
+export const ModerationRequest = T.Object({
+	model: Model,
+	input: T.Union([T.String(), T.Array(T.Unknown(), { minItems: 1 })]),
+});
+/** The fields read from a multipart upload (images to edit, audio to transcribe). */
+export const UploadRequest = T.Object({ model: Model, stream: Stream });
 
 export type ChatRequest = Static<typeof ChatRequest>;
 export type MessagesRequest = Static<typeof MessagesRequest>;
@@ -56,6 +65,13 @@ const SCHEMAS: Record<Operation, TSchema> = {
 	responses: ResponsesRequest,
 	messages: MessagesRequest,
 	count_tokens: CountTokensRequest,
+	images_generations: ImageGenerationRequest,
+	images_edits: UploadRequest,
+	images_variations: UploadRequest,
+	audio_speech: SpeechRequest,
+	audio_transcriptions: UploadRequest,
+	audio_translations: UploadRequest,
+	moderations: ModerationRequest,
 };
 
 const CHECKERS = Object.fromEntries(

@@ -21,7 +21,7 @@ import { TokenBucket } from "./token-bucket.ts";
  *   tokens = ceil(body bytes / 4) + n × cap, where cap is the request's max_tokens |
  *            max_completion_tokens | max_output_tokens, else the model's maximum output from the
  *            price catalog (at most `limits.max_output_ceiling`), else
- *            `limits.default_max_output_tokens`; 0 for embeddings and token counting
+ *            `limits.default_max_output_tokens`; 0 for embeddings, token counting and moderations
  *   usd    = the model's price for that many prompt and completion tokens.
  * A reservation above a whole limit is cut to that limit (daily-counters.ts). The resulting
  * bound on overshoot is in the README ("Limits and budgets").
@@ -33,7 +33,7 @@ import { TokenBucket } from "./token-bucket.ts";
  */
 
 const COMPLETION_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
-const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens"]);
+const NO_COMPLETION: ReadonlySet<Operation> = new Set(["embeddings", "count_tokens", "moderations"]);
 
 export interface AdmissionOptions {
 	limiter: Limiter;
@@ -220,7 +220,8 @@ function listSubjects(p: Principal): Subject[] {
 	// Only subjects with a limit are counted: an unlimited key or tenant costs nothing here.
 	// One that gains a daily quota or budget later is seeded from request_logs when the
 	// change arrives (restoreUsage), so its earlier usage still counts.
-	if (p.keyId && p.limits) out.push({ key: `key:${p.keyId}`, limits: p.limits });
+	// a principal without a key id is the static keys' shared one: one subject for all of them
+	if (p.limits) out.push({ key: p.keyId ? `key:${p.keyId}` : "static-keys", limits: p.limits });
 	const t = tenantLimitsOf(p);
 	if (p.tenantId && t) out.push({ key: `tenant:${p.tenantId}`, limits: t });
 	return out;

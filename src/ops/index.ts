@@ -31,10 +31,19 @@ function checkMetricsToken(token: string, headers: Headers): void {
 	}
 }
 
+export interface OpsOptions {
+	/** Also answer liveness on `/health`, the route the seed gateways and their probes use. */
+	healthRoute: boolean;
+}
+
+const alive = () => ({ status: "ok" });
+
 /** Liveness, readiness, version and metrics: cheap, and without auth except /metrics when it has a token. */
-export function createOpsRoutes(deps: OpsDeps) {
-	return new Elysia({ name: "ops" })
-		.get("/healthz", () => ({ status: "ok" }))
+export function createOpsRoutes(deps: OpsDeps, opts: OpsOptions = { healthRoute: true }) {
+	const app = new Elysia({ name: "ops" });
+	if (opts.healthRoute) app.get("/health", alive);
+	return app
+		.get("/healthz", alive)
 		.get("/readyz", async ({ set }) => {
 			const { checks, details } = await deps.readiness();
 			const ready = !Object.values(checks).includes("failing");

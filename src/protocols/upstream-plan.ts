@@ -3,6 +3,7 @@ import type { ProviderRuntime } from "../providers/provider-registry.ts";
 import type { UpstreamRequest } from "../routing/types.ts";
 import type { StreamTransform } from "../streaming/stream-transform.ts";
 import type { TokenUsage } from "../usage/token-usage.ts";
+import type { FormBody } from "./form-data.ts";
 import type { Operation } from "./operations.ts";
 
 /** How one client request is carried to one kind of upstream and back. */
@@ -11,6 +12,11 @@ export interface UpstreamPlan {
 	streamTransform(): StreamTransform;
 	/** A whole (non-streamed) upstream answer → the client's body and the usage it reports. */
 	mapBody(bytes: Uint8Array<ArrayBuffer>): { body: string | Uint8Array<ArrayBuffer>; usage: TokenUsage | null };
+	/**
+	 * The answer is not a document to map but bytes to relay as they arrive, whatever their
+	 * type (synthesised speech): no usage is read from them.
+	 */
+	readonly relaysBytes?: true;
 }
 
 export interface PlanInput {
@@ -22,6 +28,8 @@ export interface PlanInput {
 	requestedModel: string;
 	body: Record<string, unknown>;
 	raw: string;
+	/** A multipart upload, for the operations that take one (`FORM_OPERATIONS`). */
+	form?: FormBody;
 	/** The client's headers, for the few an upstream should see (anthropic-version, anthropic-beta). */
 	clientHeaders?: Headers;
 }

@@ -1,3 +1,4 @@
+import { normaliseBaseUrl } from "../config/base-url.ts";
 import { PROVIDER_PRESETS, type ProviderPreset } from "../config/presets.ts";
 import type { GatewayConfig, ProviderConfig, RoutingStrategy } from "../config/types.ts";
 import type { AccountRef } from "./account-ref.ts";
@@ -40,11 +41,12 @@ export function buildProviderSet(
 	const byModel = new Map<string, ProviderRuntime[]>();
 	for (const p of providers) {
 		const preset = PROVIDER_PRESETS[p.type] ?? PROVIDER_PRESETS.custom;
+		const baseUrl = normaliseBaseUrl(p.base_url, preset);
 		const runtime: ProviderRuntime = {
 			name: p.name,
 			type: p.type,
 			preset,
-			baseUrl: p.base_url,
+			baseUrl,
 			models: new Set(p.models),
 			headers: { ...preset.headers, ...p.headers },
 			apiVersion: p.api_version,
@@ -54,7 +56,7 @@ export function buildProviderSet(
 				provider: p.name,
 				name: a.name,
 				apiKey: a.api_key,
-				baseUrl: (a.base_url ?? p.base_url).replace(/\/+$/, ""),
+				baseUrl: a.base_url ? normaliseBaseUrl(a.base_url, preset) : baseUrl,
 				weight: a.weight,
 				maxConcurrency: a.max_concurrency,
 				models: a.models ? new Set(a.models) : null,

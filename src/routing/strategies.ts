@@ -120,6 +120,32 @@ const leastBusy: Strategy = (candidates, count, ctx) => {
 	return best;
 };
 
+/**
+ * Healthiest first (lowest recent error ratio), then the latency strategy's order among the
+ * equally healthy: unmeasured accounts first, then the lowest TTFT EWMA, then fewest in
+ * flight. Ejected and cooling accounts are already out of `candidates`; this orders the rest.
+ */
+const availability: Strategy = (candidates, count, ctx) => {
+	let best = 0;
+	let bestRatio = Number.POSITIVE_INFINITY;
+	let bestEwma = Number.POSITIVE_INFINITY;
+	let bestInflight = Number.POSITIVE_INFINITY;
+	for (let i = 0; i < count; i++) {
+		const slot = candidates[i].slot;
+		const ratio = ctx.health.errorRatio(slot, ctx.now);
+		if (ratio > bestRatio) continue;
+		const stored = ctx.table.ewmaTtftUs(slot);
+		const ewma = stored === 0 ? -1 : stored;
+		const inflight = ctx.table.inflight(slot);
+		if (ratio === bestRatio && (ewma > bestEwma || (ewma === bestEwma && inflight >= bestInflight))) continue;
+		best = i;
+		bestRatio = ratio;
+		bestEwma = ewma;
+		bestInflight = inflight;
+	}
+	return best;
+};
+
 export const STRATEGIES: Readonly<Record<RoutingStrategy, Strategy>> = Object.freeze({
 	first_available: firstAvailable,
 	round_robin: roundRobin,
@@ -127,4 +153,5 @@ export const STRATEGIES: Readonly<Record<RoutingStrategy, Strategy>> = Object.fr
 	weighted,
 	latency,
 	least_busy: leastBusy,
+	availability,
 });

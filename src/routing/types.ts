@@ -2,7 +2,8 @@
 export interface UpstreamRequest {
 	url: string;
 	headers: Record<string, string>;
-	body: string;
+	/** JSON text, or the bytes of a multipart form passed through as the client sent them. */
+	body: string | Uint8Array<ArrayBuffer>;
 }
 
 /** What one upstream attempt came to, fed back into the account's stats. */

@@ -100,7 +100,7 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 	return {
 		config,
 		logger,
-		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys),
+		auth: input.auth ?? new StaticKeyAuthenticator(config.auth.static_keys, config.auth.static_keys_rpm),
 		providers,
 		selector: createPoolAccountSelector({
 			health,

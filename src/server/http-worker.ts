@@ -96,7 +96,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		.split(",")
 		.map((h) => h.trim())
 		.filter(Boolean);
-	const production = config.env === "production";
+	const production = config.env !== "dev";
 	const targetGuard = production ? new UpstreamTargetGuard({ allowlist }) : undefined;
 	const catalog = new ProviderCatalog({
 		config,

@@ -382,7 +382,7 @@ describe("validation errors name the key path", () => {
 			"prices[0].input",
 		);
 		expect(configError(() => buildConfig({ prices: [{ model: "m", input: 1 }] }, {})).path).toBe("prices[0].output");
-		expect(configError(() => buildConfig({ env: "staging" }, {})).path).toBe("env");
+		expect(configError(() => buildConfig({ env: "qa" }, {})).path).toBe("env");
 		expect(configError(() => buildConfig({ auth: { mode: "ldap" } }, {})).path).toBe("auth.mode");
 		expect(configError(() => buildConfig({ auth: { mode: "remote_introspection" } }, {})).path).toBe(
 			"auth.introspection_url",
@@ -484,11 +484,24 @@ describe("production refusals", () => {
 		expect(configError(() => buildConfig(star, {})).path).toBe("server.cors_origins");
 	});
 
-	test("missing, short or default admin token", () => {
-		for (const admin_token of [undefined, "short-token", "changeme", "CHANGEME"]) {
+	test("short or default admin token; none at all leaves the admin API off", () => {
+		for (const admin_token of ["short-token", "changeme", "CHANGEME"]) {
 			const c = { ...PROD_OK, auth: { ...PROD_OK.auth, admin_token } };
 			expect(configError(() => buildConfig(c, {})).path).toBe("auth.admin_token");
 		}
+		const none = buildConfig({ ...PROD_OK, auth: { encryption_key: PROD_OK.auth.encryption_key } }, {});
+		expect(none.auth.admin_token).toBeUndefined();
+	});
+
+	test("staging follows production's rules", () => {
+		expect(buildConfig({ ...PROD_OK, env: "staging" }, {}).env).toBe("staging");
+		expect(configError(() => buildConfig({ ...PROD_OK, server: {} }, { GATEWAY_ENV: "staging" })).path).toBe(
+			"server.cors_origins",
+		);
+		expect(configError(() => buildConfig(PROD_OK, { GATEWAY_ENV: "staging", GATEWAY_API_KEYS: "k" })).path).toBe(
+			"auth.static_keys",
+		);
+		expect(configError(() => buildConfig({}, { GATEWAY_ENV: "qa" })).message).toContain("dev, staging, production");
 	});
 
 	test("missing encryption key", () => {
@@ -500,5 +513,78 @@ describe("production refusals", () => {
 		const c = { ...PROD_OK, auth: { ...PROD_OK.auth, static_keys: ["k"] } };
 		expect(configError(() => buildConfig(c, {})).path).toBe("auth.static_keys");
 		expect(configError(() => buildConfig(PROD_OK, { GATEWAY_API_KEYS: "k" })).path).toBe("auth.static_keys");
+	});
+});
+
+describe("seed environment names", () => {
+	// the production block of the lijiaoqiao gateway's README, verbatim
+	const SEED_000_PRODUCTION = {
+		GATEWAY_ENV: "production",
+		PASSWORD_ENCRYPTION_KEY: "32-byte-production-secret........",
+		GATEWAY_CORS_ALLOW_ORIGINS: "https://console.example.com,https://app.example.com",
+		GATEWAY_TOKEN_RUNTIME_MODE: "remote_introspection",
+		GATEWAY_TOKEN_RUNTIME_URL: "http://127.0.0.1:18081",
+	};
+
+	test("seed 000's production env is a valid production config", () => {
+		const c = buildConfig({}, SEED_000_PRODUCTION);
+		expect(c.env).toBe("production");
+		expect(c.auth.encryption_key).toBe("32-byte-production-secret........");
+		expect(c.server.cors_origins).toEqual(["https://console.example.com", "https://app.example.com"]);
+		expect(c.auth.mode).toBe("remote_introspection");
+		expect(c.auth.introspection_url).toBe("http://127.0.0.1:18081");
+	});
+
+	test("the seed's inmemory token runtime is our local mode; our own names win over the seed's", () => {
+		expect(buildConfig({}, { GATEWAY_TOKEN_RUNTIME_MODE: "inmemory" }).auth.mode).toBe("local");
+		const c = buildConfig(
+			{},
+			{ PASSWORD_ENCRYPTION_KEY: "seed-secret-0123456789", GATEWAY_ENCRYPTION_KEY: "ours-secret-0123456789" },
+		);
+		expect(c.auth.encryption_key).toBe("ours-secret-0123456789");
+	});
+
+	test("seed 004's .env names: target API, static keys and their shared rate limit, health route", () => {
+		const c = buildConfig(
+			{},
+			{
+				PORT: "8081",
+				GIN_MODE: "release",
+				TARGET_API_URL: "https://dashscope.aliyuncs.com/compatible-mode/v1",
+				TARGET_API_KEY: "sk-target",
+				GATEWAY_API_KEYS: "sk-gateway-key1,sk-gateway-key2",
+				LOG_LEVEL: "debug",
+				LOG_FORMAT: "json",
+				RATE_LIMIT_REQUESTS_PER_MINUTE: "60",
+				HEALTH_CHECK_ENABLED: "false",
+			},
+		);
+		expect(c.server.port).toBe(8081);
+		const openai = c.providers.find((p) => p.name === "openai");
+		expect(openai?.base_url).toBe("https://dashscope.aliyuncs.com/compatible-mode/v1");
+		expect(openai?.accounts[0].api_key).toBe("sk-target");
+		expect(c.auth.static_keys).toEqual(["sk-gateway-key1", "sk-gateway-key2"]);
+		expect(c.auth.static_keys_rpm).toBe(60);
+		expect(c.log_level).toBe("debug");
+		expect(c.server.health_route).toBe(false);
+		expect(buildConfig({}, {}).server.health_route).toBe(true);
+	});
+
+	test("bad seed values are clear startup errors", () => {
+		expect(configError(() => buildConfig({}, { LOG_FORMAT: "text" })).path).toBe("LOG_FORMAT");
+		expect(configError(() => buildConfig({}, { HEALTH_CHECK_ENABLED: "maybe" })).path).toBe("GATEWAY_HEALTH_ROUTE");
+		expect(configError(() => buildConfig({}, { RATE_LIMIT_REQUESTS_PER_MINUTE: "-1" })).path).toBe(
+			"GATEWAY_STATIC_KEYS_RPM",
+		);
+	});
+
+	test("the TOML keys behind them", () => {
+		const c = buildConfig(
+			{ server: { health_route: false }, auth: { static_keys_rpm: 30 }, routing: { strategy: "availability" } },
+			{},
+		);
+		expect(c.server.health_route).toBe(false);
+		expect(c.auth.static_keys_rpm).toBe(30);
+		expect(c.routing.strategy).toBe("availability");
 	});
 });

@@ -25,6 +25,13 @@ const VALID: Record<Operation, Record<string, unknown>> = {
 	responses: { model: "m", input: "hi" },
 	messages: { model: "claude", max_tokens: 100, messages: msgs },
 	count_tokens: { model: "claude", messages: msgs },
+	images_generations: { model: "gpt-image-1", prompt: "a lighthouse" },
+	images_edits: { model: "gpt-image-1" },
+	images_variations: { model: "dall-e-2" },
+	audio_speech: { model: "tts-1", input: "hello", voice: "alloy" },
+	audio_transcriptions: { model: "whisper-1", stream: false },
+	audio_translations: { model: "whisper-1" },
+	moderations: { model: "omni-moderation-latest", input: ["a", "b"] },
 };
 
 describe("validateRequest", () => {

@@ -116,6 +116,26 @@ describe("AccountPool strategies", () => {
 		expect(pool.pick({ model: "m" })?.name).toBe("c");
 	});
 
+	test("availability prefers the lowest error ratio, then latency like the latency strategy", () => {
+		const table = AccountStateTable.create(64);
+		const clock = manualClock(1_700_000_000_000);
+		const accounts = [account(table, "flaky"), account(table, "slow"), account(table, "fast")];
+		const pool = new AccountPool(accounts, table, { strategy: "availability", now: clock.now });
+		const [flaky, slow, fast] = accounts;
+		// one error in two for "flaky" (never three in a row, so it stays a candidate)
+		pool.recordOutcome(flaky, { kind: "success", ttftMs: 5 });
+		pool.recordOutcome(flaky, { kind: "server_error" });
+		// both healthy ones measured: "fast" wins on latency, "flaky" loses despite its 5 ms
+		pool.recordOutcome(slow, { kind: "success", ttftMs: 400 });
+		for (let i = 0; i < 3; i++) pool.recordOutcome(fast, { kind: "success", ttftMs: 50 });
+		expect(pool.pick({ model: "m" })?.name).toBe("fast");
+		// the fast one starts failing (1 in 4): the slow but healthy one is preferred, and the
+		// fast one still comes before "flaky" (1 in 2), however quick "flaky" was
+		pool.recordOutcome(fast, { kind: "server_error" });
+		expect(pool.pick({ model: "m" })?.name).toBe("slow");
+		expect(pool.pick({ model: "m", exclude: new Set([slow.slot]) })?.name).toBe("fast");
+	});
+
 	test("least_busy takes the lowest in-flight / capacity", () => {
 		const table = AccountStateTable.create(64);
 		const accounts = [account(table, "small", { maxConcurrency: 4 }), account(table, "big", { maxConcurrency: 40 })];

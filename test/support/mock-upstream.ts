@@ -9,6 +9,14 @@ import type { Server } from "bun";
 import { anthropicError, anthropicModelList, countTokens, messages } from "./mock-upstream/anthropic.ts";
 import { isPlain, type MockBehavior, mergeBehavior, parseBehavior } from "./mock-upstream/behavior.ts";
 import {
+	imageGeneration,
+	imageUpload,
+	moderation,
+	speech,
+	transcription,
+	type UploadedFile,
+} from "./mock-upstream/media.ts";
+import {
 	chatCompletion,
 	embeddings,
 	modelList,
@@ -22,6 +30,7 @@ import { type WaitForOptions, waitFor } from "./wait-for.ts";
 
 export type { MockBehavior } from "./mock-upstream/behavior.ts";
 export { parseBehavior } from "./mock-upstream/behavior.ts";
+export { IMAGE_OUTPUT_TOKENS, speechBytes, type UploadedFile } from "./mock-upstream/media.ts";
 export {
 	buildAnswer,
 	countWords,
@@ -53,8 +62,10 @@ export interface RecordedRequest {
 	path: string;
 	/** Header names lowercased. */
 	headers: Record<string, string>;
-	/** Parsed JSON body, or null. */
+	/** Parsed JSON body, or a multipart form's fields (files as UploadedFile), or null. */
 	body: Record<string, unknown> | null;
+	/** A multipart request's Content-Type as received (boundary included); null otherwise. */
+	formContentType: string | null;
 	rawBody: string;
 	/** Bearer token or x-api-key, "" when none. */
 	apiKey: string;
@@ -113,6 +124,26 @@ function parseJson(raw: string): Record<string, unknown> | null {
 	} catch {
 		return null;
 	}
+}
+
+/** A multipart form's fields; files are recorded by name, type, size and SHA-256, not kept. */
+async function formFields(req: Request): Promise<Record<string, unknown>> {
+	const out: Record<string, unknown> = {};
+	for (const [name, value] of await req.formData()) {
+		if (typeof value === "string") {
+			out[name] = value;
+			continue;
+		}
+		const bytes = new Uint8Array(await value.arrayBuffer());
+		const file: UploadedFile = {
+			filename: value.name,
+			type: value.type,
+			size: bytes.byteLength,
+			sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+		};
+		out[name] = file;
+	}
+	return out;
 }
 
 function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -195,6 +226,19 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 				return messages(body, raw, ctx);
 			case "/v1/messages/count_tokens":
 				return countTokens(body);
+			case "/v1/images/generations":
+				return imageGeneration(body, ctx);
+			case "/v1/images/edits":
+			case "/v1/images/variations":
+				return imageUpload(body, ctx);
+			case "/v1/audio/speech":
+				return speech(body);
+			case "/v1/audio/transcriptions":
+				return transcription(body, false);
+			case "/v1/audio/translations":
+				return transcription(body, true);
+			case "/v1/moderations":
+				return moderation(body, ctx);
 			default:
 				return openaiError(404, `mock: no route ${method} ${path}`);
 		}
@@ -212,6 +256,10 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 	}
 
 	function toResponse(reply: Reply, b: MockBehavior, signal: AbortSignal, requestId: string): Response {
+		if (reply.kind === "bytes" || reply.kind === "text") {
+			const body = reply.kind === "bytes" ? reply.bytes : reply.text;
+			return new Response(body, { headers: { "content-type": reply.contentType, "x-request-id": requestId } });
+		}
 		if (reply.kind === "json") {
 			return new Response(JSON.stringify(reply.body), {
 				status: reply.status,
@@ -233,6 +281,14 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 	}
 
 	function encodeOnce(reply: Reply, requestId: string): CachedReply {
+		if (reply.kind === "bytes" || reply.kind === "text") {
+			const bytes = reply.kind === "bytes" ? reply.bytes : encoder.encode(reply.text);
+			return {
+				status: 200,
+				headers: { "content-type": reply.contentType, "x-request-id": requestId },
+				bytes: new Uint8Array(bytes),
+			};
+		}
 		if (reply.kind === "json") {
 			return {
 				status: reply.status,
@@ -258,7 +314,9 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 	async function handle(req: Request): Promise<Response> {
 		const url = new URL(req.url);
 		const path = url.pathname;
-		const raw = req.method === "POST" ? await req.text() : "";
+		const contentType = req.headers.get("content-type") ?? "";
+		const isForm = req.method === "POST" && contentType.startsWith("multipart/form-data");
+		const raw = req.method === "POST" && !isForm ? await req.text() : "";
 		const apiKey = apiKeyOf(req);
 		requestCount++;
 		byKey.set(apiKey, (byKey.get(apiKey) ?? 0) + 1);
@@ -275,7 +333,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 				});
 		}
 
-		const body = parseJson(raw);
+		const body = isForm ? await formFields(req).catch(() => null) : parseJson(raw);
 		if (record) {
 			const headers: Record<string, string> = {};
 			req.headers.forEach((v, k) => {
@@ -286,6 +344,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 				path,
 				headers,
 				body,
+				formContentType: isForm ? contentType : null,
 				rawBody: raw,
 				apiKey,
 				at: Date.now(),
@@ -311,7 +370,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		if (req.method === "POST" && body === null) {
 			const reply = anthropic
 				? anthropicError(400, "body must be a JSON object")
-				: openaiError(400, "body must be a JSON object");
+				: openaiError(400, isForm ? "body must be a valid multipart form" : "body must be a JSON object");
 			return toResponse(reply, b, req.signal, requestId);
 		}
 

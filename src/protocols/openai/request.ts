@@ -2,6 +2,7 @@ import type { AccountRef } from "../../providers/account-ref.ts";
 import type { ProviderRuntime } from "../../providers/provider-registry.ts";
 import { upstreamHeaders } from "../../providers/upstream-headers.ts";
 import type { UpstreamRequest } from "../../routing/types.ts";
+import { type FormBody, withFormField } from "../form-data.ts";
 import type { Operation } from "../operations.ts";
 
 const PATHS: Partial<Record<Operation, string>> = {
@@ -9,6 +10,13 @@ const PATHS: Partial<Record<Operation, string>> = {
 	completions: "/completions",
 	embeddings: "/embeddings",
 	responses: "/responses",
+	images_generations: "/images/generations",
+	images_edits: "/images/edits",
+	images_variations: "/images/variations",
+	audio_speech: "/audio/speech",
+	audio_transcriptions: "/audio/transcriptions",
+	audio_translations: "/audio/translations",
+	moderations: "/moderations",
 };
 
 export function openAIPath(op: Operation): string {
@@ -55,4 +63,22 @@ export function buildOpenAIRequest(
 		out = JSON.stringify(copy);
 	}
 	return { url: openAIUrl(provider, account, op, model), headers: upstreamHeaders(provider, account), body: out };
+}
+
+/**
+ * The request for a multipart upload: the client's bytes and Content-Type (boundary included)
+ * go through untouched, except the `model` field when the upstream's id differs (an alias).
+ */
+export function buildOpenAIFormRequest(
+	provider: ProviderRuntime,
+	account: AccountRef,
+	op: Operation,
+	model: string,
+	form: FormBody,
+): UpstreamRequest {
+	return {
+		url: openAIUrl(provider, account, op, model),
+		headers: { ...upstreamHeaders(provider, account), "content-type": form.contentType },
+		body: withFormField(form, "model", model),
+	};
 }

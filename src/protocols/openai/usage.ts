@@ -51,9 +51,10 @@ const utf8 = new TextDecoder();
 
 /**
  * The usage of a whole OpenAI-style answer given as bytes: OpenAI-compatible servers put
- * `usage` at the end, so only the tail is decoded; the whole body only when that fails.
+ * `usage` at the end, so only the tail is decoded; the whole body only when that fails and
+ * `wholeBody` allows it (not for images: megabytes of base64 that mostly carry no usage).
  */
-export function extractOpenAIUsageFromBytes(bytes: Uint8Array): TokenUsage | null {
+export function extractOpenAIUsageFromBytes(bytes: Uint8Array, wholeBody = true): TokenUsage | null {
 	if (bytes.byteLength > TAIL_BYTES) {
 		const slice = extractUsageText(utf8.decode(bytes.subarray(bytes.byteLength - TAIL_BYTES)));
 		if (slice) {
@@ -63,6 +64,7 @@ export function extractOpenAIUsageFromBytes(bytes: Uint8Array): TokenUsage | nul
 				// fall through to the whole body
 			}
 		}
+		if (!wholeBody) return null;
 	}
 	return extractOpenAIUsage(utf8.decode(bytes));
 }

@@ -13,7 +13,9 @@ export type Reply =
 			body: unknown;
 			headers?: Record<string, string>;
 	  }
-	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string };
+	| { kind: "sse"; frames: SseFrame[]; midErrorFrame: string }
+	| { kind: "bytes"; contentType: string; bytes: Uint8Array<ArrayBuffer> }
+	| { kind: "text"; contentType: string; text: string };
 
 /** Per-request values that make ids and timestamps. */
 export interface ReplyContext {
@@ -44,5 +46,6 @@ export function json(body: unknown, status = 200, headers?: Record<string, strin
 export function withFractionalUsage(reply: Reply): Reply {
 	const frac = (text: string) => text.replace(/"(input_tokens|prompt_tokens)":(\d+)/g, '"$1":$2.5');
 	if (reply.kind === "json") return { ...reply, body: JSON.parse(frac(JSON.stringify(reply.body))) };
+	if (reply.kind !== "sse") return reply;
 	return { ...reply, frames: reply.frames.map((f) => ({ ...f, text: frac(f.text) })) };
 }
