@@ -4,9 +4,10 @@ import { extractToken } from "../auth/extract-token.ts";
 import type { Balance } from "../limits/balance.ts";
 import { type RequestIds, requestIdsFor } from "../plugins/request-id.ts";
 import type { Operation } from "../protocols/operations.ts";
-import { listModels } from "../routing/resolve-model.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
+import { modelFor, modelsFor } from "./models.ts";
 import { proxyRequest } from "./proxy-request.ts";
+import { UpstreamModels } from "./upstream-models.ts";
 
 const PREFIXES = ["/v1", "/api/v1"];
 /** The balance of any key when the gateway runs without per-key limits. */
@@ -86,6 +87,15 @@ export function nativeDataPlaneRoutes(
 	return routes;
 }
 
+/** A model id from the path; one that does not decode is kept as sent (and resolves to a 404). */
+function decodedId(raw: string): string {
+	try {
+		return decodeURIComponent(raw);
+	} catch {
+		return raw;
+	}
+}
+
 /** The OpenAI- and Anthropic-shaped endpoints, under /v1 and /api/v1. Thin: the work is in proxyRequest. */
 export function createDataPlane(deps: GatewayDeps) {
 	const app = new Elysia({ name: "data-plane" });
@@ -104,6 +114,7 @@ export function createDataPlane(deps: GatewayDeps) {
 			{ parse: "none" },
 		);
 	}
+	const upstreamModels = new UpstreamModels();
 	for (const prefix of PREFIXES) {
 		// the caller's own key only: the principal comes from the presented key, never a parameter
 		app.get(`${prefix}/token/balance`, async ({ request }) => {
@@ -111,14 +122,13 @@ export function createDataPlane(deps: GatewayDeps) {
 			return deps.balance?.(principal) ?? { ...UNLIMITED, key_id: principal.keyId };
 		});
 		app.get(`${prefix}/models`, async ({ request }) => {
-			await deps.auth.authenticate(extractToken(request.headers));
-			const data = listModels(deps.providers()).map((m) => ({
-				id: m.id,
-				object: "model",
-				created: 0,
-				owned_by: m.owned_by,
-			}));
-			return { object: "list", data };
+			const principal = await deps.auth.authenticate(extractToken(request.headers));
+			return { object: "list", data: await modelsFor(deps, upstreamModels, principal) };
+		});
+		// model ids may contain "/" (provider/model, OpenRouter ids); SDKs send it encoded or not
+		app.get(`${prefix}/models/*`, async ({ request, params }) => {
+			const principal = await deps.auth.authenticate(extractToken(request.headers));
+			return modelFor(deps, principal, decodedId(params["*"]));
 		});
 	}
 	return app;

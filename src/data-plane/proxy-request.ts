@@ -1,4 +1,5 @@
 import { extractToken } from "../auth/extract-token.ts";
+import { isModelAllowed } from "../auth/model-allowlist.ts";
 import type { Principal } from "../auth/principal.ts";
 import { toGatewayError } from "../errors/error-response.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
@@ -43,9 +44,7 @@ function withHeaders(res: Response, extra: Record<string, string> | undefined): 
 }
 
 function checkAllowed(principal: Principal, requested: string, resolved: string, provider: string): void {
-	const allow = principal.models;
-	if (!allow) return;
-	if (allow.has(requested) || allow.has(resolved) || allow.has(`${provider}/${resolved}`)) return;
+	if (isModelAllowed(principal.models, { requested, model: resolved, provider })) return;
 	throw new GatewayError("PLATFORM_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${requested}'`, {
 		param: "model",
 	});

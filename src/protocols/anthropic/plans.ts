@@ -6,13 +6,17 @@ import { openAIErrorEvent } from "../openai/stream-tap.ts";
 import { extractOpenAIUsage } from "../openai/usage.ts";
 import type { PlanInput, UpstreamPlan } from "../upstream-plan.ts";
 import { anthropicErrorTypeFromOpenAI } from "./error.ts";
-import { openAIToAnthropicRequest } from "./request-from-openai.ts";
+import { type AnthropicRequest, openAIToAnthropicRequest } from "./request-from-openai.ts";
 import { anthropicToOpenAIRequest } from "./request-to-openai.ts";
 import { openAIToAnthropicResponse } from "./response-from-openai.ts";
 import { anthropicToOpenAIResponse, usageFromAnthropic } from "./response-to-openai.ts";
+import { responsesToChatRequest } from "./responses-request.ts";
+import { anthropicToResponses, type ResponsesEcho } from "./responses-response.ts";
+import { AnthropicToResponsesStream } from "./responses-stream.ts";
 import { OpenAIToAnthropicStream } from "./stream-from-openai.ts";
 import { AnthropicStreamTap, anthropicErrorEvent } from "./stream-tap.ts";
 import { AnthropicToOpenAIStream } from "./stream-to-openai.ts";
+import { ANSWER_TOOL } from "./structured-output.ts";
 
 const utf8 = new TextDecoder();
 
@@ -39,7 +43,9 @@ function anthropicClientHeaders(input: PlanInput): Record<string, string> {
 /** OpenAI chat client → Anthropic upstream: translate the request, the answer and the stream. */
 export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
 	const { provider, model, body, requestedModel } = input;
-	const payload = JSON.stringify(openAIToAnthropicRequest(body, model));
+	const request = openAIToAnthropicRequest(body, model);
+	const answerTool = structuredAnswerTool(request);
+	const payload = JSON.stringify(request);
 	const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
 	return {
 		build: (account) => ({
@@ -48,16 +54,49 @@ export function openAIOverAnthropicPlan(input: PlanInput): UpstreamPlan {
 			body: payload,
 		}),
 		streamTransform: () => {
-			const t = new AnthropicToOpenAIStream({ model: requestedModel, includeUsage });
+			const t = new AnthropicToOpenAIStream({ model: requestedModel, includeUsage, answerTool });
 			return new TranslatingTransform(t, () => t.error, openAIErrorEvent, false);
 		},
 		mapBody: (bytes) => {
 			const text = utf8.decode(bytes);
 			const msg = parseUpstreamJson(text);
 			return {
-				body: JSON.stringify(anthropicToOpenAIResponse(msg, requestedModel)),
+				body: JSON.stringify(anthropicToOpenAIResponse(msg, requestedModel, undefined, answerTool)),
 				usage: usageFromAnthropic(msg.usage),
 			};
+		},
+	};
+}
+
+/** The answer tool's name when the request asks for structured output. */
+function structuredAnswerTool(request: AnthropicRequest): string | undefined {
+	return request.tools?.some((t) => t.name === ANSWER_TOOL) ? ANSWER_TOOL : undefined;
+}
+
+/** Responses API client → Anthropic upstream: the request through chat, answers and events translated. */
+export function responsesOverAnthropicPlan(input: PlanInput): UpstreamPlan {
+	const { provider, model, body, requestedModel } = input;
+	const request = openAIToAnthropicRequest(responsesToChatRequest(body), model);
+	const echo: ResponsesEcho = { model: requestedModel, request: body, answerTool: structuredAnswerTool(request) };
+	const payload = JSON.stringify(request);
+	return {
+		build: (account) => ({
+			url: `${account.baseUrl}/messages`,
+			headers: upstreamHeaders(provider, account),
+			body: payload,
+		}),
+		streamTransform: () => {
+			const t = new AnthropicToResponsesStream(echo);
+			return new TranslatingTransform(
+				t,
+				() => t.error,
+				(m, code) => t.errorEvent(m, code),
+				false,
+			);
+		},
+		mapBody: (bytes) => {
+			const msg = parseUpstreamJson(utf8.decode(bytes));
+			return { body: JSON.stringify(anthropicToResponses(msg, echo)), usage: usageFromAnthropic(msg.usage) };
 		},
 	};
 }

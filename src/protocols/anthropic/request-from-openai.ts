@@ -1,5 +1,6 @@
 import { GatewayError } from "../../errors/gateway-error.ts";
 import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
+import { ANSWER_TOOL, answerTool } from "./structured-output.ts";
 
 /** Anthropic requires max_tokens; OpenAI clients usually leave it out. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -282,6 +283,7 @@ export function openAIToAnthropicRequest(body: JsonObject, upstreamModel: string
 		const choice = convertToolChoice(body.tool_choice, body.parallel_tool_calls);
 		if (choice) out.tool_choice = choice;
 	}
+	applyResponseFormat(out, body.response_format);
 	const stop = convertStop(body.stop);
 	if (stop) out.stop_sequences = stop;
 	const temperature = asNumber(body.temperature);
@@ -295,6 +297,26 @@ export function openAIToAnthropicRequest(body: JsonObject, upstreamModel: string
 
 	applyReasoningEffort(out, asString(body.reasoning_effort), requested === undefined);
 	return out;
+}
+
+/**
+ * response_format → a forced answer tool. Beside the client's own tools the model must call
+ * one of them or the answer tool (`any`); a client that ruled tools out gets the answer tool alone.
+ */
+function applyResponseFormat(out: AnthropicRequest, format: unknown): void {
+	const tool = answerTool(format);
+	if (!tool) return;
+	if (out.tools?.some((t) => t.name === ANSWER_TOOL)) {
+		throw invalid(`the tool name ${ANSWER_TOOL} is reserved for structured output on this model`, "tools");
+	}
+	if (!out.tools || out.tool_choice?.type === "none") {
+		out.tools = [tool];
+		out.tool_choice = { type: "tool", name: ANSWER_TOOL };
+		return;
+	}
+	out.tools.push(tool);
+	// a client that forced one of its own tools keeps that choice
+	if (out.tool_choice?.type !== "tool") out.tool_choice = { type: "any" };
 }
 
 /** reasoning_effort → extended thinking, keeping the constraints Anthropic puts on it. */

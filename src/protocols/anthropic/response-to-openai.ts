@@ -54,22 +54,37 @@ export function usageFromAnthropic(u: unknown): TokenUsage {
 }
 
 /**
+ * The finish_reason for the client. A forced answer tool ends the turn with tool_use, yet when
+ * only the answer tool was called (`answeredOnly`) the client sees a complete answer: "stop".
+ */
+export function finishReason(stopReason: string | undefined, answeredOnly: boolean): OpenAIFinishReason {
+	const reason = finishReasonFromAnthropic(stopReason) ?? "stop";
+	return reason === "tool_calls" && answeredOnly ? "stop" : reason;
+}
+
+/**
  * Anthropic Message → OpenAI chat.completion. `model` is the model name the client asked for;
- * `created` defaults to now (seconds).
+ * `created` defaults to now (seconds). A tool_use of `answerTool` is a structured answer.
  */
 export function anthropicToOpenAIResponse(
 	message: JsonObject,
 	model: string,
 	created = Math.floor(Date.now() / 1000),
+	answerTool?: string,
 ): OpenAIChatCompletion {
 	const text: string[] = [];
 	const reasoning: string[] = [];
 	const toolCalls: OpenAIToolCall[] = [];
+	let answered = false;
 	for (const block of Array.isArray(message.content) ? message.content : []) {
 		if (!isObject(block)) continue;
 		if (block.type === "text") text.push(asString(block.text) ?? "");
 		else if (block.type === "thinking") reasoning.push(asString(block.thinking) ?? "");
-		else if (block.type === "tool_use") {
+		else if (block.type === "tool_use" && answerTool !== undefined && block.name === answerTool) {
+			// a structured answer: OpenAI returns it as the message text
+			answered = true;
+			text.push(JSON.stringify(block.input ?? {}));
+		} else if (block.type === "tool_use") {
 			toolCalls.push({
 				id: asString(block.id) ?? "",
 				type: "function",
@@ -98,7 +113,7 @@ export function anthropicToOpenAIResponse(
 				index: 0,
 				message: msg,
 				logprobs: null,
-				finish_reason: finishReasonFromAnthropic(asString(message.stop_reason)) ?? "stop",
+				finish_reason: finishReason(asString(message.stop_reason), answered && toolCalls.length === 0),
 			},
 		],
 		usage: toOpenAIUsage(usageFromAnthropic(message.usage)),

@@ -2,8 +2,9 @@ import { formatSse, type SseEvent } from "../../sse/sse-parser.ts";
 import type { TokenUsage } from "../../usage/token-usage.ts";
 import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
 import { toOpenAIUsage } from "../openai/usage-object.ts";
-import { usageFromAnthropic } from "./response-to-openai.ts";
-import { finishReasonFromAnthropic, type OpenAIFinishReason } from "./stop-reason.ts";
+import { finishReason } from "./response-to-openai.ts";
+import type { OpenAIFinishReason } from "./stop-reason.ts";
+import { AnthropicStreamUsage } from "./stream-usage.ts";
 
 export interface AnthropicToOpenAIStreamOptions {
 	/** The model name the client asked for; echoed in every chunk. */
@@ -12,6 +13,8 @@ export interface AnthropicToOpenAIStreamOptions {
 	includeUsage: boolean;
 	/** Seconds; defaults to now. */
 	created?: number;
+	/** The forced tool whose input is a structured answer, sent as message content. */
+	answerTool?: string;
 }
 
 export interface StreamError {
@@ -22,6 +25,7 @@ export interface StreamError {
 const DONE = new TextEncoder().encode("data: [DONE]\n\n");
 
 interface ToolBlock {
+	/** The tool call's index for the client; -1 for the answer tool, sent as content. */
 	index: number;
 	/** Input given whole in content_block_start, sent at block stop if no deltas came. */
 	startInput: JsonObject | null;
@@ -36,36 +40,30 @@ export class AnthropicToOpenAIStream {
 	private readonly model: string;
 	private readonly includeUsage: boolean;
 	private readonly created: number;
+	private readonly answerTool: string | undefined;
 	private id = `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
 	private started = false;
 	private stopped = false;
 	private failure: StreamError | null = null;
 	private readonly tools = new Map<number, ToolBlock>();
 	private toolCount = 0;
-	// raw Anthropic counters; message_delta overwrites what it carries
-	private input = 0;
-	private cacheRead = 0;
-	private cacheWrite = 0;
-	private output = 0;
-	private thinkingTokens = 0;
-	/** message_delta's usage (the closing output count) was read. */
-	usageFinal = false;
+	private answered = false;
+	private readonly counter = new AnthropicStreamUsage();
 
 	constructor(options: AnthropicToOpenAIStreamOptions) {
 		this.model = options.model;
 		this.includeUsage = options.includeUsage;
 		this.created = options.created ?? Math.floor(Date.now() / 1000);
+		this.answerTool = options.answerTool;
+	}
+
+	/** The upstream's closing usage arrived (not only message_start's provisional count). */
+	get usageFinal(): boolean {
+		return this.counter.final;
 	}
 
 	get usage(): TokenUsage {
-		const u = usageFromAnthropic({
-			input_tokens: this.input,
-			cache_read_input_tokens: this.cacheRead,
-			cache_creation_input_tokens: this.cacheWrite,
-			output_tokens: this.output,
-			output_tokens_details: { thinking_tokens: this.thinkingTokens },
-		});
-		return u;
+		return this.counter.usage;
 	}
 
 	/** message_stop was seen: the upstream finished normally. */
@@ -129,7 +127,7 @@ export class AnthropicToOpenAIStream {
 		const msg = isObject(data.message) ? data.message : {};
 		const id = asString(msg.id);
 		if (id && !this.started) this.id = `chatcmpl-${id}`;
-		this.readUsage(msg.usage, true);
+		this.counter.read(msg.usage, true);
 		return this.ensureStarted();
 	}
 
@@ -141,13 +139,18 @@ export class AnthropicToOpenAIStream {
 		} else if (block.type === "thinking" && asString(block.thinking)) {
 			out.push(this.delta({ reasoning_content: block.thinking }));
 		} else if (block.type === "tool_use") {
-			const index = this.toolCount++;
 			const input = isObject(block.input) && Object.keys(block.input).length > 0 ? block.input : null;
+			const isAnswer = this.answerTool !== undefined && block.name === this.answerTool;
+			const index = isAnswer ? -1 : this.toolCount++;
 			this.tools.set(asNumber(data.index) ?? -1, {
 				index,
 				startInput: input,
 				sentArguments: false,
 			});
+			if (isAnswer) {
+				this.answered = true;
+				return out;
+			}
 			out.push(
 				this.delta({
 					tool_calls: [
@@ -179,6 +182,10 @@ export class AnthropicToOpenAIStream {
 				const piece = asString(delta.partial_json);
 				if (tool && piece) {
 					tool.sentArguments = true;
+					if (tool.index === -1) {
+						out.push(this.delta({ content: piece }));
+						break;
+					}
 					out.push(
 						this.delta({
 							tool_calls: [{ index: tool.index, function: { arguments: piece } }],
@@ -197,6 +204,7 @@ export class AnthropicToOpenAIStream {
 		if (!tool || tool.sentArguments || !tool.startInput) return [];
 		tool.sentArguments = true;
 		const args = JSON.stringify(tool.startInput);
+		if (tool.index === -1) return [this.delta({ content: args })];
 		return [
 			this.delta({
 				tool_calls: [{ index: tool.index, function: { arguments: args } }],
@@ -205,9 +213,9 @@ export class AnthropicToOpenAIStream {
 	}
 
 	private onMessageDelta(data: JsonObject): Uint8Array[] {
-		this.readUsage(data.usage, false);
+		this.counter.read(data.usage, false);
 		const delta = isObject(data.delta) ? data.delta : {};
-		const reason = finishReasonFromAnthropic(asString(delta.stop_reason)) ?? "stop";
+		const reason = finishReason(asString(delta.stop_reason), this.answered && this.toolCount === 0);
 		const out = this.ensureStarted();
 		out.push(this.chunk({}, reason));
 		return out;
@@ -219,27 +227,6 @@ export class AnthropicToOpenAIStream {
 		const message = asString(err.message) ?? "upstream stream error";
 		this.failure = { type, message };
 		return [this.encode({ error: { message, type, code: type } })];
-	}
-
-	/**
-	 * message_start carries the input side and a provisional output count; message_delta carries
-	 * the final cumulative output and, in newer API versions, input counts too: the latest
-	 * non-zero value wins, never a sum.
-	 */
-	private readUsage(u: unknown, isStart: boolean): void {
-		if (!isObject(u)) return;
-		if (!isStart) this.usageFinal = true;
-		const pick = (v: unknown, cur: number) => {
-			const n = asNumber(v);
-			return n !== undefined && n > 0 ? n : cur;
-		};
-		this.input = pick(u.input_tokens, this.input);
-		this.cacheRead = pick(u.cache_read_input_tokens, this.cacheRead);
-		this.cacheWrite = pick(u.cache_creation_input_tokens, this.cacheWrite);
-		const output = asNumber(u.output_tokens);
-		if (output !== undefined && (!isStart || this.output === 0)) this.output = output;
-		const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
-		this.thinkingTokens = pick(details.thinking_tokens, this.thinkingTokens);
 	}
 
 	private ensureStarted(): Uint8Array[] {

@@ -1,6 +1,7 @@
 /** Anthropic Messages-shaped bodies, stream events and errors. */
 
 import { json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
+import { sampleFor } from "./schema-sample.ts";
 import { buildAnswer, contentText, countWords, promptTokensFor, splitPieces } from "./text.ts";
 
 type Body = Record<string, unknown>;
@@ -75,8 +76,11 @@ export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply 
 	if (!Array.isArray(body.messages)) return anthropicError(400, "messages: Field required");
 	const msgs = body.messages as AnthropicMessage[];
 	const last = msgs.at(-1);
-	const tools = Array.isArray(body.tools) ? (body.tools as { name?: string }[]) : [];
-	const toolChoice = (body.tool_choice as { type?: string } | undefined)?.type;
+	const tools = Array.isArray(body.tools) ? (body.tools as { name?: string; input_schema?: unknown }[]) : [];
+	const choice = body.tool_choice as { type?: string; name?: string } | undefined;
+	const toolChoice = choice?.type;
+	// a forced tool (structured output) is answered with input matching its schema
+	const forced = toolChoice === "tool" ? tools.find((t) => t.name === choice?.name) : undefined;
 	const id = `msg_mock_${ctx.seq}`;
 	const input = inputUsage(body, rawBody);
 
@@ -94,13 +98,14 @@ export function messages(body: Body, rawBody: string, ctx: ReplyContext): Reply 
 		outputTokens = answer.words.length;
 		stopReason = answer.truncated ? "max_tokens" : "end_turn";
 	} else if (tools.length > 0 && toolChoice !== "none" && last?.role === "user") {
-		const q = contentText(last.content);
-		const args = JSON.stringify({ q });
+		const tool = forced ?? tools[0];
+		const toolInput = forced ? sampleFor(forced.input_schema) : { q: contentText(last.content) };
+		const args = JSON.stringify(toolInput);
 		block = {
 			type: "tool_use",
 			id: `toolu_mock_${ctx.seq}`,
-			name: tools[0].name ?? "tool",
-			input: { q },
+			name: tool.name ?? "tool",
+			input: toolInput,
 		};
 		deltas = splitPieces(args, 4).map((partial_json) => ({
 			type: "input_json_delta",

@@ -1,6 +1,7 @@
 /** OpenAI-shaped bodies: chat, completions, embeddings, responses, models and errors. */
 
 import { dataFrame, json, namedFrame, type Reply, type ReplyContext, type SseFrame } from "./reply.ts";
+import { sampleFor } from "./schema-sample.ts";
 import {
 	type Answer,
 	buildAnswer,
@@ -88,17 +89,24 @@ function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatP
 	const lastUser = messages.findLast((m) => m.role === "user");
 	const lastUserText = contentText(lastUser?.content);
 	const maxTokens = maxTokensOf(body.max_completion_tokens, body.max_tokens) ?? ctx.answerWords;
-	const tools = Array.isArray(body.tools) ? (body.tools as { function?: { name?: string } }[]) : [];
+	const tools = Array.isArray(body.tools)
+		? (body.tools as { function?: { name?: string; parameters?: unknown } }[])
+		: [];
 	if (tools.length > 0 && body.tool_choice !== "none" && last?.role === "user") {
+		// a forced function (structured output through a tool) gets arguments matching its schema
+		const forcedName = (body.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
+		const forced = tools.find((t) => forcedName !== undefined && t.function?.name === forcedName);
 		return {
 			answer: null,
 			tool: {
 				id: `call_mock_${ctx.seq}`,
-				name: tools[0].function?.name ?? "tool",
-				arguments: JSON.stringify({ q: lastUserText }),
+				name: (forced ?? tools[0]).function?.name ?? "tool",
+				arguments: JSON.stringify(forced ? sampleFor(forced.function?.parameters) : { q: lastUserText }),
 			},
 		};
 	}
+	const structured = structuredAnswer(body.response_format);
+	if (structured !== null) return { answer: structured, tool: null };
 	if (last?.role === "tool") {
 		return {
 			answer: buildAnswer(contentText(last.content), maxTokens, "tool result:"),
@@ -106,6 +114,15 @@ function planChat(body: Body, ctx: ReplyContext, messages: ChatMessage[]): ChatP
 		};
 	}
 	return { answer: buildAnswer(lastUserText, maxTokens), tool: null };
+}
+
+/** response_format / text.format asking for JSON → an answer that is that JSON, else null. */
+function structuredAnswer(format: unknown): Answer | null {
+	const f = format as { type?: string; schema?: unknown; json_schema?: { schema?: unknown } } | undefined;
+	if (f?.type !== "json_schema" && f?.type !== "json_object") return null;
+	const value = f.type === "json_object" ? { answer: "mock" } : sampleFor(f.json_schema?.schema ?? f.schema);
+	const text = JSON.stringify(value);
+	return { words: [text], text, truncated: false };
 }
 
 export function chatCompletion(body: Body, ctx: ReplyContext): Reply {
@@ -326,7 +343,9 @@ export function responses(body: Body, ctx: ReplyContext): Reply {
 		}
 	}
 	const input = promptTokensFor(texts);
-	const answer = buildAnswer(lastUserText, maxTokensOf(body.max_output_tokens));
+	const answer =
+		structuredAnswer((body.text as { format?: unknown } | undefined)?.format) ??
+		buildAnswer(lastUserText, maxTokensOf(body.max_output_tokens));
 	const id = `resp_mock_${ctx.seq}`;
 	const itemId = `msg_mock_${ctx.seq}`;
 	const usage = {
