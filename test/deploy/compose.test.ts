@@ -124,7 +124,7 @@ describe("compose.yaml", () => {
 			const t = svc.healthcheck?.test;
 			expect(Array.isArray(t) ? t[0] : "").toMatch(/^CMD(-SHELL)?$/);
 		}
-		const cmd = (gateway.healthcheck?.test as string[]).join(" ");
+		const cmd = [gateway.healthcheck?.test ?? []].flat().join(" ");
 		const path = /127\.0\.0\.1:(\d+)(\/\w+)/.exec(cmd);
 		expect(path?.[2]).toBe("/readyz");
 		const routes = readFileSync(join(ROOT, "src", "ops", "index.ts"), "utf8");
@@ -157,7 +157,7 @@ describe("compose.yaml", () => {
 		expect(gateway.environment?.GATEWAY_CONFIG).toBe(target);
 	});
 
-	test("env_file is .env, made from .env.example, which sets every ${VAR} the file interpolates", () => {
+	test("env_file is .env, made from .env.example, which sets every variable the file interpolates", () => {
 		expect(gateway.env_file).toBe(".env");
 		expect(readFileSync(join(ROOT, ".gitignore"), "utf8").split("\n")).toContain(".env");
 		const { set } = envExample();

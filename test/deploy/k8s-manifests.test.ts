@@ -105,7 +105,8 @@ describe("deploy/k8s manifests", () => {
 		(wrongType.spec as unknown as Record<string, unknown>).replicas = "two";
 		expect(validate(wrongType).join("\n")).toContain("spec/replicas must be integer");
 		const noPort = structuredClone(deployment) as unknown as Manifest & DeploymentShape;
-		delete (noPort.spec.template.spec.containers[0]?.readinessProbe.httpGet as Partial<Probe["httpGet"]>).port;
+		const probe = noPort.spec.template.spec.containers[0]?.readinessProbe.httpGet as Partial<Probe["httpGet"]>;
+		delete probe.port;
 		expect(validate(noPort).join("\n")).toContain("readinessProbe/httpGet must have required property port");
 	});
 
