@@ -130,11 +130,12 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
  * and waits until GET /readyz answers 200 (up to 60 s). `env` overrides the defaults. With
  * DATABASE_URL set, each gateway gets a fresh database on that server, dropped when it stops:
  * every run starts from an empty request_logs (a table grown by earlier runs makes inserts
- * slower and the figures drift).
+ * slower and the figures drift). `embedded` runs the quick start's embedded database instead,
+ * whatever DATABASE_URL says.
  */
 export async function startGateway(
 	env: Record<string, string>,
-	{ readyTimeoutMs = 60_000 }: { readyTimeoutMs?: number } = {},
+	{ readyTimeoutMs = 60_000, embedded = false }: { readyTimeoutMs?: number; embedded?: boolean } = {},
 ): Promise<ServerProcess> {
 	const port = await freePort();
 	const dataDir = mkdtempSync(join(tmpdir(), "interchange-bench-"));
@@ -145,7 +146,7 @@ export async function startGateway(
 		GATEWAY_DATA_DIR: dataDir,
 		HOME: process.env.HOME ?? "/tmp",
 	};
-	const database = env.DATABASE_URL ? null : await freshDatabaseUrl();
+	const database = env.DATABASE_URL || embedded ? null : await freshDatabaseUrl();
 	if (database) base.DATABASE_URL = database;
 	// experiments: GATEWAY_*, BUN_CONFIG_* and BUN_JSC_* (JavaScriptCore options) settings in the bench's env reach the gateway
 	for (const [k, v] of Object.entries(process.env)) {

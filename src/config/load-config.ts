@@ -108,6 +108,17 @@ function fraction(o: Obj, key: string, path: string, fallback: number): number {
 	return v;
 }
 
+/**
+ * HTTP workers when the configuration leaves it to us: one per core, but at most two with the
+ * embedded database, where every query runs on the supervisor's one PGlite backend anyway and
+ * each worker costs about 18 MB of resident memory (the quick start stays under 300 MB).
+ */
+export function defaultHttpWorkers(embedded: boolean, cores: number): number {
+	return embedded ? Math.min(EMBEDDED_MAX_DEFAULT_WORKERS, cores) : cores;
+}
+
+const EMBEDDED_MAX_DEFAULT_WORKERS = 2;
+
 const list = (v: string | undefined): string[] =>
 	(v ?? "")
 		.split(",")
@@ -267,6 +278,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 		throw new ConfigError("auth.introspection_url", "is required when auth.mode is remote_introspection");
 	}
 	const workers = int(server, "http_workers", "server.", 0, 0, 256);
+	const databaseUrl = env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env);
 	const envPort = env.PORT === undefined ? undefined : Number(env.PORT);
 	if (envPort !== undefined && (!Number.isInteger(envPort) || envPort < 0 || envPort > 65535)) {
 		throw new ConfigError("PORT", "must be an integer port");
@@ -285,7 +297,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			http_workers: env.GATEWAY_HTTP_WORKERS
 				? Number(env.GATEWAY_HTTP_WORKERS)
 				: workers === 0
-					? availableParallelism()
+					? defaultHttpWorkers(!databaseUrl, availableParallelism())
 					: workers,
 			max_body_bytes: int(server, "max_body_bytes", "server.", 32 * 1024 * 1024, 1024),
 			drain_timeout_ms: int(server, "drain_timeout_ms", "server.", 30_000, 0),
@@ -294,7 +306,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			health_route: envBool(env, "GATEWAY_HEALTH_ROUTE") ?? server.health_route !== false,
 		},
 		database: {
-			url: env.DATABASE_URL || resolveSecret(optStr(database, "url", "database."), "database.url", env),
+			url: databaseUrl,
 			data_dir: env.GATEWAY_DATA_DIR ?? str(database, "data_dir", "database.", "./data"),
 			retention_days: int(database, "retention_days", "database.", 0, 0, 36_500),
 		},

@@ -37,7 +37,7 @@ export interface GatewayConfig {
 		port: number;
 		host: string;
 		cors_origins: string[];
-		/** 0 = one per CPU core. Resolved to a concrete number by the loader. */
+		/** 0 = one per CPU core (at most 2 with the embedded database). Resolved to a concrete number by the loader. */
 		http_workers: number;
 		max_body_bytes: number;
 		drain_timeout_ms: number;

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config/config-error.ts";
-import { buildConfig, loadConfig } from "../../src/config/load-config.ts";
+import { buildConfig, defaultHttpWorkers, loadConfig } from "../../src/config/load-config.ts";
 import { int, num, resolveSecret, strList, tableList } from "../../src/config/validate.ts";
 
 /** The ConfigError thrown by `fn`; fails the test when nothing (or something else) is thrown. */
@@ -91,6 +91,16 @@ describe("buildConfig defaults", () => {
 			"usage.on_client_abort",
 		);
 		expect(configError(() => buildConfig({ usage: { on_abort: "finish" } }, {})).message).toContain("usage.on_abort");
+	});
+
+	test("HTTP workers default to one per core, at most two with the embedded database", () => {
+		expect(defaultHttpWorkers(false, 16)).toBe(16);
+		expect(defaultHttpWorkers(true, 16)).toBe(2);
+		expect(defaultHttpWorkers(true, 1)).toBe(1);
+		expect(buildConfig({}, {}).server.http_workers).toBe(defaultHttpWorkers(true, availableParallelism()));
+		expect(buildConfig({}, { DATABASE_URL: "postgres://db/x" }).server.http_workers).toBe(availableParallelism());
+		expect(buildConfig({ server: { http_workers: 6 } }, {}).server.http_workers).toBe(6);
+		expect(buildConfig({}, { GATEWAY_HTTP_WORKERS: "5" }).server.http_workers).toBe(5);
 	});
 
 	test("an absent document is the same as an empty one", () => {
