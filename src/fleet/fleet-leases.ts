@@ -43,6 +43,7 @@ export interface FleetLeasesOptions {
 
 interface Lease {
 	readonly key: string;
+	readonly kind: "rate" | "counter";
 	/** Units granted by Redis and not spent (may run negative after a settle: debt). */
 	remaining: number;
 	/** Units this holder took in the window (counters: what it writes back on resync). */
@@ -53,7 +54,7 @@ interface Lease {
 	/** Units wanted by requests waiting on a refill. */
 	demand: number;
 	lastUse: number;
-	/** Counters: when the window ends; rates: never. */
+	/** When the window ends (Infinity: rates, and counters that never reset). */
 	endsAt: number;
 	/** Rates while Redis is away: a local bucket at this holder's share. */
 	offTokens: number;
@@ -120,7 +121,7 @@ export class FleetLeases {
 	}
 
 	takeRate(subject: string, dim: RateDim, limit: number, cost: number): Grant {
-		const lease = this.lease(`${this.opts.prefix}r:${dim}:${subject}`, 0);
+		const lease = this.lease(`${this.opts.prefix}r:${dim}:${subject}`, "rate", Number.POSITIVE_INFINITY);
 		const refill = (want: number) =>
 			this.link.eval(RATE_TAKE, [lease.key], [limit, limit / MINUTE_MS, want]).then((r) => Number((r as number[])[0]));
 		return this.take(lease, limit, cost, refill, () => this.offlineRate(lease, limit, cost));
@@ -144,12 +145,23 @@ export class FleetLeases {
 		}
 	}
 
-	takeCounter(subject: string, dim: CounterDim, window: CountWindow, limit: number, cost: number): Grant {
-		const lease = this.lease(`${this.opts.prefix}c:${dim}:${window.id}:${subject}`, window.endsAt);
-		const ttl = Math.max(1_000, window.endsAt - this.now() + 3_600_000);
+	/**
+	 * `base`: the window's usage as this instance knows it from Postgres, without this request;
+	 * it seeds a counter Redis does not have yet (a new window, or a Redis that lost its data).
+	 */
+	takeCounter(
+		subject: string,
+		dim: CounterDim,
+		window: CountWindow,
+		limit: number,
+		cost: number,
+		base: () => number = () => 0,
+	): Grant {
+		const lease = this.lease(`${this.opts.prefix}c:${dim}:${window.id}:${subject}`, "counter", window.endsAt);
+		const ttl = this.ttl(window.endsAt);
 		const refill = (want: number) =>
 			this.link
-				.eval(COUNTER_LEASE, [lease.key], [this.opts.holder, limit, want, ttl])
+				.eval(COUNTER_LEASE, [lease.key], [this.opts.holder, limit, want, ttl, Math.max(0, Math.floor(base()))])
 				.then((r) => Number((r as number[])[0]));
 		return this.take(lease, limit, cost, refill, () => this.offlineCounter(lease, limit, cost));
 	}
@@ -164,7 +176,7 @@ export class FleetLeases {
 			const debt = -lease.remaining;
 			lease.remaining = 0;
 			lease.granted += debt;
-			const ttl = Math.max(1_000, lease.endsAt - this.now() + 3_600_000);
+			const ttl = this.ttl(lease.endsAt);
 			this.link.eval(COUNTER_SET, [lease.key], [this.opts.holder, "add", debt, ttl]).catch(() => {});
 		}
 	}
@@ -214,11 +226,17 @@ export class FleetLeases {
 		if (s && s.inUse > 0) s.inUse--;
 	}
 
-	private lease(key: string, endsAt: number): Lease {
+	/** A counter key outlives its window by an hour; one that never resets lives a year past its last use. */
+	private ttl(endsAt: number): number {
+		return Number.isFinite(endsAt) ? Math.max(1_000, endsAt - this.now() + 3_600_000) : 366 * 86_400_000;
+	}
+
+	private lease(key: string, kind: Lease["kind"], endsAt: number): Lease {
 		let l = this.leases.get(key);
 		if (!l) {
 			l = {
 				key,
+				kind,
 				remaining: 0,
 				spent: 0,
 				granted: 0,
@@ -371,7 +389,7 @@ export class FleetLeases {
 		const now = this.now();
 		const calls: Promise<unknown>[] = [];
 		for (const [key, l] of this.leases) {
-			if (l.endsAt !== 0 && l.endsAt <= now) {
+			if (l.endsAt <= now) {
 				this.leases.delete(key);
 				continue;
 			}
@@ -379,12 +397,8 @@ export class FleetLeases {
 			const n = l.remaining;
 			l.remaining = 0;
 			l.granted -= n;
-			if (l.endsAt === 0) {
-				calls.push(this.link.eval(RATE_GIVE, [key], [n]));
-			} else {
-				const ttl = Math.max(1_000, l.endsAt - now + 3_600_000);
-				calls.push(this.link.eval(COUNTER_SET, [key], [this.opts.holder, "add", -n, ttl]));
-			}
+			if (l.kind === "rate") calls.push(this.link.eval(RATE_GIVE, [key], [n]));
+			else calls.push(this.link.eval(COUNTER_SET, [key], [this.opts.holder, "add", -n, this.ttl(l.endsAt)]));
 		}
 		for (const s of this.slots.values()) {
 			if (s.refill || s.granted <= s.inUse || (!all && now - s.lastUse < this.opts.idleMs)) continue;
@@ -404,16 +418,15 @@ export class FleetLeases {
 		const calls: Promise<unknown>[] = [];
 		for (const [key, l] of this.leases) {
 			l.offTokens = -1;
-			if (l.endsAt === 0) {
+			if (l.kind === "rate") {
 				l.remaining = 0;
 				l.granted = 0;
 				continue;
 			}
 			if (l.endsAt <= now) continue;
-			const ttl = Math.max(1_000, l.endsAt - now + 3_600_000);
 			l.granted = Math.max(l.granted, l.spent);
 			l.remaining = l.granted - l.spent;
-			calls.push(this.link.eval(COUNTER_SET, [key], [this.opts.holder, "max", l.granted, ttl]));
+			calls.push(this.link.eval(COUNTER_SET, [key], [this.opts.holder, "max", l.granted, this.ttl(l.endsAt)]));
 		}
 		for (const s of this.slots.values()) {
 			s.granted = s.inUse;

@@ -41,6 +41,9 @@ export class RedisLink {
 	private downSince: number | null = null;
 	private everUp = false;
 	private readonly upListeners: (() => void)[] = [];
+	/** A second connection for SUBSCRIBE (a subscribed connection takes no other command). */
+	private subscriber: RedisClient | null = null;
+	private readonly channels = new Map<string, (message: string) => void>();
 
 	constructor(opts: RedisLinkOptions) {
 		this.opts = opts;
@@ -70,6 +73,41 @@ export class RedisLink {
 		this.closed = true;
 		if (this.retryTimer) clearTimeout(this.retryTimer);
 		this.client.close();
+		this.subscriber?.close();
+	}
+
+	/** Runs a plain command; rejects at the deadline or when the link is down. */
+	async command(name: string, args: readonly (string | number)[]): Promise<unknown> {
+		if (!this.isUp) throw new Error("redis is down");
+		return this.withDeadline(this.client.send(name, args.map(String)));
+	}
+
+	/**
+	 * Listens on a channel, across reconnects (messages sent while the link was down are
+	 * lost: callers re-read the state they need in their `onUp` listener).
+	 */
+	subscribe(channel: string, listener: (message: string) => void): void {
+		this.channels.set(channel, listener);
+		void this.resubscribe();
+	}
+
+	private async resubscribe(): Promise<void> {
+		if (!this.isUp || this.channels.size === 0 || this.closed) return;
+		try {
+			if (!this.subscriber?.connected) {
+				this.subscriber?.close();
+				const sub = new RedisClient(this.opts.url, { enableOfflineQueue: false, autoReconnect: false });
+				sub.onclose = () => {
+					if (this.subscriber === sub) this.subscriber = null;
+				};
+				await sub.connect();
+				this.subscriber = sub;
+			}
+			const sub = this.subscriber;
+			for (const [channel, listener] of this.channels) await sub?.subscribe(channel, (m) => listener(m));
+		} catch {
+			// the main link notices the outage; the next onUp subscribes again
+		}
 	}
 
 	/** Runs a script; rejects at the deadline or when the link is down. */
@@ -116,6 +154,7 @@ export class RedisLink {
 				}
 				this.everUp = true;
 				this.downSince = null;
+				void this.resubscribe();
 				if (back) for (const l of this.upListeners) l();
 			})
 			.catch((err) => this.markDown(err))

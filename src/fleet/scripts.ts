@@ -32,10 +32,12 @@ return 0`);
 
 /**
  * A windowed counter (daily requests and tokens, period budgets): a hash of holder → units
- * leased in the window; the total is their sum. KEYS[1]; ARGV holder, limit, wanted, ttl ms.
- * Returns { granted, total }.
+ * leased in the window; the total is their sum. A counter Redis does not have yet starts from
+ * `base` (the usage Postgres knew of, as the caller counted it), kept in the `_base` field.
+ * KEYS[1]; ARGV holder, limit, wanted, ttl ms, base. Returns { granted, total }.
  */
 export const COUNTER_LEASE = script(`
+if tonumber(ARGV[5]) > 0 and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], '_base', ARGV[5]) end
 local vals = redis.call('HVALS', KEYS[1]); local total = 0
 for i = 1, #vals do total = total + tonumber(vals[i]) end
 local give = math.max(0, math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) - total))

@@ -6,6 +6,7 @@ import { GatewayError } from "../errors/gateway-error.ts";
 import type { Operation } from "../protocols/operations.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import type { Admission, Admit, AdmitContext } from "./admit.ts";
+import type { FleetGate, FleetHold, FleetRefusal } from "./fleet-gate.ts";
 import type { CostEstimate, LimitDecision, Limiter, LimitTicket } from "./limiter.ts";
 import type { HeaderRecord } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
@@ -44,6 +45,8 @@ export interface AdmissionOptions {
 	concurrencyWaitMs?: number;
 	/** Requests allowed to wait per subject (all workers). Default: the limiter's (32). */
 	maxQueue?: number;
+	/** With Redis: the same limits, held by the whole fleet (checked after this instance's). */
+	fleet?: FleetGate;
 	now?: () => number;
 }
 
@@ -86,6 +89,7 @@ interface Taken {
 }
 
 const NO_LIMITS: LimitAdmission = { headers: {}, settle() {} };
+const NO_HOLDS: readonly FleetHold[] = [];
 
 /** Undo of a reservation: `requests: 0` also gives back the daily request count. */
 const UNDO = { tokens: 0, usd: 0, requests: 0 };
@@ -106,19 +110,56 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 		}
 	};
 
-	const admitted = (taken: Taken[], headers: HeaderRecord): LimitAdmission => {
-		// limiter.release frees a ticket's place once, however often it is called
+	const admitted = (taken: Taken[], headers: HeaderRecord, holds: readonly FleetHold[] = NO_HOLDS): LimitAdmission => {
+		// limiter.release frees a ticket's place once, however often it is called (so do holds)
 		const release = () => {
 			for (const t of taken) limiter.release(t.ticket);
+			for (const h of holds) h.release();
 		};
 		return {
 			headers,
 			release,
 			settle(tokens, usd) {
 				for (const t of taken) limiter.settle(t.ticket, { tokens, usd });
+				for (const h of holds) h.settle({ tokens, usd });
 				release();
 			},
 		};
+	};
+
+	/** The fleet's turn, once this instance admitted every subject. */
+	const admittedByFleet = (
+		subjects: Subject[],
+		estimate: CostEstimate,
+		taken: Taken[],
+		headers: HeaderRecord,
+	): LimitAdmission | Promise<LimitAdmission> => {
+		const fleet = opts.fleet;
+		if (!fleet) return admitted(taken, headers);
+		const holds: FleetHold[] = [];
+		const refused = (r: FleetRefusal, s: Subject): never => {
+			for (const h of holds) h.undo();
+			undo(taken);
+			throw refusalError(r, s, headers);
+		};
+		const next = (i: number): LimitAdmission | Promise<LimitAdmission> => {
+			for (; i < subjects.length; i++) {
+				const s = subjects[i] as Subject;
+				const r = fleet.take(s.key, s.limits, estimate);
+				if (r instanceof Promise) {
+					const at = i;
+					return r.then((d) => {
+						if (!d.ok) return refused(d, s);
+						holds.push(d);
+						return next(at + 1);
+					});
+				}
+				if (!r.ok) refused(r, s);
+				else holds.push(r);
+			}
+			return admitted(taken, headers, holds);
+		};
+		return next(0);
 	};
 
 	const onDecision = (d: LimitDecision, s: Subject, taken: Taken[], headers: HeaderRecord): void => {
@@ -160,7 +201,7 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 			if (d instanceof Promise) return admitRest(d, i, subjects, estimate, ctx, taken, headers);
 			onDecision(d, subjects[i], taken, headers);
 		}
-		return admitted(taken, headers);
+		return admittedByFleet(subjects, estimate, taken, headers);
 	};
 
 	function decide(s: Subject, estimate: CostEstimate, ctx: AdmitContext | undefined) {
@@ -187,7 +228,7 @@ export function createAdmission(opts: AdmissionOptions): Admit {
 		for (let j = i + 1; j < subjects.length; j++) {
 			onDecision(await decide(subjects[j], estimate, ctx), subjects[j], taken, headers);
 		}
-		return admitted(taken, headers);
+		return admittedByFleet(subjects, estimate, taken, headers);
 	}
 }
 
@@ -244,7 +285,11 @@ function mergeHeaders(into: HeaderRecord, add: HeaderRecord): void {
 	}
 }
 
-function refusalError(d: Extract<LimitDecision, { ok: false }>, s: Subject, headers: HeaderRecord): GatewayError {
+function refusalError(
+	d: Extract<LimitDecision, { ok: false }> | FleetRefusal,
+	s: Subject,
+	headers: HeaderRecord,
+): GatewayError {
 	const who = s.key.startsWith("tenant:") ? "this key's tenant" : "this key";
 	let code: ErrorCode;
 	let message: string;

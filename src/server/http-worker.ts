@@ -12,6 +12,7 @@ import { DrainState } from "../data-plane/drain-state.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { balanceOf } from "../limits/balance.ts";
+import { FleetGate } from "../limits/fleet-gate.ts";
 import { LimitTable } from "../limits/limit-table.ts";
 import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
@@ -23,11 +24,13 @@ import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
 import { AccountHealth } from "../routing/account-health.ts";
 import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
+import { FleetAccountSync } from "../routing/fleet-account-sync.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
 import { buildGatewayDeps } from "./build-deps.ts";
+import { connectFleet, type FleetLink } from "./fleet-link.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -46,6 +49,8 @@ const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
 let workerLogger: Logger | null = null;
 let stopRechecks: (() => void) | null = null;
+let fleet: FleetLink | null = null;
+let stopSync: (() => void) | null = null;
 
 /** How long /readyz waits on the database: a probe must not hang on a connect timeout. */
 const DB_CHECK_MS = 1_000;
@@ -86,6 +91,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
 		}),
 	);
+	fleet = await connectFleet(config, index, logger);
 	const { box, devKey } = secretBoxFor(config);
 	if (devKey && index === 0) {
 		logger.warn(
@@ -110,6 +116,19 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	await catalog.reload().catch((e) => logger.error({ err: e }, "could not load providers from the database"));
 	// the account table is shared by every worker: one of them re-checks disabled accounts
 	if (index === 0) stopRechecks = recovery.startRechecks(() => catalog.current());
+	// one thread per instance shares account health with the fleet (the tables are shared by every worker)
+	if (index === 0 && fleet) {
+		const sync = new FleetAccountSync({
+			link: fleet.link,
+			holder: fleet.holder,
+			prefix: config.redis.key_prefix,
+			accounts: accountTable,
+			lanes: lanes.table,
+			logger,
+		});
+		sync.start();
+		stopSync = () => sync.stop();
+	}
 	const authn = createAuthenticator({ config, sql, logger });
 	// PGlite's socket server does not deliver NOTIFY; with it there is one instance anyway.
 	bus = new ChangeBus({ sql: isEmbeddedUrl(init.databaseUrl) ? null : sql, logger });
@@ -156,7 +175,12 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		metrics,
 		auth: authn.auth,
 		providers: () => catalog.current(),
-		admit: createAdmission({ limiter, prices, limits: config.limits }),
+		admit: createAdmission({
+			limiter,
+			prices,
+			limits: config.limits,
+			fleet: fleet ? new FleetGate(fleet.leases, limiter) : undefined,
+		}),
 		balance: (principal) => balanceOf(limiter, principal),
 		health,
 		lanes,
@@ -198,8 +222,13 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 						workers: allReady ? "ok" : "failing",
 						draining: drainState.draining ? "failing" : "ok",
 						database: problem === null ? "ok" : "degraded",
+						// without Redis each instance enforces its share of every limit: degraded, still serving
+						...(fleet ? { redis: fleet.link.up ? "ok" : "degraded" } : {}),
 					},
-					...(problem === null ? {} : { details: { database: problem } }),
+					...detailsOf({
+						database: problem,
+						redis: fleet && !fleet.link.up ? "unreachable: each instance enforces its share of every limit" : null,
+					}),
 				};
 			},
 			metrics: () =>
@@ -227,6 +256,13 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	post({ type: "listening", index, port: server?.port ?? config.server.port });
 }
 
+/** Readiness details: only the checks that have something to say. */
+function detailsOf(all: Record<string, string | null>): { details?: Record<string, string> } {
+	const details: Record<string, string> = {};
+	for (const [k, v] of Object.entries(all)) if (v !== null) details[k] = v;
+	return Object.keys(details).length ? { details } : {};
+}
+
 async function drain(timeoutMs: number): Promise<void> {
 	// readiness turns 503 and new data-plane requests get a retryable 503 at once; open
 	// requests and streams run to their end (or to the timeout), then the listener closes
@@ -247,6 +283,8 @@ async function drain(timeoutMs: number): Promise<void> {
 	await new Promise((r) => setTimeout(r, 0));
 	if (forced) await drainState.drain(ESTIMATE_DEADLINE_MS + 500);
 	relay?.flushNow();
+	stopSync?.();
+	await fleet?.stop().catch(() => {});
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });
@@ -271,6 +309,7 @@ self.onmessage = (e: MessageEvent<ToHttpWorker>) => {
 			void drain(msg.timeoutMs);
 			break;
 		case "collect-metrics":
+			fleet?.report(metrics);
 			post({ type: "metrics-snapshot", id: msg.id, snapshot: metrics.snapshot() });
 			break;
 		case "metrics-text": {

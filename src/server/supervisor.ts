@@ -15,6 +15,7 @@ import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { claimPort } from "./claim-port.ts";
+import { startInstanceCensus } from "./instance-census.ts";
 import { supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
@@ -44,6 +45,8 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		logger.info({ database: redactUrl(databaseUrl) }, "using Postgres");
 	}
 	await runMigrations(databaseUrl);
+	// several instances on one Postgres without Redis: say that limits are per instance
+	const stopCensus = !embedded && !config.redis.url ? startInstanceCensus(databaseUrl, logger) : null;
 	// daily partitions ahead of time, and retention by dropping whole days (no bloat, no long locks)
 	const maintenanceDb = createDb(databaseUrl, { max: 1 });
 	const stopMaintenance = startPartitionMaintenance(maintenanceDb.sql, {
@@ -202,6 +205,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
 			await audit.stop();
 			stopMaintenance();
+			await stopCensus?.();
 			await maintenanceDb.close().catch(() => {});
 			for (const w of workers) w.terminate();
 			await embedded?.stop();
