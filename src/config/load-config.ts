@@ -314,7 +314,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			url: env.REDIS_URL || resolveSecret(optStr(redis, "url", "redis."), "redis.url", env),
 			key_prefix: str(redis, "key_prefix", "redis.", "ix:"),
 			lease_fraction: fraction(redis, "lease_fraction", "redis.", 0.05),
-			deadline_ms: int(redis, "deadline_ms", "redis.", 50, 1, 10_000),
+			deadline_ms: int(redis, "deadline_ms", "redis.", 250, 1, 10_000),
 			idle_ms: int(redis, "idle_ms", "redis.", 1_000, 10, 600_000),
 			holder_ttl_ms: int(redis, "holder_ttl_ms", "redis.", 5_000, 300, 600_000),
 		},

@@ -124,7 +124,12 @@ export class FleetLeases {
 		const lease = this.lease(`${this.opts.prefix}r:${dim}:${subject}`, "rate", Number.POSITIVE_INFINITY);
 		const refill = (want: number) =>
 			this.link.eval(RATE_TAKE, [lease.key], [limit, limit / MINUTE_MS, want]).then((r) => Number((r as number[])[0]));
-		return this.take(lease, limit, cost, refill, () => this.offlineRate(lease, limit, cost));
+		return this.take(lease, limit, cost, refill, () => {
+			const ok = this.offlineRate(lease, limit, cost);
+			// Redis is up but answered late: what was spent alone is still taken from the bucket
+			if (ok && this.link.up) this.link.eval(RATE_TAKE, [lease.key], [limit, limit / MINUTE_MS, cost]).catch(() => {});
+			return ok;
+		});
 	}
 
 	/** Settles a rate reservation: `delta` = actual − reserved. */
@@ -163,7 +168,16 @@ export class FleetLeases {
 			this.link
 				.eval(COUNTER_LEASE, [lease.key], [this.opts.holder, limit, want, ttl, Math.max(0, Math.floor(base()))])
 				.then((r) => Number((r as number[])[0]));
-		return this.take(lease, limit, cost, refill, () => this.offlineCounter(lease, limit, cost));
+		return this.take(lease, limit, cost, refill, () => {
+			const ok = this.offlineCounter(lease, limit, cost);
+			// Redis is up but answered late: what was spent alone still counts for the fleet
+			if (ok && this.link.up && lease.spent > lease.granted) {
+				const over = lease.spent - lease.granted;
+				lease.granted = lease.spent;
+				this.link.eval(COUNTER_SET, [lease.key], [this.opts.holder, "add", over, ttl]).catch(() => {});
+			}
+			return ok;
+		});
 	}
 
 	/** Settles a counter reservation: `delta` = actual − reserved (beyond the lease: debt). */
