@@ -24,6 +24,7 @@ import { AccountHealth } from "../routing/account-health.ts";
 import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
+import { createTracing, type Tracing } from "../telemetry/tracing.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
@@ -46,6 +47,7 @@ const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
 let workerLogger: Logger | null = null;
 let stopRechecks: (() => void) | null = null;
+let tracing: Tracing | null = null;
 
 /** How long /readyz waits on the database: a probe must not hang on a connect timeout. */
 const DB_CHECK_MS = 1_000;
@@ -147,6 +149,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		.catch((e) =>
 			logger.warn({ err: e }, "LISTEN failed: admin changes reach other instances only on their cache expiry"),
 		);
+	tracing = createTracing(config.telemetry, { version: init.version, worker: index });
 	const deps = buildGatewayDeps({
 		config,
 		logger,
@@ -161,6 +164,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		health,
 		lanes,
 		onAccountDisabled: (account, status) => recovery.disabled(account, status),
+		tracing: tracing ?? undefined,
 	});
 	const app = createApp({
 		...deps,
@@ -247,6 +251,7 @@ async function drain(timeoutMs: number): Promise<void> {
 	await new Promise((r) => setTimeout(r, 0));
 	if (forced) await drainState.drain(ESTIMATE_DEADLINE_MS + 500);
 	relay?.flushNow();
+	await tracing?.shutdown();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });
