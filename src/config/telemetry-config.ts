@@ -88,7 +88,8 @@ export function parseTelemetry(raw: unknown, env: Env): TelemetryConfig {
 	}
 	const disabled = set(env.OTEL_SDK_DISABLED)?.toLowerCase() === "true" || set(env.OTEL_TRACES_EXPORTER) === "none";
 	const enabled =
-		!disabled && (bool(t, "enabled", "telemetry.", false) || tracesEndpoint !== undefined || baseEndpoint !== undefined);
+		!disabled &&
+		(bool(t, "enabled", "telemetry.", false) || tracesEndpoint !== undefined || baseEndpoint !== undefined);
 
 	const base = (baseEndpoint ?? optStr(t, "endpoint", "telemetry.") ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
 	const tracesUrl = tracesEndpoint ?? `${base}/v1/traces`;

@@ -1,8 +1,8 @@
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { AccountRef } from "../providers/account-ref.ts";
-import type { AttemptSpan, AttemptTracer } from "../telemetry/request-trace.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
+import type { AttemptSpan, AttemptTracer } from "../telemetry/request-trace.ts";
 import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
 import { readUpstreamBody } from "./read-upstream-body.ts";
