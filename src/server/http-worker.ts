@@ -17,6 +17,7 @@ import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { redactUrls } from "../logging/redact-url.ts";
+import { EventLoopLag, recordThreadMetrics } from "../metrics/process-metrics.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
 import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
@@ -45,6 +46,7 @@ let index = -1;
 let nextScrape = 1;
 const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
+const lag = new EventLoopLag().start();
 let workerLogger: Logger | null = null;
 let stopRechecks: (() => void) | null = null;
 let tracing: Tracing | null = null;
@@ -276,6 +278,7 @@ self.onmessage = (e: MessageEvent<ToHttpWorker>) => {
 			void drain(msg.timeoutMs);
 			break;
 		case "collect-metrics":
+			recordThreadMetrics(metrics, `worker-${index}`, lag);
 			post({ type: "metrics-snapshot", id: msg.id, snapshot: metrics.snapshot() });
 			break;
 		case "metrics-text": {
