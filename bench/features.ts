@@ -70,6 +70,15 @@ export async function runFeatureComparison(
 		GATEWAY_API_KEYS: base.GATEWAY_API_KEYS,
 		GATEWAY_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 	};
+	// an OTLP/HTTP sink for the traced variant: it takes every export and keeps nothing
+	const otlpSink = Bun.serve({
+		port: 0,
+		hostname: "127.0.0.1",
+		fetch: async (req) => {
+			await req.arrayBuffer();
+			return Response.json({});
+		},
+	});
 	const variants: Variant[] = [
 		{
 			name: "audit off",
@@ -80,6 +89,17 @@ export async function runFeatureComparison(
 			name: "audit on",
 			env: { ...common, GATEWAY_CONFIG: oneAccount },
 			scenarios: [plainChat, streamedChat, claudeStream],
+		},
+		{
+			// every request traced (100% sampling) and exported
+			name: "tracing on",
+			env: {
+				...common,
+				GATEWAY_CONFIG: oneAccount,
+				OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpSink.port}`,
+				OTEL_TRACES_SAMPLER: "always_on",
+			},
+			scenarios: [plainChat, streamedChat],
 		},
 		{
 			name: "3 accounts",
@@ -145,6 +165,7 @@ export async function runFeatureComparison(
 		}
 	} finally {
 		for (const x of started) await x.gw.stop();
+		otlpSink.stop(true);
 	}
 	// trimmed mean: the fastest and the slowest round of each are dropped (with 3+ rounds)
 	const rows: FeatureRow[] = [...samples.values()].map((runs) => {
@@ -174,6 +195,16 @@ export async function runFeatureComparison(
 			what: "virtual key + limits / static key (plain)",
 			...ratio(["virtual key + limits", plainChat], ["audit on", plainChat]),
 			target: ">= 0.95",
+		},
+		{
+			what: "tracing on (100%) / tracing off (plain)",
+			...ratio(["tracing on", plainChat], ["audit on", plainChat]),
+			target: ">= 0.90",
+		},
+		{
+			what: "tracing on (100%) / tracing off (stream)",
+			...ratio(["tracing on", streamedChat], ["audit on", streamedChat]),
+			target: ">= 0.90",
 		},
 		{
 			what: "3 accounts / 1 account (plain)",

@@ -13,7 +13,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 	["config"],
 	["db"],
 	["usage"],
-	["metrics", "control", "auth", "fleet"],
+	["metrics", "control", "auth", "fleet", "telemetry"],
 	["providers"],
 	["routing"],
 	["streaming"],

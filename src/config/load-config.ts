@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { ConfigError } from "./config-error.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import { withSeedEnvAliases } from "./seed-env-aliases.ts";
+import { parseTelemetry } from "./telemetry-config.ts";
 import type { AccountConfig, GatewayConfig, GatewayEnv, ProviderConfig } from "./types.ts";
 import { ON_CLIENT_ABORT, type OnClientAbort, ROUTING_STRATEGIES, type RoutingStrategy } from "./types.ts";
 import {
@@ -35,6 +36,7 @@ const TOP_KEYS = [
 	"audit",
 	"metrics",
 	"usage",
+	"telemetry",
 	"providers",
 	"aliases",
 	"prices",
@@ -354,6 +356,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			token: env.GATEWAY_METRICS_TOKEN || resolveSecret(optStr(metrics, "token", "metrics."), "metrics.token", env),
 		},
 		usage: { on_client_abort: onClientAbort as OnClientAbort },
+		telemetry: parseTelemetry(root.telemetry, env),
 		providers,
 		aliases,
 		prices,

@@ -1,4 +1,5 @@
 import type { PriceConfig } from "./model-price.ts";
+import type { TelemetryConfig } from "./telemetry-config.ts";
 
 /** `staging` follows production's rules (everything but `dev` does). */
 export type GatewayEnv = "dev" | "staging" | "production";
@@ -117,6 +118,7 @@ export interface GatewayConfig {
 		 */
 		on_client_abort: OnClientAbort;
 	};
+	telemetry: TelemetryConfig;
 	log_level: string;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];

@@ -5,6 +5,7 @@ import type { Balance } from "../limits/balance.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
 import type { DrainState } from "./drain-state.ts";
 
@@ -25,4 +26,6 @@ export interface GatewayDeps {
 	admit?: Admit;
 	/** The caller's own limits and usage (GET /v1/token/balance). Absent = no limits. */
 	balance?: (principal: Principal) => Balance;
+	/** OpenTelemetry traces; absent = off (no span objects on the request path). */
+	tracing?: Tracing;
 }

@@ -69,6 +69,17 @@ export async function proxyRequest(
 		startedAt: ctx.startedAt,
 	});
 	const ev = record.event;
+	// with tracing off this is the one check a request pays: no span objects, and every later
+	// use is a test of this local
+	const trace = deps.tracing
+		? deps.tracing.begin(request, {
+				endpoint: ctx.endpoint,
+				operation: op,
+				requestId: ev.request_id,
+				startedAt: ctx.startedAt,
+			})
+		: null;
+	if (trace) record.onWrite = trace.written;
 	// Until the caller is authenticated and its body is in, the connection is theirs only on
 	// the server's idle timer and the body deadline; an error in that phase closes it, as the
 	// rest of an unread body would otherwise keep it open.
@@ -87,6 +98,7 @@ export async function proxyRequest(
 		const authenticated = deps.auth.authenticate(extractToken(request.headers));
 		// a cache hit answers synchronously: no promise hop for it
 		const principal = authenticated instanceof Promise ? await authenticated : authenticated;
+		if (trace) trace.phase("auth", ctx.startedAt);
 		ev.key_id = principal.keyId;
 		ev.tenant_id = principal.tenantId;
 		const { body, raw, form, size } = await readClientRequest(
@@ -105,7 +117,9 @@ export async function proxyRequest(
 		ev.provider = provider.name;
 		ev.model = model;
 		checkAllowed(principal, body.model, model, provider.name);
+		if (trace) trace.routed(provider, model, body);
 		if (deps.admit) {
+			const admitStartedAt = trace ? performance.now() : 0;
 			const pending = deps.admit(principal, op, body, size, {
 				model,
 				provider: provider.name,
@@ -113,6 +127,7 @@ export async function proxyRequest(
 			});
 			admission = pending instanceof Promise ? await pending : pending;
 			limitHeaders = admission.headers;
+			if (trace) trace.phase("admission", admitStartedAt);
 		}
 		const plan = choosePlan({
 			op,
@@ -136,6 +151,7 @@ export async function proxyRequest(
 			// "finish" reads an abandoned request to its end for its exact usage, headers included
 			clientGone: finishOnAbort ? undefined : () => request.signal.aborted,
 			build: plan.build,
+			trace: trace ?? undefined,
 		});
 		ev.account = up.account.name;
 		ev.attempts = up.attempts;
@@ -146,8 +162,10 @@ export async function proxyRequest(
 		if (relayed && up.response.body) {
 			const settle = admission;
 			admission = null;
+			const endStream = trace ? trace.stream() : null;
 			const onEnd = (r: RelayResult) => {
 				up.release();
+				if (endStream) endStream(r);
 				const status = r.cancelled ? 499 : 200;
 				const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
 				const done = () => settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);

@@ -24,7 +24,8 @@ class LabelMemo {
 
 /** The label sets one request shape (route, model, provider, status) writes to. */
 interface ShapeLabels {
-	route: string;
+	/** Latency and time to first token: route, model and provider. */
+	latency: string;
 	request: string;
 	prompt: string;
 	completion: string;
@@ -52,7 +53,7 @@ export function requestMetricsListener(reg: MetricsRegistry, knownModel: KnownMo
 	const shapeLabels = (ev: UsageEvent): ShapeLabels => {
 		const m = modelLabel(ev);
 		return memo.get(`${ev.endpoint}\u0000${m}\u0000${ev.provider}\u0000${ev.status}`, () => ({
-			route: labels({ route: ev.endpoint }),
+			latency: labels({ route: ev.endpoint, model: m, provider: ev.provider }),
 			request: labels({ route: ev.endpoint, model: m, provider: ev.provider, status: ev.status }),
 			prompt: labels({ model: m, kind: "prompt" }),
 			completion: labels({ model: m, kind: "completion" }),
@@ -68,17 +69,17 @@ export function requestMetricsListener(reg: MetricsRegistry, knownModel: KnownMo
 		reg.inc("interchange_requests_total", "Client requests by route, model, provider and status", l.request);
 		reg.observe(
 			"interchange_request_duration_seconds",
-			"Client request latency (to the last byte)",
+			"Client request latency (to the last byte), by route, model and provider",
 			LATENCY_BUCKETS,
-			l.route,
+			l.latency,
 			ev.latency_ms / 1000,
 		);
 		if (ev.ttft_ms !== null) {
 			reg.observe(
 				"interchange_time_to_first_token_seconds",
-				"Time to the first streamed byte",
+				"Time to the first streamed byte, by route, model and provider",
 				LATENCY_BUCKETS,
-				l.route,
+				l.latency,
 				ev.ttft_ms / 1000,
 			);
 		}

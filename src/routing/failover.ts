@@ -2,6 +2,7 @@ import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { AccountRef } from "../providers/account-ref.ts";
 import type { ProviderRuntime } from "../providers/provider-registry.ts";
+import type { AttemptSpan, AttemptTracer } from "../telemetry/request-trace.ts";
 import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
 import { readUpstreamBody } from "./read-upstream-body.ts";
@@ -23,6 +24,8 @@ export interface FailoverRequest {
 	 */
 	clientGone?: () => boolean;
 	build: (account: AccountRef) => UpstreamRequest;
+	/** The request's trace (absent when tracing is off): a client span per attempt. */
+	trace?: AttemptTracer;
 }
 
 export interface FailoverSuccess {
@@ -157,7 +160,9 @@ export async function callWithFailover(req: FailoverRequest): Promise<FailoverSu
 		tried.add(account.slot);
 		attemptsMade = attempt;
 
-		const result = await attemptOnce(req, account);
+		const span = req.trace?.attempt(req.provider, account.name, req.model);
+		const result = await attemptOnce(req, account, span);
+		span?.end("response" in result ? null : result.failure);
 		if ("response" in result) return { ...result, attempts: attempt };
 		last = result.failure;
 		if (result.final) throw failureToError(result.failure, attempt);
@@ -198,7 +203,7 @@ const TARGET_REFUSED: Failure = {
 
 type AttemptResult = Omit<FailoverSuccess, "attempts"> | { failure: Failure; final: boolean };
 
-async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<AttemptResult> {
+async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: AttemptSpan): Promise<AttemptResult> {
 	const controller = new AbortController();
 	let timedOut = false;
 	let clientLeft = false;
@@ -223,6 +228,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 	}
 
 	const { url, headers, body } = req.build(account);
+	span?.inject(headers);
 	const refused = req.provider.targetGuard?.check(url);
 	if (refused) {
 		try {
@@ -284,6 +290,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef): Promise<A
 			final: false,
 		};
 	}
+	span?.answered(res.status);
 	if (res.ok) {
 		req.selector.report(account, req.model, {
 			kind: "success",

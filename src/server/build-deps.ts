@@ -33,6 +33,8 @@ export interface DepsInput {
 	lanes?: ModelLanes;
 	/** Told once when an upstream 401/403 disables an account. */
 	onAccountDisabled?: (account: AccountRef, status: number) => void;
+	/** This worker's tracer; absent = tracing off. */
+	tracing?: GatewayDeps["tracing"];
 }
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
@@ -117,5 +119,6 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 		],
 		admit: input.admit,
 		balance: input.balance,
+		tracing: input.tracing,
 	};
 }

@@ -18,6 +18,7 @@ import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { redactUrls } from "../logging/redact-url.ts";
+import { EventLoopLag, recordThreadMetrics } from "../metrics/process-metrics.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
 import { ProviderCatalog, secretBoxFor } from "../providers/provider-catalog.ts";
 import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
@@ -26,6 +27,7 @@ import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { FleetAccountSync } from "../routing/fleet-account-sync.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
+import { createTracing, type Tracing } from "../telemetry/tracing.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
@@ -47,10 +49,12 @@ let index = -1;
 let nextScrape = 1;
 const scrapes = new Map<number, (text: string) => void>();
 const metrics = new MetricsRegistry();
+const lag = new EventLoopLag().start();
 let workerLogger: Logger | null = null;
 let stopRechecks: (() => void) | null = null;
 let fleet: FleetLink | null = null;
 let stopSync: (() => void) | null = null;
+let tracing: Tracing | null = null;
 
 /** How long /readyz waits on the database: a probe must not hang on a connect timeout. */
 const DB_CHECK_MS = 1_000;
@@ -166,6 +170,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		.catch((e) =>
 			logger.warn({ err: e }, "LISTEN failed: admin changes reach other instances only on their cache expiry"),
 		);
+	tracing = createTracing(config.telemetry, { version: init.version, worker: index });
 	const deps = buildGatewayDeps({
 		config,
 		logger,
@@ -185,6 +190,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		health,
 		lanes,
 		onAccountDisabled: (account, status) => recovery.disabled(account, status),
+		tracing: tracing ?? undefined,
 	});
 	const app = createApp({
 		...deps,
@@ -285,6 +291,7 @@ async function drain(timeoutMs: number): Promise<void> {
 	relay?.flushNow();
 	stopSync?.();
 	await fleet?.stop().catch(() => {});
+	await tracing?.shutdown();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });
@@ -310,6 +317,7 @@ self.onmessage = (e: MessageEvent<ToHttpWorker>) => {
 			break;
 		case "collect-metrics":
 			fleet?.report(metrics);
+			recordThreadMetrics(metrics, `worker-${index}`, lag);
 			post({ type: "metrics-snapshot", id: msg.id, snapshot: metrics.snapshot() });
 			break;
 		case "metrics-text": {

@@ -1,16 +1,20 @@
+import { type EventLoopLag, recordProcessMetrics, recordThreadMetrics } from "../metrics/process-metrics.ts";
 import { labels, MetricsRegistry, type MetricsSnapshot } from "../metrics/registry.ts";
 import { ACCOUNT_STATES, AccountHealth } from "../routing/account-health.ts";
 import type { AccountStateTable } from "../routing/account-state-table.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
 import type { AuditWriterStats } from "../usage/audit-protocol.ts";
 
-/** Process-wide series the supervisor owns: the audit pipeline and per-account live state. */
+/** Process-wide series the supervisor owns: the process, the audit pipeline and per-account live state. */
 export function supervisorMetrics(
 	table: AccountStateTable,
 	laneTable: AccountStateTable,
 	audit: AuditWriterStats,
+	lag: EventLoopLag,
 ): MetricsSnapshot {
 	const reg = new MetricsRegistry();
+	recordProcessMetrics(reg);
+	recordThreadMetrics(reg, "supervisor", lag);
 	reg.set("interchange_audit_queue_depth", "Usage rows in memory, not yet written", "", audit.queueDepth);
 	reg.set(
 		"interchange_audit_batches_written_total",

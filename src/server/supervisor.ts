@@ -9,6 +9,7 @@ import { Limiter } from "../limits/limiter.ts";
 import { restoreUsage } from "../limits/restore-usage.ts";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl, redactUrls } from "../logging/redact-url.ts";
+import { EventLoopLag } from "../metrics/process-metrics.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
@@ -98,6 +99,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	const drained = new Set<number>();
 	let onDrained: (() => void) | null = null;
 
+	const lag = new EventLoopLag().start();
 	const renderMetrics = async (): Promise<string> => {
 		const id = nextCollect++;
 		const snaps: MetricsSnapshot[] = [];
@@ -113,7 +115,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
 		});
 		collects.delete(id);
-		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats()));
+		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats(), lag));
 		return renderPrometheus(mergeSnapshots(snaps));
 	};
 

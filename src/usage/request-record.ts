@@ -23,6 +23,8 @@ export class RequestRecord {
 	private finished = false;
 	/** Called once after the event was emitted (drain accounting). */
 	onFinish: (() => void) | null = null;
+	/** Told once the event was handed to the sink, with when the handoff began (the request's trace). */
+	onWrite: ((event: UsageEvent, handoffStartedAt: number) => void) | null = null;
 
 	constructor(
 		private readonly sink: UsageSink,
@@ -89,7 +91,13 @@ export class RequestRecord {
 			ev.total_tokens = usage.total_tokens || usage.prompt_tokens + usage.completion_tokens;
 			if (ev.model) ev.cost_usd = this.prices.costUsd(ev.model, usage);
 		}
-		this.sink.write(ev);
+		const onWrite = this.onWrite;
+		if (onWrite === null) this.sink.write(ev);
+		else {
+			const handoffStartedAt = performance.now();
+			this.sink.write(ev);
+			onWrite(ev, handoffStartedAt);
+		}
 		for (const l of this.listeners) l(ev);
 		this.onFinish?.();
 	}

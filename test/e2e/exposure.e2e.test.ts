@@ -129,6 +129,10 @@ api_key = "sk-upstream"
 				`interchange_requests_total\\{route="/v1/chat/completions",model="other",provider="anything",status="200"\\} ${total}\\b`,
 			),
 		);
+		// the latency histograms (by model and provider) are bounded the same way
+		expect(text).toContain(
+			`interchange_request_duration_seconds_count{route="/v1/chat/completions",model="other",provider="anything"} ${total}`,
+		);
 		// configured models keep their own series
 		expect(text).toContain(
 			'interchange_requests_total{route="/v1/chat/completions",model="gpt-4o-mini",provider="openai",status="200"} 1',
