@@ -1,3 +1,4 @@
+import type { ModelGroupConfig } from "./model-group.ts";
 import type { PriceConfig } from "./model-price.ts";
 
 /** `staging` follows production's rules (everything but `dev` does). */
@@ -120,6 +121,8 @@ export interface GatewayConfig {
 	log_level: string;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];
+	/** Public names over ordered or weighted targets across providers (failover before the first byte). */
+	model_groups: ModelGroupConfig[];
 	prices: PriceConfig[];
 }
 

@@ -121,7 +121,8 @@ interface Setup {
 	/** The (account, model) lane's slot in the lane table, -1 when it has none. */
 	lane: (name: string, model?: string) => number;
 	lanes: ModelLanes;
-	call: (over?: Partial<FailoverRequest>) => ReturnType<typeof callWithFailover>;
+	/** One target: provider `up` with MODEL, or `model` (the body is rewritten to it). */
+	call: (over?: Partial<FailoverRequest> & { model?: string }) => ReturnType<typeof callWithFailover>;
 }
 
 /** One provider whose accounts are [name, key, baseUrl?] in priority order, over a fresh table. */
@@ -161,16 +162,17 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 			const account = provider.accounts.find((a) => a.name === name);
 			return account ? lanes.find(account, model) : -1;
 		},
-		call: (over = {}) =>
+		call: ({ model = MODEL, ...over } = {}) =>
 			callWithFailover({
 				selector,
-				provider,
-				model: MODEL,
+				targets: [{ provider, model }],
 				maxSwitches,
 				deadlineAt: performance.now() + 10_000,
 				firstByteTimeoutMs: 2_000,
-				// the upstream model differs from the body's for `over.model`: the body is rewritten
-				build: (account) => buildOpenAIRequest(provider, account, "chat", over.model ?? MODEL, body, raw),
+				// the upstream model differs from the body's for `model`: the body is rewritten
+				plan: (target) => ({
+					build: (account) => buildOpenAIRequest(target.provider, account, "chat", target.model, body, raw),
+				}),
 				...over,
 			}),
 	};
