@@ -12,9 +12,12 @@ const MAX_WEIGHT = 1_000_000;
 
 const Targets = t.Array(t.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: MAX_GROUP_TARGETS });
 const Strategy = t.Union(MODEL_GROUP_STRATEGIES.map((s) => t.Literal(s)));
-const Weights = t.Union([t.Array(t.Integer({ minimum: 0, maximum: MAX_WEIGHT }), { maxItems: MAX_GROUP_TARGETS }), t.Null()], {
-	description: `a list of integers from 0 to ${MAX_WEIGHT} (one per target), or null`,
-});
+const Weights = t.Union(
+	[t.Array(t.Integer({ minimum: 0, maximum: MAX_WEIGHT }), { maxItems: MAX_GROUP_TARGETS }), t.Null()],
+	{
+		description: `a list of integers from 0 to ${MAX_WEIGHT} (one per target), or null`,
+	},
+);
 
 /**
  * The one model-group shape: `[[model_groups]]` in the config file, the admin API's bodies and
@@ -48,7 +51,7 @@ export interface ModelGroupConfig {
 /** What a schema cannot say: weights go with `weighted`, one per target, not all zero. */
 export function modelGroupProblem(g: ModelGroupConfig): { field: string; message: string } | null {
 	if (g.strategy !== "weighted") {
-		return g.weights === null ? null : { field: "weights", message: "weights need strategy = \"weighted\"" };
+		return g.weights === null ? null : { field: "weights", message: 'weights need strategy = "weighted"' };
 	}
 	if (g.weights === null || g.weights.length !== g.targets.length) {
 		return { field: "weights", message: `strategy "weighted" needs one weight per target (${g.targets.length})` };

@@ -104,8 +104,7 @@ export function resolveModel(
 		);
 	}
 	if (!allow) return targets;
-	const admitted = (t: ModelTarget) =>
-		isModelAllowed(allow, { requested, model: t.model, provider: t.provider.name });
+	const admitted = (t: ModelTarget) => isModelAllowed(allow, { requested, model: t.model, provider: t.provider.name });
 	if (targets.every(admitted)) return targets;
 	const some = targets.filter(admitted);
 	if (some.length === 0) throw notAllowed(requested);
