@@ -183,7 +183,8 @@ export async function callWithFailover<P extends TargetPlan>(req: FailoverReques
 			return true;
 		} catch (err) {
 			refusal ??= err;
-			(refused ??= [])[i] = true;
+			refused ??= [];
+			refused[i] = true;
 			plan = null;
 			return false;
 		}
