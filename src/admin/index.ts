@@ -12,6 +12,7 @@ import type { PriceBook } from "../usage/cost.ts";
 import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
+import { ModelGroupService, modelGroupRoutes } from "./model-groups.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
 import { ProviderService } from "./provider-service.ts";
 import { providerRoutes } from "./providers.ts";
@@ -19,7 +20,7 @@ import { TenantService, tenantRoutes } from "./tenants.ts";
 import type { UpstreamUrlPolicy } from "./url-safety.ts";
 import { queryLogs, queryUsage } from "./usage-queries.ts";
 
-/** What the write side of the admin API needs (keys, tenants, providers, prices). */
+/** What the write side of the admin API needs (keys, tenants, providers, model groups, prices). */
 export interface AdminControl {
 	/** Spreads changes to every worker and instance; null = this worker only. */
 	bus: ChangeBus | null;
@@ -87,6 +88,7 @@ export function createAdminRoutes(deps: AdminDeps) {
 				}),
 			),
 		)
+		.use(modelGroupRoutes(new ModelGroupService(deps.sql, c.catalog, c.bus)))
 		.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }))
 		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
 }

@@ -25,3 +25,14 @@ export function isModelAllowed(allow: ReadonlySet<string> | null, names: ModelNa
 	}
 	return false;
 }
+
+/**
+ * Whether a key's allowlist admits a model group: by the group's name only (exact or by a
+ * `*` prefix). The group is what the operator grants; its targets need not be on the list, and
+ * a key that lists only a target does not get the group.
+ */
+export function isGroupAllowed(allow: ReadonlySet<string> | null, group: string): boolean {
+	if (!allow || allow.has(group)) return true;
+	for (const entry of allow) if (entry.endsWith("*") && group.startsWith(entry.slice(0, -1))) return true;
+	return false;
+}

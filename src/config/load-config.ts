@@ -1,5 +1,13 @@
 import { availableParallelism } from "node:os";
 import { ConfigError } from "./config-error.ts";
+import {
+	MAX_GROUP_TARGETS,
+	MODEL_GROUP_NAME,
+	MODEL_GROUP_STRATEGIES,
+	type ModelGroupConfig,
+	type ModelGroupStrategy,
+	modelGroupProblem,
+} from "./model-group.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import { withSeedEnvAliases } from "./seed-env-aliases.ts";
 import { parseTelemetry } from "./telemetry-config.ts";
@@ -39,6 +47,7 @@ const TOP_KEYS = [
 	"telemetry",
 	"providers",
 	"aliases",
+	"model_groups",
 	"prices",
 ];
 
@@ -102,6 +111,31 @@ function parseProvider(p: Obj, i: number, env: Env): ProviderConfig {
 		api_version: optStr(p, "api_version", `${path}.`),
 		accounts,
 	};
+}
+
+function parseModelGroup(g: Obj, i: number): ModelGroupConfig {
+	const path = `model_groups[${i}]`;
+	rejectUnknown(g, ["name", "targets", "strategy", "weights"], path);
+	const name = str(g, "name", `${path}.`);
+	if (!MODEL_GROUP_NAME.test(name)) {
+		throw new ConfigError(`${path}.name`, "must be 1 to 128 letters, digits, '_', '.', ':' or '-' (no '/')");
+	}
+	const targets = strList(g, "targets", `${path}.`);
+	if (targets.length === 0 || targets.length > MAX_GROUP_TARGETS || targets.some((t) => t === "")) {
+		throw new ConfigError(`${path}.targets`, `must list 1 to ${MAX_GROUP_TARGETS} non-empty model names`);
+	}
+	const strategy = str(g, "strategy", `${path}.`, "ordered");
+	if (!(MODEL_GROUP_STRATEGIES as readonly string[]).includes(strategy)) {
+		throw new ConfigError(`${path}.strategy`, `must be one of ${MODEL_GROUP_STRATEGIES.join(", ")}`);
+	}
+	const weights = g.weights === undefined ? null : g.weights;
+	if (weights !== null && (!Array.isArray(weights) || weights.some((w) => !Number.isInteger(w) || w < 0))) {
+		throw new ConfigError(`${path}.weights`, "must be a list of integers >= 0");
+	}
+	const group = { name, targets, strategy: strategy as ModelGroupStrategy, weights: weights as number[] | null };
+	const problem = modelGroupProblem(group);
+	if (problem) throw new ConfigError(`${path}.${problem.field}`, problem.message);
+	return group;
 }
 
 function fraction(o: Obj, key: string, path: string, fallback: number): number {
@@ -258,6 +292,12 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 		rejectUnknown(a, ["from", "to"], `aliases[${i}]`);
 		return { from: str(a, "from", `aliases[${i}].`), to: str(a, "to", `aliases[${i}].`) };
 	});
+	const modelGroups = tableList(root, "model_groups", "").map(parseModelGroup);
+	const groupNames = new Set<string>();
+	for (const [i, g] of modelGroups.entries()) {
+		if (groupNames.has(g.name)) throw new ConfigError(`model_groups[${i}].name`, `duplicate model group "${g.name}"`);
+		groupNames.add(g.name);
+	}
 	const prices = tableList(root, "prices", "").map((p, i) => {
 		const path = `prices[${i}].`;
 		rejectUnknown(p, ["model", "input", "output", "cached_input", "cache_write"], `prices[${i}]`);
@@ -359,6 +399,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 		telemetry: parseTelemetry(root.telemetry, env),
 		providers,
 		aliases,
+		model_groups: modelGroups,
 		prices,
 	};
 	if (config.env !== "dev") checkProduction(config);

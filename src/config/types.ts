@@ -1,3 +1,4 @@
+import type { ModelGroupConfig } from "./model-group.ts";
 import type { PriceConfig } from "./model-price.ts";
 import type { TelemetryConfig } from "./telemetry-config.ts";
 
@@ -122,6 +123,8 @@ export interface GatewayConfig {
 	log_level: string;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];
+	/** Public names over ordered or weighted targets across providers (failover before the first byte). */
+	model_groups: ModelGroupConfig[];
 	prices: PriceConfig[];
 }
 

@@ -12,6 +12,7 @@ export type ChangeEvent =
 	| { kind: "key-created" }
 	| { kind: "tenant"; id: string; seed?: boolean }
 	| { kind: "providers" }
+	| { kind: "model-groups" }
 	| { kind: "prices" };
 
 /**

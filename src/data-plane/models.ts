@@ -1,7 +1,12 @@
-import { isModelAllowed } from "../auth/model-allowlist.ts";
+import { isGroupAllowed, isModelAllowed } from "../auth/model-allowlist.ts";
 import type { Principal } from "../auth/principal.ts";
-import { GatewayError } from "../errors/gateway-error.ts";
-import { isModelPattern, listModels, matchesModelPattern, resolveModel } from "../routing/resolve-model.ts";
+import {
+	GROUP_OWNER,
+	isModelPattern,
+	listModels,
+	matchesModelPattern,
+	resolveModel,
+} from "../routing/resolve-model.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import type { UpstreamModels } from "./upstream-models.ts";
 
@@ -16,7 +21,7 @@ export interface ModelObject {
 const model = (id: string, owner: string): ModelObject => ({ id, object: "model", created: 0, owned_by: owner });
 
 /**
- * `GET /v1/models`: the bare ids providers list, then `provider/model` for what providers with
+ * `GET /v1/models`: the bare ids providers list and the model groups, then `provider/model` for what providers with
  * patterns in their model list (`*`, `gpt-4o*`) find on their upstream's own list, each kept
  * only when the key's allowlist admits it.
  */
@@ -27,7 +32,11 @@ export async function modelsFor(
 ): Promise<ModelObject[]> {
 	const set = deps.providers();
 	const out = listModels(set)
-		.filter((m) => isModelAllowed(principal.models, { requested: m.id, model: m.id, provider: m.owned_by }))
+		.filter((m) =>
+			set.groups.has(m.id)
+				? isGroupAllowed(principal.models, m.id)
+				: isModelAllowed(principal.models, { requested: m.id, model: m.id, provider: m.owned_by }),
+		)
 		.map((m) => model(m.id, m.owned_by));
 	const seen = new Set(out.map((m) => m.id));
 	const patterned = [...set.providers.values()].filter((p) => [...p.models].some(isModelPattern));
@@ -47,11 +56,8 @@ export async function modelsFor(
 
 /** `GET /v1/models/{id}`: the model as it resolves for a request (aliases and `provider/model` ids too). */
 export function modelFor(deps: GatewayDeps, principal: Principal, id: string): ModelObject {
-	const { provider, model: resolved } = resolveModel(id, deps.providers(), deps.config.aliases);
-	if (!isModelAllowed(principal.models, { requested: id, model: resolved, provider: provider.name })) {
-		throw new GatewayError("PLATFORM_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${id}'`, {
-			param: "model",
-		});
-	}
-	return model(id, provider.name);
+	const set = deps.providers();
+	// the allowlist is applied as for a request: 404 for what does not resolve, then 403
+	const targets = resolveModel(id, set, deps.config.aliases, principal.models);
+	return model(id, set.groups.has(id) ? GROUP_OWNER : targets[0].provider.name);
 }

@@ -1,6 +1,4 @@
 import { extractToken } from "../auth/extract-token.ts";
-import { isModelAllowed } from "../auth/model-allowlist.ts";
-import type { Principal } from "../auth/principal.ts";
 import { toGatewayError } from "../errors/error-response.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { Admission } from "../limits/admit.ts";
@@ -41,13 +39,6 @@ const SSE_HEADERS = {
 function withHeaders(res: Response, extra: Record<string, string> | undefined): Response {
 	if (extra) for (const k in extra) res.headers.set(k, extra[k]);
 	return res;
-}
-
-function checkAllowed(principal: Principal, requested: string, resolved: string, provider: string): void {
-	if (isModelAllowed(principal.models, { requested, model: resolved, provider })) return;
-	throw new GatewayError("PLATFORM_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${requested}'`, {
-		param: "model",
-	});
 }
 
 /**
@@ -113,46 +104,51 @@ export async function proxyRequest(
 		ctx.keepOpen?.();
 		ev.requested_model = body.model;
 		ev.stream = body.stream === true;
-		const { provider, model } = resolveModel(body.model, deps.providers(), deps.config.aliases);
-		ev.provider = provider.name;
-		ev.model = model;
-		checkAllowed(principal, body.model, model, provider.name);
-		if (trace) trace.routed(provider, model, body);
+		// one target for a plain model; a pool's or a model group's several, walked in order
+		const targets = resolveModel(body.model, deps.providers(), deps.config.aliases, principal.models);
+		const first = targets[0];
+		ev.provider = first.provider.name;
+		ev.model = first.model;
+		if (trace) trace.routed(first.provider, first.model, body);
 		if (deps.admit) {
 			const admitStartedAt = trace ? performance.now() : 0;
+			// reserved at the first target's price; settled at the serving one's (ev.model by then)
 			const pending = deps.admit(principal, op, body, size, {
-				model,
-				provider: provider.name,
+				model: first.model,
+				provider: first.provider.name,
 				signal: () => request.signal,
 			});
 			admission = pending instanceof Promise ? await pending : pending;
 			limitHeaders = admission.headers;
 			if (trace) trace.phase("admission", admitStartedAt);
 		}
-		const plan = choosePlan({
-			op,
-			provider,
-			model,
-			requestedModel: body.model,
-			body,
-			raw,
-			form,
-			clientHeaders: request.headers,
-		});
 
 		const up = await callWithFailover({
 			selector: deps.selector,
-			provider,
-			model,
+			targets,
+			plan: (target) =>
+				choosePlan({
+					op,
+					provider: target.provider,
+					model: target.model,
+					requestedModel: body.model,
+					body,
+					raw,
+					form,
+					clientHeaders: request.headers,
+				}),
 			sessionKey: request.headers.get("x-session-id") ?? body.user ?? undefined,
 			maxSwitches: deps.config.routing.max_account_switches,
 			deadlineAt: ctx.startedAt + deps.config.routing.request_timeout_ms,
 			firstByteTimeoutMs: deps.config.routing.first_byte_timeout_ms,
 			// "finish" reads an abandoned request to its end for its exact usage, headers included
 			clientGone: finishOnAbort ? undefined : () => request.signal.aborted,
-			build: plan.build,
 			trace: trace ?? undefined,
 		});
+		const { plan, target } = up;
+		const model = target.model;
+		ev.provider = target.provider.name;
+		ev.model = model;
 		ev.account = up.account.name;
 		ev.attempts = up.attempts;
 

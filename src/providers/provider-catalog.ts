@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Sql } from "postgres";
+import { MODEL_GROUP_STRATEGIES, type ModelGroupConfig, type ModelGroupStrategy } from "../config/model-group.ts";
 import type { GatewayConfig, ProviderConfig } from "../config/types.ts";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../config/types.ts";
 import { isSealedSecret, parseEncryptionKey, SecretBox } from "../crypto/secret-box.ts";
@@ -69,6 +70,23 @@ export interface ProviderDbRow {
 	updated_at: Date;
 }
 
+/** A model_groups row as the raw queries select it (snake_case, as stored). */
+export interface ModelGroupDbRow {
+	name: string;
+	targets: string[];
+	strategy: string;
+	weights: number[] | null;
+	updated_at: Date;
+}
+
+/** A stored group as configured; a strategy this version does not know reads as `ordered`. */
+export function groupOfRow(r: ModelGroupDbRow): ModelGroupConfig {
+	const strategy = (MODEL_GROUP_STRATEGIES as readonly string[]).includes(r.strategy)
+		? (r.strategy as ModelGroupStrategy)
+		: "ordered";
+	return { name: r.name, targets: r.targets, strategy, weights: strategy === "weighted" ? r.weights : null };
+}
+
 /** A provider_accounts row as the raw queries select it (snake_case, as stored). */
 export interface AccountDbRow {
 	id: string;
@@ -101,9 +119,10 @@ export interface ProviderCatalogOptions {
 
 /**
  * The current ProviderSet: the config file's providers merged with those created through the
- * admin API (DB accounts decrypted at load). Each reload builds a new set of new objects, so
+ * admin API (DB accounts decrypted at load), with the model groups of both. Each reload builds a new set of new objects, so
  * the account selector's per-provider pools (keyed by object) start fresh, while account slots
- * come from the shared table and keep their live state. On a name clash the config file wins.
+ * come from the shared table and keep their live state. On a name clash (provider or group) the
+ * config file wins.
  */
 export class ProviderCatalog {
 	private set: ProviderSet;
@@ -119,6 +138,8 @@ export class ProviderCatalog {
 	private revisions: Map<string, string> | null = null;
 	private readonly onAccountChanged: ((account: AccountRef) => void) | undefined;
 	readonly configNames: ReadonlySet<string>;
+	/** Model groups defined in the config file (read-only through the admin API). */
+	readonly configGroups: ReadonlySet<string>;
 
 	constructor(opts: ProviderCatalogOptions) {
 		this.config = opts.config;
@@ -129,7 +150,8 @@ export class ProviderCatalog {
 		this.onAccountChanged = opts.onAccountChanged;
 		this.targetGuard = opts.targetGuard;
 		this.configNames = new Set(opts.config.providers.map((p) => p.name));
-		this.set = this.build([]);
+		this.configGroups = new Set(opts.config.model_groups.map((g) => g.name));
+		this.set = this.build([], []);
 	}
 
 	current(): ProviderSet {
@@ -140,10 +162,10 @@ export class ProviderCatalog {
 	async reload(): Promise<void> {
 		if (!this.sql) return;
 		const seq = ++this.loads;
-		const { providers, revisions } = await this.loadDb(this.sql);
+		const { providers, revisions, groups } = await this.loadDb(this.sql);
 		if (seq < this.applied) return;
 		this.applied = seq;
-		this.set = this.build(providers);
+		this.set = this.build(providers, groups);
 		const before = this.revisions;
 		this.revisions = revisions;
 		if (before === null || !this.onAccountChanged) return;
@@ -156,7 +178,7 @@ export class ProviderCatalog {
 		}
 	}
 
-	private build(fromDb: ProviderConfig[]): ProviderSet {
+	private build(fromDb: ProviderConfig[], groupsFromDb: ModelGroupConfig[]): ProviderSet {
 		const all = [...this.config.providers];
 		for (const p of fromDb) {
 			if (this.configNames.has(p.name)) {
@@ -168,7 +190,13 @@ export class ProviderCatalog {
 			}
 			all.push(p);
 		}
-		const set = buildProviderSet(all, this.config.routing, this.slotOf);
+		const groups = [...this.config.model_groups];
+		for (const g of groupsFromDb) {
+			if (this.configGroups.has(g.name)) {
+				this.logger?.warn({ group: g.name }, "database model group shadowed by the config file's group of that name");
+			} else groups.push(g);
+		}
+		const set = buildProviderSet(all, this.config.routing, this.slotOf, groups);
 		// the config file is the operator's own word; admin-created targets are checked at connect time
 		if (this.targetGuard) {
 			for (const p of set.providers.values()) if (!this.configNames.has(p.name)) p.targetGuard = this.targetGuard;
@@ -188,12 +216,16 @@ export class ProviderCatalog {
 		}
 	}
 
-	private async loadDb(sql: Sql): Promise<{ providers: ProviderConfig[]; revisions: Map<string, string> }> {
+	private async loadDb(
+		sql: Sql,
+	): Promise<{ providers: ProviderConfig[]; revisions: Map<string, string>; groups: ModelGroupConfig[] }> {
 		const providers = await sql<ProviderDbRow[]>`
 			select name, type, base_url, models, strategy, headers, updated_at from providers order by created_at, name`;
 		const accounts = await sql<AccountDbRow[]>`
 			select id, provider, name, api_key_enc, base_url, weight, max_concurrency, models, enabled, updated_at
 			from provider_accounts where enabled order by created_at, name`;
+		const groupRows = await sql<ModelGroupDbRow[]>`
+			select name, targets, strategy, weights, updated_at from model_groups order by created_at, name`;
 		// a change to the account's row or to its provider's (base URL, headers) is a new revision
 		const providerTimes = new Map(providers.map((p) => [p.name, new Date(p.updated_at).getTime()]));
 		const revisions = new Map(
@@ -240,6 +272,6 @@ export class ProviderCatalog {
 				];
 			}),
 		}));
-		return { providers: configs, revisions };
+		return { providers: configs, revisions, groups: groupRows.map(groupOfRow) };
 	}
 }

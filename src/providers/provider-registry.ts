@@ -1,4 +1,5 @@
 import { normaliseBaseUrl } from "../config/base-url.ts";
+import type { ModelGroupConfig } from "../config/model-group.ts";
 import { PROVIDER_PRESETS, type ProviderPreset } from "../config/presets.ts";
 import type { GatewayConfig, ProviderConfig, RoutingStrategy } from "../config/types.ts";
 import type { AccountRef } from "./account-ref.ts";
@@ -19,26 +20,42 @@ export interface ProviderRuntime {
 	targetGuard?: UpstreamTargetGuard;
 }
 
-export interface ProviderSet {
-	providers: ReadonlyMap<string, ProviderRuntime>;
-	/** Bare model id → providers that list it, in configuration order. */
-	byModel: ReadonlyMap<string, ProviderRuntime[]>;
+/** One place a request can go: a provider and the model id sent to it. */
+export interface ModelTarget {
+	provider: ProviderRuntime;
+	model: string;
 }
 
 /**
- * Builds the provider set. `slotOf` gives each account a slot in the shared account-state
- * table; it must return the same slot for the same provider/account in every worker.
+ * A model group as one provider set holds it: a fresh object per set, so what is derived from
+ * it (resolved targets, the weighted rotation) can be cached against it and goes with the set.
  */
+export type ModelGroupRuntime = Readonly<ModelGroupConfig>;
+
+export interface ProviderSet {
+	providers: ReadonlyMap<string, ProviderRuntime>;
+	/** Bare model id → the providers that list it, in configuration order: the pool a bare id fails over across. */
+	byModel: ReadonlyMap<string, readonly ModelTarget[]>;
+	/** Model groups by public name (the config file's, then the admin API's). */
+	groups: ReadonlyMap<string, ModelGroupRuntime>;
+}
+
 /** Gives an account its slot in the shared account-state table (stable for the process). */
 export type SlotOf = (provider: string, account: string) => number;
 
+/**
+ * Builds the provider set. `slotOf` gives each account a slot in the shared account-state
+ * table; it must return the same slot for the same provider/account in every worker. Of two
+ * groups of one name the first wins (the config file's come first).
+ */
 export function buildProviderSet(
 	providers: ProviderConfig[],
 	defaults: GatewayConfig["routing"],
 	slotOf: SlotOf,
+	groups: readonly ModelGroupConfig[] = [],
 ): ProviderSet {
 	const map = new Map<string, ProviderRuntime>();
-	const byModel = new Map<string, ProviderRuntime[]>();
+	const byModel = new Map<string, ModelTarget[]>();
 	for (const p of providers) {
 		const preset = PROVIDER_PRESETS[p.type] ?? PROVIDER_PRESETS.custom;
 		const baseUrl = normaliseBaseUrl(p.base_url, preset);
@@ -64,10 +81,13 @@ export function buildProviderSet(
 		};
 		map.set(p.name, runtime);
 		for (const m of p.models) {
+			const target = { provider: runtime, model: m };
 			const list = byModel.get(m);
-			if (list) list.push(runtime);
-			else byModel.set(m, [runtime]);
+			if (list) list.push(target);
+			else byModel.set(m, [target]);
 		}
 	}
-	return { providers: map, byModel };
+	const groupMap = new Map<string, ModelGroupRuntime>();
+	for (const g of groups) if (!groupMap.has(g.name)) groupMap.set(g.name, { ...g });
+	return { providers: map, byModel, groups: groupMap };
 }

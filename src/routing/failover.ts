@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../errors/codes.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { AccountRef } from "../providers/account-ref.ts";
-import type { ProviderRuntime } from "../providers/provider-registry.ts";
+import type { ModelTarget } from "../providers/provider-registry.ts";
 import type { AttemptSpan, AttemptTracer } from "../telemetry/request-trace.ts";
 import type { AccountSelector, UnavailableReason } from "./account-selector.ts";
 import { type Deadline, deadlines } from "./deadline-sweeper.ts";
@@ -9,11 +9,25 @@ import { readUpstreamBody } from "./read-upstream-body.ts";
 import { retryAfterMs } from "./retry-after.ts";
 import type { AttemptOutcome, UpstreamRequest } from "./types.ts";
 
-export interface FailoverRequest {
+/** What the loop needs of a target's plan: how to build one attempt's request for an account. */
+export interface TargetPlan {
+	build: (account: AccountRef) => UpstreamRequest;
+}
+
+export interface FailoverRequest<P extends TargetPlan = TargetPlan> {
 	selector: AccountSelector;
-	provider: ProviderRuntime;
-	model: string;
+	/**
+	 * Where the request may go, in order (never empty): one target for a plain model, a pool's
+	 * providers or a model group's targets. Each target's accounts are walked before the next.
+	 */
+	targets: readonly ModelTarget[];
+	/**
+	 * The target's plan (the client's operation × the target's protocol), chosen when the loop
+	 * first turns to it; a throw means the target cannot carry this request and is skipped.
+	 */
+	plan: (target: ModelTarget) => P;
 	sessionKey?: string;
+	/** Every attempt after the first counts, on whichever target. */
 	maxSwitches: number;
 	/** performance.now() by which every attempt, and the body that follows, must be done. */
 	deadlineAt: number;
@@ -23,14 +37,16 @@ export interface FailoverRequest {
 	 * microseconds, so it is only polled for attempts that last (see CLIENT_WATCH_AFTER_MS).
 	 */
 	clientGone?: () => boolean;
-	build: (account: AccountRef) => UpstreamRequest;
 	/** The request's trace (absent when tracing is off): a client span per attempt. */
 	trace?: AttemptTracer;
 }
 
-export interface FailoverSuccess {
+export interface FailoverSuccess<P extends TargetPlan = TargetPlan> {
 	/** A 2xx upstream response whose body the caller now owns. */
 	response: Response;
+	/** The target that answered, and its plan (which maps the answer back). */
+	target: ModelTarget;
+	plan: P;
 	account: AccountRef;
 	attempts: number;
 	/** Aborts the upstream body (client left). */
@@ -124,44 +140,96 @@ function failureToError(f: Failure, attempts: number): GatewayError {
 	return e;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
+function pickAt(
+	req: FailoverRequest<TargetPlan>,
+	refused: readonly boolean[] | null,
+	i: number,
+	exclude: ReadonlySet<number>,
+): AccountRef | null {
+	if (refused?.[i]) return null;
+	const target = req.targets[i];
+	return req.selector.pick(target.provider, target.model, exclude, req.sessionKey);
+}
+
 /**
- * The gateway's one retry/failover loop. Tries the best account, and on 429, 401/403, 5xx,
- * 529, timeouts and connection errors moves to the next best, up to `maxSwitches` switches,
- * all inside one deadline. When no account is healthy it still tries the least bad one, once
- * per request (see AccountSelector.fallback). Runs only before the first byte reaches the client: once it
- * returns, the response is committed. A client-caused 4xx is returned as a GatewayError
- * carrying the upstream's message and status, without failover and without blaming the account.
+ * The gateway's one retry/failover loop. Tries the best account of the first target, and on
+ * 429, 401/403, 5xx, 529, timeouts and connection errors moves to the next best, then to the
+ * next target (a model group's or a pool's), up to `maxSwitches` switches in all, inside one
+ * deadline. When every target's accounts were tried it backs off and lets a recovered one take
+ * it, first target first. When no account is healthy it still tries the least bad one, once
+ * per request (see AccountSelector.fallback). Runs only before the first byte reaches the
+ * client: once it returns, the response is committed. A client-caused 4xx is returned as a
+ * GatewayError carrying the upstream's message and status, without failover and without
+ * blaming the account.
  */
-export async function callWithFailover(req: FailoverRequest): Promise<FailoverSuccess> {
-	const tried = new Set<number>();
+export async function callWithFailover<P extends TargetPlan>(req: FailoverRequest<P>): Promise<FailoverSuccess<P>> {
+	const targets = req.targets;
+	const n = targets.length;
 	let last: Failure | null = null;
 	const maxAttempts = 1 + req.maxSwitches;
+	// the target being tried, its plan and the accounts of it tried so far (health is per
+	// account and model, so an account tried for one target is still a candidate for another)
+	let t = 0;
+	let plan: P | null = null;
+	let tried: Set<number> = new Set();
+	/** What the first target that cannot carry the request threw; the targets marked are skipped. */
+	let refusal: unknown = null;
+	let refused: boolean[] | null = null;
+	/** Turns to target i: its plan, no account tried yet. False when it cannot carry the request. */
+	const enter = (i: number): boolean => {
+		t = i;
+		tried = new Set();
+		try {
+			plan = req.plan(targets[i]);
+			return true;
+		} catch (err) {
+			refusal ??= err;
+			refused ??= [];
+			refused[i] = true;
+			plan = null;
+			return false;
+		}
+	};
 
+	// the first target's plan, as proxy-request chose it before the loop existed for several:
+	// a request no target can carry fails here, before any account is picked
+	if (!enter(0) && n === 1) throw refusal;
 	let attemptsMade = 0;
 	let panicked = false;
 	for (let attempt = 1; attempt <= maxAttempts; attempt++) {
 		if (attempt > 1 && req.clientGone?.())
 			throw new GatewayError("CLIENT_CLOSED_REQUEST", "The client closed the request");
-		let account = req.selector.pick(req.provider, req.model, tried, req.sessionKey);
-		if (!account && last && tried.size > 0 && last.code !== "UPSTREAM_AUTH_FAILED") {
+		let account = pickAt(req, refused, t, tried);
+		// this target has no untried account: the next target, before any backoff
+		while (!account && t + 1 < n) account = enter(t + 1) ? pickAt(req, refused, t, tried) : null;
+		if (!account && last && last.code !== "UPSTREAM_AUTH_FAILED") {
 			// every account was tried once: back off with jitter, then let a recovered one take it
 			const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 2)) * (0.75 + Math.random() * 0.25);
 			if (performance.now() + wait >= req.deadlineAt) break;
 			await Bun.sleep(wait);
-			account = req.selector.pick(req.provider, req.model, new Set(), req.sessionKey);
+			for (let i = 0; i < n && !account; i++) {
+				const found = pickAt(req, refused, i, NONE);
+				if (found && (i === t || enter(i))) account = found;
+			}
 		}
 		if (!account && !panicked) {
 			// every candidate is ejected or cooling: try the least bad one once rather than go
 			// dark (an upstream's own retry-after is still honoured: that one answers 429)
-			account = req.selector.fallback(req.provider, req.model, tried);
+			for (let i = 0; i < n && !account; i++) {
+				if (refused?.[i]) continue;
+				const found = req.selector.fallback(targets[i].provider, targets[i].model, i === t ? tried : NONE);
+				if (found && (i === t || enter(i))) account = found;
+			}
 			panicked = account !== null;
 		}
-		if (!account) break;
+		if (!account || !plan) break;
 		tried.add(account.slot);
 		attemptsMade = attempt;
 
-		const span = req.trace?.attempt(req.provider, account.name, req.model);
-		const result = await attemptOnce(req, account, span);
+		const span = req.trace?.attempt(targets[t].provider, account.name, targets[t].model);
+		const result = await attemptOnce(req, targets[t], plan, account, span);
 		span?.end("response" in result ? null : result.failure);
 		if ("response" in result) return { ...result, attempts: attempt };
 		last = result.failure;
@@ -170,7 +238,9 @@ export async function callWithFailover(req: FailoverRequest): Promise<FailoverSu
 	}
 
 	if (last) throw failureToError(last, attemptsMade);
-	const why = req.selector.unavailable(req.provider, req.model);
+	if (refusal) throw refusal;
+	const first = targets[0];
+	const why = req.selector.unavailable(first.provider, first.model);
 	if (why.reason === "cooling_down" && why.retryAfterMs !== null) {
 		throw failureToError(
 			{
@@ -181,7 +251,7 @@ export async function callWithFailover(req: FailoverRequest): Promise<FailoverSu
 			0,
 		);
 	}
-	throw new GatewayError("UPSTREAM_NO_ACCOUNT", NO_ACCOUNT_MESSAGES[why.reason](req.provider.name), {
+	throw new GatewayError("UPSTREAM_NO_ACCOUNT", NO_ACCOUNT_MESSAGES[why.reason](first.provider.name), {
 		// ejected accounts get a probe when their ejection lapses: tell the client when
 		retryAfterSeconds: why.retryAfterMs === null ? undefined : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
 	});
@@ -201,9 +271,15 @@ const TARGET_REFUSED: Failure = {
 	retryAfterMs: null,
 };
 
-type AttemptResult = Omit<FailoverSuccess, "attempts"> | { failure: Failure; final: boolean };
+type AttemptResult<P extends TargetPlan> = Omit<FailoverSuccess<P>, "attempts"> | { failure: Failure; final: boolean };
 
-async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: AttemptSpan): Promise<AttemptResult> {
+async function attemptOnce<P extends TargetPlan>(
+	req: FailoverRequest<P>,
+	target: ModelTarget,
+	plan: P,
+	account: AccountRef,
+	span?: AttemptSpan,
+): Promise<AttemptResult<P>> {
 	const controller = new AbortController();
 	let timedOut = false;
 	let clientLeft = false;
@@ -227,9 +303,9 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: Att
 		watch = deadlines.add(started + CLIENT_WATCH_AFTER_MS, check);
 	}
 
-	const { url, headers, body } = req.build(account);
+	const { url, headers, body } = plan.build(account);
 	span?.inject(headers);
-	const refused = req.provider.targetGuard?.check(url);
+	const refused = target.provider.targetGuard?.check(url);
 	if (refused) {
 		try {
 			await refused;
@@ -272,7 +348,7 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: Att
 			};
 		}
 		const kind = timedOut ? "timeout" : "connection_error";
-		req.selector.report(account, req.model, { kind });
+		req.selector.report(account, target.model, { kind });
 		return {
 			failure: timedOut
 				? {
@@ -292,20 +368,20 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: Att
 	}
 	span?.answered(res.status);
 	if (res.ok) {
-		req.selector.report(account, req.model, {
+		req.selector.report(account, target.model, {
 			kind: "success",
 			ttftMs: performance.now() - started,
 		});
 		deadline.at = req.deadlineAt;
 		deadline.onExpire = () => controller.abort();
-		return { response: res, account, abort: () => controller.abort(), release };
+		return { response: res, target, plan, account, abort: () => controller.abort(), release };
 	}
 
 	// the first-byte timer stays armed while the error body is read: a stalled body aborts
 	const bytes = await readUpstreamBody(res, MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
 	release();
 	if (bytes === null || (res.status >= 300 && res.status < 400)) {
-		req.selector.report(account, req.model, { kind: "server_error" });
+		req.selector.report(account, target.model, { kind: "server_error" });
 		return {
 			failure: {
 				code: "UPSTREAM_BAD_RESPONSE",
@@ -321,11 +397,11 @@ async function attemptOnce(req: FailoverRequest, account: AccountRef, span?: Att
 	const text = new TextDecoder().decode(bytes);
 	const c = classify(res.status, retryAfterMs(res.headers));
 	if (c) {
-		req.selector.report(account, req.model, c.outcome);
+		req.selector.report(account, target.model, c.outcome);
 		return { failure: c.failure, final: false };
 	}
 	// the client's own mistake: pass the upstream's words on, keep the account's record clean
-	req.selector.report(account, req.model, { kind: "client_error" });
+	req.selector.report(account, target.model, { kind: "client_error" });
 	return {
 		failure: {
 			code: "UPSTREAM_INVALID_REQUEST",

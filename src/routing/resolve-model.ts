@@ -1,14 +1,19 @@
+import { isGroupAllowed, isModelAllowed } from "../auth/model-allowlist.ts";
 import type { AliasConfig } from "../config/types.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import type { ProviderRuntime, ProviderSet } from "../providers/provider-registry.ts";
+import type { ModelTarget, ProviderRuntime, ProviderSet } from "../providers/provider-registry.ts";
+import { groupTargets } from "./model-groups.ts";
 
-export interface ResolvedModel {
-	provider: ProviderRuntime;
-	/** The model id sent upstream. */
-	model: string;
-}
+/**
+ * Where a request may go, in failover order: one target for `provider/model`, a bare id's pool
+ * (every provider that lists it), or a model group's targets. Never empty.
+ */
+export type ResolvedModel = readonly ModelTarget[];
 
 const MAX_ALIAS_HOPS = 8;
+
+/** `owned_by` of a model group in the model lists: the gateway's own name, not one provider's. */
+export const GROUP_OWNER = "interchange";
 
 function applyAliases(model: string, aliases: readonly AliasConfig[]): string {
 	let current = model;
@@ -36,37 +41,84 @@ function serves(provider: ProviderRuntime, model: string): boolean {
 	return false;
 }
 
-/**
- * Model resolution: alias rules first, then `provider/model` when the prefix names a
- * provider (a provider with no model list, or with `*`, accepts any model this way), then a
- * bare id listed by a provider (first in configuration order; ids may themselves contain "/",
- * as on OpenRouter), then a bare id matching a provider's prefix pattern (`gpt-4o*`; `*` alone
- * only through the `provider/` form). Anything else is a 404.
- */
-export function resolveModel(requested: string, set: ProviderSet, aliases: readonly AliasConfig[]): ResolvedModel {
-	const model = applyAliases(requested, aliases);
+/** A model name (aliases applied, groups aside) → its targets, or null when nothing serves it. */
+function resolveName(model: string, set: ProviderSet): ResolvedModel | null {
 	const slash = model.indexOf("/");
 	if (slash > 0) {
 		const provider = set.providers.get(model.slice(0, slash));
 		const rest = model.slice(slash + 1);
-		if (provider && rest && serves(provider, rest)) return { provider, model: rest };
+		if (provider && rest && serves(provider, rest)) return [{ provider, model: rest }];
 	}
+	// built with the set: the plain path allocates nothing here
 	const listed = set.byModel.get(model);
-	if (listed && listed.length > 0) return { provider: listed[0], model };
+	if (listed && listed.length > 0) return listed;
 	for (const provider of set.providers.values()) {
 		for (const entry of provider.models) {
-			if (entry !== "*" && matchesModelPattern(entry, model)) return { provider, model };
+			if (entry !== "*" && matchesModelPattern(entry, model)) return [{ provider, model }];
 		}
 	}
-	throw new GatewayError("PLATFORM_MODEL_NOT_FOUND", `The model '${requested}' does not exist or is not served here`, {
-		param: "model",
-	});
+	return null;
 }
 
-/** Every bare model id listed (patterns left out), de-duplicated and sorted, with its first provider. */
+const notAllowed = (requested: string) =>
+	new GatewayError("PLATFORM_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${requested}'`, {
+		param: "model",
+	});
+
+/**
+ * Model resolution: alias rules first, then a model group's name, then `provider/model` when
+ * the prefix names a provider (a provider with no model list, or with `*`, accepts any model
+ * this way), then a bare id listed by providers (all of them, in configuration order: a pool
+ * the failover loop walks; ids may themselves contain "/", as on OpenRouter), then a bare id
+ * matching a provider's prefix pattern (`gpt-4o*`; `*` alone only through the `provider/`
+ * form). Anything else is a 404.
+ *
+ * `allow` is the key's model allowlist: a group is admitted by its name (the requested one or
+ * the alias's target), whatever its targets are; a plain model by its requested name, its id
+ * or `provider/model`, and a pool keeps only the providers the list admits. 403 when nothing is left.
+ */
+export function resolveModel(
+	requested: string,
+	set: ProviderSet,
+	aliases: readonly AliasConfig[],
+	allow: ReadonlySet<string> | null = null,
+): ResolvedModel {
+	const model = aliases.length === 0 ? requested : applyAliases(requested, aliases);
+	const group = set.groups.size === 0 ? undefined : set.groups.get(model);
+	if (group) {
+		if (allow && !isGroupAllowed(allow, requested) && !isGroupAllowed(allow, model)) throw notAllowed(requested);
+		const targets = groupTargets(group, (name) => resolveName(name, set));
+		if (targets) return targets;
+		throw new GatewayError(
+			"PLATFORM_MODEL_NOT_FOUND",
+			`No target of the model group '${model}' is served here (its providers were removed?)`,
+			{ param: "model" },
+		);
+	}
+	const targets = resolveName(model, set);
+	if (!targets) {
+		throw new GatewayError(
+			"PLATFORM_MODEL_NOT_FOUND",
+			`The model '${requested}' does not exist or is not served here`,
+			{ param: "model" },
+		);
+	}
+	if (!allow) return targets;
+	const admitted = (t: ModelTarget) => isModelAllowed(allow, { requested, model: t.model, provider: t.provider.name });
+	if (targets.every(admitted)) return targets;
+	const some = targets.filter(admitted);
+	if (some.length === 0) throw notAllowed(requested);
+	return some;
+}
+
+/**
+ * Every bare model id listed (patterns left out) with its first provider, and every model
+ * group (owned by GROUP_OWNER), de-duplicated and sorted.
+ */
 export function listModels(set: ProviderSet): { id: string; owned_by: string }[] {
-	return [...set.byModel.entries()]
-		.filter(([id]) => !isModelPattern(id))
-		.map(([id, providers]) => ({ id, owned_by: providers[0].name }))
-		.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+	const out = [...set.byModel.entries()]
+		.filter(([id]) => !isModelPattern(id) && !set.groups.has(id))
+		.map(([id, targets]) => ({ id, owned_by: targets[0].provider.name }));
+	for (const id of set.groups.keys()) out.push({ id, owned_by: GROUP_OWNER });
+	return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -39,7 +39,7 @@ export interface DepsInput {
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
 function providerSetFor(config: GatewayConfig, table: AccountStateTable): ProviderSet {
-	return buildProviderSet(config.providers, config.routing, (p, a) => table.slotFor(p, a));
+	return buildProviderSet(config.providers, config.routing, (p, a) => table.slotFor(p, a), config.model_groups);
 }
 
 function logLine(logger: Logger): RecordListener {

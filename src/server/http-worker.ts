@@ -158,6 +158,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 				authn.dropAll();
 				break;
 			case "providers":
+			case "model-groups":
 				await catalog.reload();
 				break;
 			case "prices":

@@ -598,3 +598,45 @@ describe("seed environment names", () => {
 		expect(c.routing.strategy).toBe("availability");
 	});
 });
+
+describe("[[model_groups]]", () => {
+	test("ordered by default; weighted with one weight per target", () => {
+		const c = buildConfig(
+			Bun.TOML.parse(`
+[[model_groups]]
+name = "smart"
+targets = ["openai/gpt-4o", "claude/claude-sonnet-4-5"]
+
+[[model_groups]]
+name = "spread"
+targets = ["openai/gpt-4o", "claude/claude-sonnet-4-5"]
+strategy = "weighted"
+weights = [3, 1]
+`),
+			{},
+		);
+		expect(c.model_groups).toEqual([
+			{ name: "smart", targets: ["openai/gpt-4o", "claude/claude-sonnet-4-5"], strategy: "ordered", weights: null },
+			{ name: "spread", targets: ["openai/gpt-4o", "claude/claude-sonnet-4-5"], strategy: "weighted", weights: [3, 1] },
+		]);
+		expect(buildConfig({}, {}).model_groups).toEqual([]);
+	});
+
+	test("mistakes are startup errors naming the key", () => {
+		const g = (over: Record<string, unknown>) => ({ model_groups: [{ name: "g", targets: ["a/b", "c"], ...over }] });
+		expect(configError(() => buildConfig(g({ fallback: "x" }), {})).path).toBe("model_groups[0].fallback");
+		expect(configError(() => buildConfig(g({ name: "a/b" }), {})).path).toBe("model_groups[0].name");
+		expect(configError(() => buildConfig(g({ targets: [] }), {})).path).toBe("model_groups[0].targets");
+		expect(configError(() => buildConfig(g({ strategy: "random" }), {})).path).toBe("model_groups[0].strategy");
+		expect(configError(() => buildConfig(g({ strategy: "weighted" }), {})).path).toBe("model_groups[0].weights");
+		expect(configError(() => buildConfig(g({ strategy: "weighted", weights: [1] }), {})).message).toContain(
+			"one weight per target",
+		);
+		expect(configError(() => buildConfig(g({ strategy: "weighted", weights: [0, 0] }), {})).path).toBe(
+			"model_groups[0].weights",
+		);
+		expect(configError(() => buildConfig(g({ weights: [1, 2] }), {})).message).toContain("weighted");
+		const twice = { model_groups: [g({}).model_groups[0], g({}).model_groups[0]] };
+		expect(configError(() => buildConfig(twice, {})).path).toBe("model_groups[1].name");
+	});
+});

@@ -22,6 +22,7 @@ describe("migrations", () => {
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
 			"api_keys",
+			"model_groups",
 			"model_prices",
 			"provider_accounts",
 			"providers",

@@ -121,7 +121,8 @@ interface Setup {
 	/** The (account, model) lane's slot in the lane table, -1 when it has none. */
 	lane: (name: string, model?: string) => number;
 	lanes: ModelLanes;
-	call: (over?: Partial<FailoverRequest>) => ReturnType<typeof callWithFailover>;
+	/** One target: provider `up` with MODEL, or `model` (the body is rewritten to it). */
+	call: (over?: Partial<FailoverRequest> & { model?: string }) => ReturnType<typeof callWithFailover>;
 }
 
 /** One provider whose accounts are [name, key, baseUrl?] in priority order, over a fresh table. */
@@ -161,16 +162,17 @@ function setup(accounts: [string, string, string?][], maxSwitches = 3): Setup {
 			const account = provider.accounts.find((a) => a.name === name);
 			return account ? lanes.find(account, model) : -1;
 		},
-		call: (over = {}) =>
+		call: ({ model = MODEL, ...over } = {}) =>
 			callWithFailover({
 				selector,
-				provider,
-				model: MODEL,
+				targets: [{ provider, model }],
 				maxSwitches,
 				deadlineAt: performance.now() + 10_000,
 				firstByteTimeoutMs: 2_000,
-				// the upstream model differs from the body's for `over.model`: the body is rewritten
-				build: (account) => buildOpenAIRequest(provider, account, "chat", over.model ?? MODEL, body, raw),
+				// the upstream model differs from the body's for `model`: the body is rewritten
+				plan: (target) => ({
+					build: (account) => buildOpenAIRequest(target.provider, account, "chat", target.model, body, raw),
+				}),
 				...over,
 			}),
 	};
@@ -506,5 +508,130 @@ describe("upstreamErrorMessage", () => {
 		expect(upstreamErrorMessage("plain")).toBe("plain");
 		expect(upstreamErrorMessage("x".repeat(1000))).toHaveLength(300);
 		expect(upstreamErrorMessage("")).toBe("The upstream rejected the request");
+	});
+});
+
+describe("callWithFailover over several targets", () => {
+	/** Providers `p1` and `p2`, each with accounts [name, key], over one table and one selector. */
+	function targets(p1: [string, string][], p2: [string, string][]) {
+		const table = AccountStateTable.create();
+		const providerConfig = (name: string, accounts: [string, string][]): ProviderConfig => ({
+			name,
+			type: "openai",
+			base_url: upstreamUrl,
+			models: [MODEL, "other-model", "down-model"],
+			headers: {},
+			accounts: accounts.map(([n, api_key]) => ({ name: n, api_key, weight: 1, max_concurrency: 0 })),
+		});
+		const set = buildProviderSet([providerConfig("p1", p1), providerConfig("p2", p2)], ROUTING, (p, a) =>
+			table.allocate(accountKey(p, a)),
+		);
+		const selector = createPoolAccountSelector({
+			health: new AccountHealth(table),
+			lanes: new ModelLanes(AccountStateTable.create(64), table),
+			sticky: new StickySessions(),
+		});
+		const body = { model: MODEL, messages: [{ role: "user", content: "hi" }] };
+		const raw = JSON.stringify(body);
+		const planned: string[] = [];
+		return {
+			p1: set.providers.get("p1") as ProviderRuntime,
+			p2: set.providers.get("p2") as ProviderRuntime,
+			planned,
+			call: (list: { provider: ProviderRuntime; model: string }[], maxSwitches = 3, refuse?: string) =>
+				callWithFailover({
+					selector,
+					targets: list,
+					maxSwitches,
+					deadlineAt: performance.now() + 10_000,
+					firstByteTimeoutMs: 2_000,
+					plan: (target) => {
+						planned.push(`${target.provider.name}/${target.model}`);
+						if (target.provider.name === refuse) {
+							throw new GatewayError("PLATFORM_INVALID_REQUEST", "this endpoint is not served there");
+						}
+						return {
+							build: (account) => buildOpenAIRequest(target.provider, account, "chat", target.model, body, raw),
+						};
+					},
+				}),
+		};
+	}
+
+	test("the first target's accounts fail → the next target serves, within the attempt count; its plan comes back", async () => {
+		const s = targets(
+			[
+				["a", "sk-503"],
+				["b", "sk-503"],
+			],
+			[["c", "sk-ok"]],
+		);
+		const r = await s.call([
+			{ provider: s.p1, model: MODEL },
+			{ provider: s.p2, model: "other-model" },
+		]);
+		r.release();
+		expect(r.attempts).toBe(3);
+		expect(r.target.provider.name).toBe("p2");
+		expect(r.target.model).toBe("other-model");
+		expect(r.account.name).toBe("c");
+		expect(((await r.response.json()) as { model: string }).model).toBe("other-model");
+		// a plan per target, each chosen once, when the loop first turned to it
+		expect(s.planned).toEqual([`p1/${MODEL}`, "p2/other-model"]);
+		expect(calls.get("sk-503")).toBe(2);
+	});
+
+	test("max_account_switches counts every attempt: the cap is reached before the second target", async () => {
+		const s = targets(
+			[
+				["a", "sk-503"],
+				["b", "sk-503"],
+			],
+			[["c", "sk-ok"]],
+		);
+		const e = await failure(
+			s.call(
+				[
+					{ provider: s.p1, model: MODEL },
+					{ provider: s.p2, model: MODEL },
+				],
+				1,
+			),
+		);
+		expect(e.code).toBe("UPSTREAM_SERVER_ERROR");
+		expect(e.attempts).toBe(2);
+		expect(calls.get("sk-ok")).toBeUndefined();
+	});
+
+	test("an account tried for one model is still a candidate for the next target's model", async () => {
+		const s = targets([["a", "sk-ok"]], []);
+		const r = await s.call([
+			{ provider: s.p1, model: "down-model" },
+			{ provider: s.p1, model: MODEL },
+		]);
+		r.release();
+		expect(r.attempts).toBe(2);
+		expect(r.account.name).toBe("a");
+		expect(r.target.model).toBe(MODEL);
+	});
+
+	test("a target that cannot carry the request is skipped; a lone one refuses before any call", async () => {
+		const s = targets([["a", "sk-ok"]], [["c", "sk-ok2"]]);
+		const r = await s.call(
+			[
+				{ provider: s.p1, model: MODEL },
+				{ provider: s.p2, model: MODEL },
+			],
+			3,
+			"p1",
+		);
+		r.release();
+		expect(r.attempts).toBe(1);
+		expect(r.target.provider.name).toBe("p2");
+		expect(calls.get("sk-ok")).toBeUndefined();
+
+		const e = await failure(s.call([{ provider: s.p1, model: MODEL }], 3, "p1"));
+		expect(e.code).toBe("PLATFORM_INVALID_REQUEST");
+		expect(calls.get("sk-ok")).toBeUndefined();
 	});
 });

@@ -30,9 +30,9 @@ const set = buildProviderSet(
 
 describe("model patterns in provider lists", () => {
 	test("a prefix pattern serves bare ids and provider/ ids; '*' serves any id through provider/", () => {
-		expect(resolveModel("gpt-4o-mini", set, []).provider.name).toBe("openai");
-		expect(resolveModel("openai/gpt-4o", set, []).model).toBe("gpt-4o");
-		expect(resolveModel("any/whatever-1", set, [])).toMatchObject({ model: "whatever-1" });
+		expect(resolveModel("gpt-4o-mini", set, [])[0].provider.name).toBe("openai");
+		expect(resolveModel("openai/gpt-4o", set, [])[0].model).toBe("gpt-4o");
+		expect(resolveModel("any/whatever-1", set, [])[0]).toMatchObject({ model: "whatever-1" });
 		expect(() => resolveModel("whatever-1", set, [])).toThrow(
 			expect.objectContaining({ code: "PLATFORM_MODEL_NOT_FOUND" }),
 		);

@@ -49,32 +49,32 @@ function notFound(fn: () => unknown): GatewayError {
 
 describe("resolveModel", () => {
 	test("a bare id goes to the first provider listing it", () => {
-		const r = resolveModel("gpt-4o", set, []);
+		const [r] = resolveModel("gpt-4o", set, []);
 		expect(r.provider.name).toBe("openai");
 		expect(r.model).toBe("gpt-4o");
-		expect(resolveModel("shared", set, []).provider.name).toBe("openai");
-		expect(resolveModel("llama3", set, []).provider.name).toBe("groq");
+		expect(resolveModel("shared", set, [])[0].provider.name).toBe("openai");
+		expect(resolveModel("llama3", set, [])[0].provider.name).toBe("groq");
 	});
 
 	test("provider/model picks that provider and strips the prefix", () => {
-		const r = resolveModel("groq/gpt-4o-mini", set, []);
+		const [r] = resolveModel("groq/gpt-4o-mini", set, []);
 		expect(r.provider.name).toBe("groq");
 		expect(r.model).toBe("gpt-4o-mini");
-		expect(resolveModel("openrouter/shared", set, []).provider.name).toBe("openrouter");
+		expect(resolveModel("openrouter/shared", set, [])[0].provider.name).toBe("openrouter");
 	});
 
 	test("ids containing '/' (OpenRouter style) resolve as bare ids", () => {
-		const r = resolveModel("meta-llama/llama-3-70b", set, []);
+		const [r] = resolveModel("meta-llama/llama-3-70b", set, []);
 		expect(r.provider.name).toBe("openrouter");
 		expect(r.model).toBe("meta-llama/llama-3-70b");
 		// "openai/gpt-4o" is also a bare id of openrouter, but the prefix names a provider
 		// that lists "gpt-4o", so the prefix form wins
-		expect(resolveModel("openai/gpt-4o", set, [])).toMatchObject({
+		expect(resolveModel("openai/gpt-4o", set, [])[0]).toMatchObject({
 			model: "gpt-4o",
 		});
-		expect(resolveModel("openai/gpt-4o", set, []).provider.name).toBe("openai");
+		expect(resolveModel("openai/gpt-4o", set, [])[0].provider.name).toBe("openai");
 		// prefixed form of an id that itself contains "/"
-		const nested = resolveModel("openrouter/meta-llama/llama-3-70b", set, []);
+		const [nested] = resolveModel("openrouter/meta-llama/llama-3-70b", set, []);
 		expect(nested.provider.name).toBe("openrouter");
 		expect(nested.model).toBe("meta-llama/llama-3-70b");
 	});
@@ -82,16 +82,16 @@ describe("resolveModel", () => {
 	test("a provider/model whose provider does not list the rest falls back to the bare id list", () => {
 		expect(() => resolveModel("groq/llama3x", set, [])).toThrow(GatewayError);
 		const bareSet = buildProviderSet([provider("openrouter", ["openai/o1"])], ROUTING, sequentialSlots());
-		const r = resolveModel("openai/o1", bareSet, []);
+		const [r] = resolveModel("openai/o1", bareSet, []);
 		expect(r.provider.name).toBe("openrouter");
 		expect(r.model).toBe("openai/o1");
 	});
 
 	test("a provider with an empty model list accepts any model, only via its prefix", () => {
-		const r = resolveModel("local/anything-at-all", set, []);
+		const [r] = resolveModel("local/anything-at-all", set, []);
 		expect(r.provider.name).toBe("local");
 		expect(r.model).toBe("anything-at-all");
-		expect(resolveModel("local/a/b", set, []).model).toBe("a/b");
+		expect(resolveModel("local/a/b", set, [])[0].model).toBe("a/b");
 		expect(() => resolveModel("anything-at-all", set, [])).toThrow(GatewayError);
 		expect(() => resolveModel("local/", set, [])).toThrow(GatewayError);
 	});
@@ -102,10 +102,10 @@ describe("resolveModel", () => {
 			{ from: "cheap", to: "groq/gpt-4o-mini" },
 			{ from: "claude-*", to: "local/claude" },
 		];
-		const chained = resolveModel("fast", set, aliases);
+		const [chained] = resolveModel("fast", set, aliases);
 		expect(chained.provider.name).toBe("groq");
 		expect(chained.model).toBe("gpt-4o-mini");
-		const prefixed = resolveModel("claude-3-5-sonnet", set, aliases);
+		const [prefixed] = resolveModel("claude-3-5-sonnet", set, aliases);
 		expect(prefixed.provider.name).toBe("local");
 		expect(prefixed.model).toBe("claude");
 		// exact alias does not match a longer id
@@ -121,7 +121,7 @@ describe("resolveModel", () => {
 		expect(e.code).toBe("PLATFORM_MODEL_NOT_FOUND");
 		expect(e.message).toContain("'a'");
 		// a self-alias is a no-op
-		expect(resolveModel("gpt-4o", set, [{ from: "gpt-*", to: "gpt-4o" }]).model).toBe("gpt-4o");
+		expect(resolveModel("gpt-4o", set, [{ from: "gpt-*", to: "gpt-4o" }])[0].model).toBe("gpt-4o");
 	});
 
 	test("unknown model → 404 PLATFORM_MODEL_NOT_FOUND with param 'model'", () => {

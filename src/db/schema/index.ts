@@ -1,4 +1,5 @@
 export * from "./api-keys.ts";
+export * from "./model-groups.ts";
 export * from "./model-prices.ts";
 export * from "./providers.ts";
 export * from "./request-logs.ts";
