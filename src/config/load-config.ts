@@ -1,5 +1,7 @@
 import { availableParallelism } from "node:os";
+import { parseAlertsPolicy, parseAlertWebhooks } from "./alerts-config.ts";
 import { ConfigError } from "./config-error.ts";
+import { parseLoggingConfig } from "./logging-config.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import { withSeedEnvAliases } from "./seed-env-aliases.ts";
 import type { AccountConfig, GatewayConfig, GatewayEnv, ProviderConfig } from "./types.ts";
@@ -35,6 +37,9 @@ const TOP_KEYS = [
 	"audit",
 	"metrics",
 	"usage",
+	"logging",
+	"alerts",
+	"alerts_policy",
 	"providers",
 	"aliases",
 	"prices",
@@ -354,6 +359,9 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			token: env.GATEWAY_METRICS_TOKEN || resolveSecret(optStr(metrics, "token", "metrics."), "metrics.token", env),
 		},
 		usage: { on_client_abort: onClientAbort as OnClientAbort },
+		logging: parseLoggingConfig(root.logging, env),
+		alerts: parseAlertWebhooks(root, env),
+		alerts_policy: parseAlertsPolicy(root.alerts_policy),
 		providers,
 		aliases,
 		prices,

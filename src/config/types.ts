@@ -1,3 +1,5 @@
+import type { AlertsPolicy, AlertWebhookConfig } from "./alerts-config.ts";
+import type { LoggingConfig } from "./logging-config.ts";
 import type { PriceConfig } from "./model-price.ts";
 
 /** `staging` follows production's rules (everything but `dev` does). */
@@ -118,6 +120,11 @@ export interface GatewayConfig {
 		on_client_abort: OnClientAbort;
 	};
 	log_level: string;
+	/** Request and response bodies (opt-in), their retention and redaction. */
+	logging: LoggingConfig;
+	/** Webhooks from `[[alerts]]` (the admin API adds more) and how alerts are evaluated and sent. */
+	alerts: AlertWebhookConfig[];
+	alerts_policy: AlertsPolicy;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];
 	prices: PriceConfig[];
