@@ -12,6 +12,7 @@ import type { PriceBook } from "../usage/cost.ts";
 import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
+import { logDetailRoutes } from "./log-detail.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
 import { ProviderService } from "./provider-service.ts";
 import { providerRoutes } from "./providers.ts";
@@ -68,7 +69,8 @@ export function createAdminRoutes(deps: AdminDeps) {
 				since: query.since,
 				until: query.until,
 			}),
-		}));
+		}))
+		.use(logDetailRoutes(deps.sql));
 	const c = deps.control;
 	if (!c) return app;
 	return app

@@ -24,6 +24,7 @@ import { AccountHealth } from "../routing/account-health.ts";
 import { AccountRecovery } from "../routing/account-recovery.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
+import { BodyRelay } from "../usage/body-relay.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
@@ -36,6 +37,7 @@ const post = (msg: FromHttpWorker) => self.postMessage(msg);
 
 let server: ReturnType<ReturnType<typeof createApp>["listen"]>["server"] = null;
 let relay: UsageRelay | null = null;
+let bodyRelay: BodyRelay | null = null;
 let db: Db | null = null;
 let bus: ChangeBus | null = null;
 const drainState = new DrainState();
@@ -75,6 +77,15 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	const prices = new PriceBook(config.prices);
 	await prices.reload(db.sql).catch((e) => logger.warn({ err: e }, "could not load model_prices"));
 	relay = new UsageRelay((lines, count) => post({ type: "usage", lines, count }));
+	bodyRelay = new BodyRelay(
+		(events) => post({ type: "bodies", events }),
+		() =>
+			metrics.inc(
+				"interchange_body_log_dropped_total",
+				"Logged bodies dropped (queue full or Postgres refusing them); usage rows are never affected",
+				"",
+			),
+	);
 	const sql = db.sql;
 	const accountTable = AccountStateTable.fromBuffer(init.accountTable);
 	const healthPolicy = { maxRetryAfterMs: config.routing.max_retry_after_ms };
@@ -152,6 +163,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		logger,
 		accountTable,
 		usage: relay,
+		bodies: bodyRelay,
 		prices,
 		metrics,
 		auth: authn.auth,
@@ -247,6 +259,7 @@ async function drain(timeoutMs: number): Promise<void> {
 	await new Promise((r) => setTimeout(r, 0));
 	if (forced) await drainState.drain(ESTIMATE_DEADLINE_MS + 500);
 	relay?.flushNow();
+	bodyRelay?.flushNow();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });

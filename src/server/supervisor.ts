@@ -13,9 +13,10 @@ import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metri
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
+import { BodyWriterClient } from "../usage/body-writer-client.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { claimPort } from "./claim-port.ts";
-import { supervisorMetrics } from "./supervisor-metrics.ts";
+import { bodyWriterMetrics, supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
 export interface RunningGateway {
@@ -74,6 +75,28 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	});
 	await audit.start();
 
+	// The body writer's thread starts with the first logged body: most gateways never log one.
+	let bodies: Promise<BodyWriterClient | null> | null = null;
+	const bodyWriter = (): Promise<BodyWriterClient | null> => {
+		bodies ??= (async () => {
+			const client = new BodyWriterClient({
+				databaseUrl,
+				maxBodyBytes: config.logging.max_body_bytes,
+				redactPatterns: config.logging.redact_patterns,
+				retentionDays: config.logging.body_retention_days,
+				onError: (err) => logger.error({ err }, "body writer thread failed"),
+			});
+			try {
+				await client.start();
+				return client;
+			} catch (err) {
+				logger.error({ err }, "body writer did not start: request bodies are not stored");
+				return null;
+			}
+		})();
+		return bodies;
+	};
+
 	const accountTable = AccountStateTable.create();
 	const modelLaneTable = AccountStateTable.create(DEFAULT_MAX_LANES);
 	const limitTable = new LimitTable({
@@ -111,6 +134,8 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		});
 		collects.delete(id);
 		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats()));
+		const bodyStats = (await bodies)?.stats();
+		if (bodyStats) snaps.push(bodyWriterMetrics(bodyStats));
 		return renderPrometheus(mergeSnapshots(snaps));
 	};
 
@@ -136,6 +161,9 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			switch (msg.type) {
 				case "usage":
 					if (config.audit.enabled) audit.writeLines(msg.lines, msg.count);
+					break;
+				case "bodies":
+					void bodyWriter().then((w) => w?.write(msg.events));
 					break;
 				case "listening":
 					listening.add(msg.index);
@@ -201,6 +229,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const flushed = await audit.flush(15_000);
 			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
 			await audit.stop();
+			await (await bodies)?.stop();
 			stopMaintenance();
 			await maintenanceDb.close().catch(() => {});
 			for (const w of workers) w.terminate();
