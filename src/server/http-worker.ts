@@ -192,6 +192,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					configPrices: config.prices,
 					upstreamPolicy: { production, allowlist },
 					limiter,
+					alertWebhooks: config.alerts,
 				},
 			}),
 		],

@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { validateUpstreamUrl } from "../admin/url-safety.ts";
+import { type Alerting, startAlerting } from "../alerts/alerting.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { createDb } from "../db/client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../db/embedded.ts";
@@ -10,6 +12,8 @@ import { restoreUsage } from "../limits/restore-usage.ts";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl, redactUrls } from "../logging/redact-url.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
+import { secretBoxFor } from "../providers/provider-catalog.ts";
+import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
@@ -107,6 +111,14 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		(r) => logger.info({ subjects: r.subjects }, "quota and budget counters restored"),
 		(err) => logger.error({ err }, "could not restore quota and budget counters from request_logs"),
 	);
+	const alerting = await startAlertLoop(
+		config,
+		maintenanceDb.sql,
+		limitTable,
+		accountTable,
+		() => audit.stats(),
+		logger,
+	);
 	// several workers share the port through SO_REUSEPORT (Linux); claimPort checked it was free
 	const count = process.platform === "linux" ? Math.max(1, config.server.http_workers) : 1;
 	const reusePort = count > 1;
@@ -133,7 +145,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
 		});
 		collects.delete(id);
-		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats()));
+		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats()), alerting.metrics());
 		const bodyStats = (await bodies)?.stats();
 		if (bodyStats) snaps.push(bodyWriterMetrics(bodyStats));
 		return renderPrometheus(mergeSnapshots(snaps));
@@ -216,6 +228,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		if (shuttingDown) return shuttingDown;
 		shuttingDown = (async () => {
 			logger.info({ reason }, "draining");
+			alerting.stop();
 			const allDrained = new Promise<void>((resolve) => {
 				onDrained = resolve;
 				if (drained.size === count) resolve();
@@ -240,4 +253,42 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	};
 
 	return { port, shutdown };
+}
+
+/**
+ * The alert loop, in the supervisor: one evaluator per instance, so alerts are never doubled by
+ * HTTP workers. In production a TOML webhook pointing at a private address is a startup error
+ * (the admin API's check) and every send checks the address again.
+ */
+async function startAlertLoop(
+	config: GatewayConfig,
+	sql: Parameters<typeof startAlerting>[0]["sql"],
+	limitTable: LimitTable,
+	accountTable: AccountStateTable,
+	audit: () => ReturnType<AuditWriterClient["stats"]>,
+	logger: Logger,
+): Promise<Alerting> {
+	const production = config.env !== "dev";
+	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
+		.split(",")
+		.map((h) => h.trim())
+		.filter(Boolean);
+	if (production) {
+		for (const [i, w] of config.alerts.entries()) {
+			await validateUpstreamUrl(w.url, { production, allowlist }).catch((e: Error) => {
+				throw new Error(`config: alerts[${i}].url: ${e.message.replaceAll("base_url", "url")}`);
+			});
+		}
+	}
+	return startAlerting({
+		policy: config.alerts_policy,
+		webhooks: config.alerts,
+		sql,
+		box: secretBoxFor(config).box,
+		limitTable,
+		accountTable,
+		audit,
+		logger,
+		guard: production ? new UpstreamTargetGuard({ allowlist }) : undefined,
+	});
 }
