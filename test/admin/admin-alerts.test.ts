@@ -21,7 +21,7 @@ describe("alert webhooks through the admin API", () => {
 	});
 
 	test("the secret is sealed at rest", async () => {
-		const service = new AlertService(t.db.sql, box, { production: false }, []);
+		const service = new AlertService(t.db.sql, box, { production: false, allowlist: [] }, []);
 		const w = await service.create({ url: "http://127.0.0.1:9/x", secret: "plain-secret-value" });
 		const [row] = await t.db.sql<{ secret: string }[]>`select secret from alert_webhooks where id = ${w.id}`;
 		expect(row?.secret).not.toContain("plain-secret-value");
