@@ -6,10 +6,12 @@ export default defineConfig({
 	// drizzle-kit cannot express, so its DDL is the custom migration
 	// drizzle/0001_request_logs_partitioned.sql. Change both together.
 	schema: [
+		"./src/db/schema/alert-webhooks.ts",
 		"./src/db/schema/api-keys.ts",
 		"./src/db/schema/model-groups.ts",
 		"./src/db/schema/model-prices.ts",
 		"./src/db/schema/providers.ts",
+		"./src/db/schema/request-bodies.ts",
 		"./src/db/schema/request-logs-dead-letter.ts",
 		"./src/db/schema/tenants.ts",
 	],

@@ -2,7 +2,8 @@
  * Feature costs: the same load against gateway variants, each compared with its baseline
  * (the median of per-round ratios over rotating rounds: this machine drifts by ±10–20%)
  * audit on vs off, three accounts vs one, a virtual key with every limit vs a static key,
- * and Anthropic → OpenAI stream translation vs OpenAI pass-through.
+ * Anthropic → OpenAI stream translation vs OpenAI pass-through, and body logging on (every
+ * request's bodies stored, `GATEWAY_LOG_BODIES=all`) vs off.
  */
 import type { MockUpstream } from "../test/support/mock-upstream.ts";
 import {
@@ -112,6 +113,11 @@ export async function runFeatureComparison(
 			prepare: createLimitedKey,
 			scenarios: [plainChat],
 		},
+		{
+			name: "body logging on",
+			env: { ...common, GATEWAY_CONFIG: oneAccount, GATEWAY_LOG_BODIES: "all" },
+			scenarios: [plainChat, streamedChat],
+		},
 	];
 	// BENCH_VARIANTS (comma list of names) narrows the comparison, e.g. to two variants
 	const only = process.env.BENCH_VARIANTS?.split(",").map((v) => v.trim());
@@ -210,6 +216,16 @@ export async function runFeatureComparison(
 			what: "3 accounts / 1 account (plain)",
 			...ratio(["3 accounts", plainChat], ["audit on", plainChat]),
 			target: ">= 0.95",
+		},
+		{
+			what: "body logging on / off (plain)",
+			...ratio(["body logging on", plainChat], ["audit on", plainChat]),
+			target: "measured",
+		},
+		{
+			what: "body logging on / off (stream)",
+			...ratio(["body logging on", streamedChat], ["audit on", streamedChat]),
+			target: "measured",
 		},
 		{
 			what: "Anthropic translation / OpenAI pass-through (stream)",

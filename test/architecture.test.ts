@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 	["streaming"],
 	["protocols"],
 	["limits"],
-	["plugins"],
+	["plugins", "alerts"],
 	["data-plane"],
 	["ops", "admin"],
 	["app"],

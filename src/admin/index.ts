@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
+import type { AlertWebhookConfig } from "../config/alerts-config.ts";
 import type { PriceConfig } from "../config/model-price.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import type { SecretBox } from "../crypto/secret-box.ts";
@@ -11,7 +12,9 @@ import type { ModelLanes } from "../routing/model-lanes.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
+import { AlertService, alertRoutes } from "./alerts.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
+import { logDetailRoutes } from "./log-detail.ts";
 import { ModelGroupService, modelGroupRoutes } from "./model-groups.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
 import { ProviderService } from "./provider-service.ts";
@@ -34,6 +37,8 @@ export interface AdminControl {
 	upstreamPolicy: UpstreamUrlPolicy;
 	/** Shows live quota / budget counters on keys. */
 	limiter?: Limiter;
+	/** The TOML file's `[[alerts]]` webhooks (listed beside the stored ones). */
+	alertWebhooks?: readonly AlertWebhookConfig[];
 }
 
 export interface AdminDeps {
@@ -69,7 +74,8 @@ export function createAdminRoutes(deps: AdminDeps) {
 				since: query.since,
 				until: query.until,
 			}),
-		}));
+		}))
+		.use(logDetailRoutes(deps.sql));
 	const c = deps.control;
 	if (!c) return app;
 	return app
@@ -90,5 +96,6 @@ export function createAdminRoutes(deps: AdminDeps) {
 		)
 		.use(modelGroupRoutes(new ModelGroupService(deps.sql, c.catalog, c.bus)))
 		.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }))
-		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
+		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)))
+		.use(alertRoutes(new AlertService(deps.sql, c.box, c.upstreamPolicy, c.alertWebhooks ?? [])));
 }

@@ -4,6 +4,7 @@ import { generateApiKey } from "../auth/api-key-format.ts";
 import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
 import { KEY_LIMIT_FIELDS, periodOf } from "../auth/principal.ts";
 import { BUDGET_PERIODS, type BudgetPeriod } from "../config/budget-period.ts";
+import { isLogBodies, LOG_BODIES, type LogBodies } from "../config/logging-config.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
@@ -16,6 +17,8 @@ import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
  * create and PATCH that leaves the field out.
  */
 export const BudgetPeriodField = t.Optional(t.Union(BUDGET_PERIODS.map((p) => t.Literal(p))));
+/** Which requests keep their bodies (none, errors, all); null = inherit (the tenant's, else `[logging] log_bodies`). */
+export const LogBodiesField = t.Optional(t.Union([...LOG_BODIES.map((m) => t.Literal(m)), t.Null()]));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
 	/** An allowlist; null (or absent) = every model. An empty list would allow nothing, so it is refused. */
@@ -31,6 +34,7 @@ const KeyFields = {
 	quota_daily_tokens: TokenLimit,
 	budget_usd: BudgetLimit,
 	budget_period: BudgetPeriodField,
+	log_bodies: LogBodiesField,
 	/** ISO 8601; null = never. */
 	expires_at: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
 };
@@ -66,6 +70,8 @@ export interface KeyView {
 	quota_daily_tokens: number | null;
 	budget_usd: number | null;
 	budget_period: BudgetPeriod;
+	/** Null = inherited from the tenant, else `[logging] log_bodies`. */
+	log_bodies: LogBodies | null;
 	expires_at: string | null;
 	revoked_at: string | null;
 	created_at: string;
@@ -94,6 +100,7 @@ const COLUMNS = {
 	quota_daily_tokens: "bigint",
 	budget_usd: "numeric",
 	budget_period: "text",
+	log_bodies: "text",
 	expires_at: "timestamptz",
 } as const;
 
@@ -130,11 +137,11 @@ export class KeyService {
 		await sql`insert into tenants (id, name) values (${input.tenant_id}, ${input.tenant_id}) on conflict (id) do nothing`;
 		await sql`
 			insert into api_keys (id, tenant_id, name, prefix, key_hash, models, rpm, tpm, max_concurrency,
-				quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, expires_at)
+				quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, log_bodies, expires_at)
 			values (${id}, ${input.tenant_id}, ${input.name ?? null}, ${generated.prefix}, ${generated.hash},
 				${input.models ? sql.array(input.models) : null}::text[], ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
 				${input.max_concurrency ?? null}::int, ${input.quota_daily_requests ?? null}::int,
-				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${expires}::timestamptz)`;
+				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${input.log_bodies ?? null}, ${expires}::timestamptz)`;
 		await this.bus?.publish({ kind: "key-created" });
 		return { ...(await this.get(id)), key: generated.key };
 	}
@@ -186,7 +193,7 @@ export class KeyService {
 	private select() {
 		return this.sql`
 			select id, tenant_id, name, prefix, models, rpm, tpm, max_concurrency, quota_daily_requests,
-				quota_daily_tokens, budget_usd::float8 as budget_usd, budget_period,
+				quota_daily_tokens, budget_usd::float8 as budget_usd, budget_period, log_bodies,
 				(extract(epoch from expires_at) * 1000)::float8 as expires_ms,
 				(extract(epoch from revoked_at) * 1000)::float8 as revoked_ms,
 				(extract(epoch from created_at) * 1000)::float8 as created_ms,
@@ -209,6 +216,7 @@ export class KeyService {
 			quota_daily_tokens: numOrNull(r.quota_daily_tokens),
 			budget_usd: numOrNull(r.budget_usd),
 			budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
+			log_bodies: isLogBodies(r.log_bodies) ? r.log_bodies : null,
 			expires_at: iso(r.expires_ms),
 			revoked_at: iso(r.revoked_ms),
 			created_at: iso(r.created_ms) as string,

@@ -3,11 +3,12 @@ import type { Sql } from "postgres";
 import { type DbNum, numOrNull } from "../auth/key-store.ts";
 import { periodOf } from "../auth/principal.ts";
 import type { BudgetPeriod } from "../config/budget-period.ts";
+import { isLogBodies, type LogBodies } from "../config/logging-config.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { hasDailyLimit } from "../limits/daily-counters.ts";
 import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
-import { BudgetPeriodField, randomId } from "./keys.ts";
+import { BudgetPeriodField, LogBodiesField, randomId } from "./keys.ts";
 
 const TenantFields = {
 	rpm: Limit,
@@ -16,6 +17,7 @@ const TenantFields = {
 	quota_daily_tokens: TokenLimit,
 	budget_usd: BudgetLimit,
 	budget_period: BudgetPeriodField,
+	log_bodies: LogBodiesField,
 };
 export const CreateTenantBody = t.Object(
 	{
@@ -44,6 +46,7 @@ interface TenantRow {
 	quota_daily_tokens: DbNum;
 	budget_usd: DbNum;
 	budget_period: string;
+	log_bodies: string | null;
 	created_ms: DbNum;
 	keys: DbNum;
 }
@@ -58,6 +61,8 @@ export interface TenantView {
 	quota_daily_tokens: number | null;
 	budget_usd: number | null;
 	budget_period: BudgetPeriod;
+	/** Null = `[logging] log_bodies`; a key's own setting wins over it. */
+	log_bodies: LogBodies | null;
 	/** Keys not revoked. */
 	active_keys: number;
 	created_at: string;
@@ -71,6 +76,7 @@ const COLUMNS = {
 	quota_daily_tokens: "bigint",
 	budget_usd: "numeric",
 	budget_period: "text",
+	log_bodies: "text",
 } as const;
 
 const notFound = (id: string) =>
@@ -88,10 +94,10 @@ export class TenantService {
 	async create(input: CreateTenantInput): Promise<TenantView> {
 		const id = input.id ?? randomId("ten");
 		const r = await this.sql`
-			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd, budget_period)
+			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, log_bodies)
 			values (${id}, ${input.name}, ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
 				${input.quota_daily_requests ?? null}::int, ${input.quota_daily_tokens ?? null}::bigint,
-				${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"})
+				${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${input.log_bodies ?? null})
 			on conflict (id) do nothing returning id`;
 		if (r.length === 0) {
 			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
@@ -146,7 +152,7 @@ export class TenantService {
 	private select() {
 		return this.sql`
 			select t.id, t.name, t.rpm, t.tpm, t.quota_daily_requests, t.quota_daily_tokens,
-				t.budget_usd::float8 as budget_usd, t.budget_period,
+				t.budget_usd::float8 as budget_usd, t.budget_period, t.log_bodies,
 				(extract(epoch from t.created_at) * 1000)::float8 as created_ms,
 				(select count(*) from api_keys k where k.tenant_id = t.id and k.revoked_at is null)::int as keys
 			from tenants t`;
@@ -164,6 +170,7 @@ function view(r: TenantRow): TenantView {
 		quota_daily_tokens: numOrNull(r.quota_daily_tokens),
 		budget_usd: numOrNull(r.budget_usd),
 		budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
+		log_bodies: isLogBodies(r.log_bodies) ? r.log_bodies : null,
 		active_keys: Number(r.keys ?? 0),
 		created_at: new Date(Math.round(Number(r.created_ms))).toISOString(),
 	};

@@ -21,6 +21,8 @@ function parseTime(value: unknown, param: string): string | null {
 }
 
 export interface LogQuery {
+	/** One request (the log detail). */
+	request_id?: string;
 	key_id?: string;
 	model?: string;
 	status?: number | string;
@@ -64,6 +66,7 @@ export async function queryLogs(
 	const until = parseTime(q.until, "until");
 	const after = q.cursor ? decodeCursor(q.cursor) : null;
 	const conds = [sql`true`];
+	if (q.request_id) conds.push(sql`request_id = ${q.request_id}`);
 	if (q.key_id) conds.push(sql`key_id = ${q.key_id}`);
 	if (q.model) conds.push(sql`model = ${q.model}`);
 	if (status !== null) conds.push(sql`status = ${status}`);

@@ -29,6 +29,7 @@ function principalOf(r: KeyRecord): KeyPrincipal {
 		models: r.models ? new Set(r.models) : null,
 		limits: Object.keys(r.limits).length > 0 ? r.limits : null,
 		tenantLimits: r.tenantLimits,
+		...(r.logBodies ? { logBodies: r.logBodies } : {}),
 	};
 }
 

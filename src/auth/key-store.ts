@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { isLogBodies, type LogBodies } from "../config/logging-config.ts";
 import { KEY_LIMIT_FIELDS, type KeyLimits, type Principal, periodOf } from "./principal.ts";
 
 /** A client key as the auth path needs it: identity, allowlist, limits and its tenant's limits. */
@@ -12,6 +13,8 @@ export interface KeyRecord {
 	/** Epoch ms; null = never. */
 	expiresAt: number | null;
 	revokedAt: number | null;
+	/** The key's own `log_bodies`, else its tenant's; undefined = the global setting. */
+	logBodies?: LogBodies;
 }
 
 /** A Principal that also carries its tenant's limits (admission checks both subjects). */
@@ -46,6 +49,7 @@ export interface KeyRowBase {
 	quota_daily_tokens: DbNum;
 	budget_usd: DbNum;
 	budget_period: string;
+	log_bodies: string | null;
 	expires_ms: DbNum;
 	revoked_ms: DbNum;
 }
@@ -58,6 +62,7 @@ interface KeyRow extends KeyRowBase {
 	t_quota_daily_tokens: DbNum;
 	t_budget_usd: DbNum;
 	t_budget_period: string | null;
+	t_log_bodies: string | null;
 }
 
 const n = (v: DbNum): number | undefined => (v === null || v === undefined ? undefined : Number(v));
@@ -85,6 +90,7 @@ export function recordFromRow(r: KeyRow): KeyRecord {
 		budget_usd: n(r.t_budget_usd),
 		budget_period: periodOf(r.t_budget_period),
 	});
+	const logBodies = isLogBodies(r.log_bodies) ? r.log_bodies : isLogBodies(r.t_log_bodies) ? r.t_log_bodies : undefined;
 	return {
 		id: r.id,
 		tenantId: r.tenant_id,
@@ -101,6 +107,7 @@ export function recordFromRow(r: KeyRow): KeyRecord {
 		tenantLimits: Object.keys(tenant).length > 0 ? tenant : null,
 		expiresAt: n(r.expires_ms) ?? null,
 		revokedAt: n(r.revoked_ms) ?? null,
+		...(logBodies ? { logBodies } : {}),
 	};
 }
 
@@ -110,12 +117,13 @@ export function createDbKeyStore(sql: Sql): KeyStore {
 		async findByHash(hash) {
 			const rows = await sql<KeyRow[]>`
 				select k.id, k.tenant_id, k.models, k.rpm, k.tpm, k.max_concurrency,
-					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd, k.budget_period,
+					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd, k.budget_period, k.log_bodies,
 					(extract(epoch from k.expires_at) * 1000)::float8 as expires_ms,
 					(extract(epoch from k.revoked_at) * 1000)::float8 as revoked_ms,
 					t.id is not null as tenant_found,
 					t.rpm as t_rpm, t.tpm as t_tpm, t.quota_daily_requests as t_quota_daily_requests,
-					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd, t.budget_period as t_budget_period
+					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd, t.budget_period as t_budget_period,
+					t.log_bodies as t_log_bodies
 				from api_keys k left join tenants t on t.id = k.tenant_id
 				where k.key_hash = ${hash}
 				limit 1`;

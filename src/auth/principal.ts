@@ -1,4 +1,5 @@
 import { BUDGET_PERIODS, type BudgetPeriod } from "../config/budget-period.ts";
+import type { LogBodies } from "../config/logging-config.ts";
 
 /** Limits a key (or its tenant) carries; absent fields mean unlimited. */
 export interface KeyLimits {
@@ -35,6 +36,8 @@ export interface Principal {
 	/** Model allowlist (as the client names them); null = every model. */
 	models: ReadonlySet<string> | null;
 	limits: KeyLimits | null;
+	/** The key's (else its tenant's) `log_bodies`, carried so the request path never looks it up; absent = `[logging] log_bodies`. */
+	logBodies?: LogBodies;
 }
 
 /** Turns a presented client key into a Principal, or throws a 401 GatewayError. */

@@ -1,5 +1,7 @@
 import { availableParallelism } from "node:os";
+import { parseAlertsPolicy, parseAlertWebhooks } from "./alerts-config.ts";
 import { ConfigError } from "./config-error.ts";
+import { parseLoggingConfig } from "./logging-config.ts";
 import {
 	MAX_GROUP_TARGETS,
 	MODEL_GROUP_NAME,
@@ -45,6 +47,9 @@ const TOP_KEYS = [
 	"metrics",
 	"usage",
 	"telemetry",
+	"logging",
+	"alerts",
+	"alerts_policy",
 	"providers",
 	"aliases",
 	"model_groups",
@@ -397,6 +402,9 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 		},
 		usage: { on_client_abort: onClientAbort as OnClientAbort },
 		telemetry: parseTelemetry(root.telemetry, env),
+		logging: parseLoggingConfig(root.logging, env),
+		alerts: parseAlertWebhooks(root, env),
+		alerts_policy: parseAlertsPolicy(root.alerts_policy),
 		providers,
 		aliases,
 		model_groups: modelGroups,

@@ -1,3 +1,5 @@
+import type { AlertsPolicy, AlertWebhookConfig } from "./alerts-config.ts";
+import type { LoggingConfig } from "./logging-config.ts";
 import type { ModelGroupConfig } from "./model-group.ts";
 import type { PriceConfig } from "./model-price.ts";
 import type { TelemetryConfig } from "./telemetry-config.ts";
@@ -121,6 +123,11 @@ export interface GatewayConfig {
 	};
 	telemetry: TelemetryConfig;
 	log_level: string;
+	/** Request and response bodies (opt-in), their retention and redaction. */
+	logging: LoggingConfig;
+	/** Webhooks from `[[alerts]]` (the admin API adds more) and how alerts are evaluated and sent. */
+	alerts: AlertWebhookConfig[];
+	alerts_policy: AlertsPolicy;
 	providers: ProviderConfig[];
 	aliases: AliasConfig[];
 	/** Public names over ordered or weighted targets across providers (failover before the first byte). */

@@ -6,6 +6,7 @@ import type { Logger } from "../logging/logger.ts";
 import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
+import type { RequestBodySink } from "../usage/request-body-event.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
 import type { DrainState } from "./drain-state.ts";
 
@@ -18,6 +19,8 @@ export interface GatewayDeps {
 	providers: () => ProviderSet;
 	selector: AccountSelector;
 	usage: UsageSink;
+	/** Where logged request and response bodies go (`log_bodies`); absent = bodies are never kept. */
+	bodies?: RequestBodySink;
 	prices: PriceLookup;
 	recordListeners: RecordListener[];
 	/** In-flight accounting for graceful drain; absent in unit tests. */

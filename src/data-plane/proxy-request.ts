@@ -12,6 +12,7 @@ import { relayBytes } from "../streaming/relay-bytes.ts";
 import { type RelayResult, relayStream } from "../streaming/relay-stream.ts";
 import { RequestRecord } from "../usage/request-record.ts";
 import { estimateUsage } from "../usage/usage-estimate.ts";
+import { BodyLog } from "./body-log.ts";
 import type { GatewayDeps } from "./gateway-deps.ts";
 import { readClientRequest } from "./read-request.ts";
 
@@ -84,6 +85,7 @@ export async function proxyRequest(
 	let admission: Admission | null = null;
 	// Rate-limit headers of a limited key go on every response after admission, errors too.
 	let limitHeaders: Record<string, string> | undefined;
+	let bodyLog: BodyLog | null = null;
 	try {
 		if (drain?.draining) throw new GatewayError("PLATFORM_SHUTTING_DOWN", "The gateway is shutting down; retry");
 		const authenticated = deps.auth.authenticate(extractToken(request.headers));
@@ -99,6 +101,13 @@ export async function proxyRequest(
 			ctx.startedAt + deps.config.server.body_timeout_ms,
 		);
 		bodyRead = true;
+		bodyLog = BodyLog.for(
+			deps.bodies,
+			principal.logBodies ?? deps.config.logging.log_bodies,
+			ev,
+			form ? null : raw,
+			deps.config.logging.max_body_bytes,
+		);
 		// slow first tokens and long answers must not be cut by the server's idle timer; the
 		// request deadline (routing.request_timeout_ms) and the stream idle timeout bound them
 		ctx.keepOpen?.();
@@ -164,6 +173,8 @@ export async function proxyRequest(
 				if (endStream) endStream(r);
 				const status = r.cancelled ? 499 : 200;
 				const extra = { ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs), incomplete: !r.completed };
+				const kept = r.content.keptChunks();
+				bodyLog?.finish(status, r.errorCode, kept && { kind: "sse", ...kept });
 				const done = () => settle?.settle(ev.total_tokens, ev.cost_usd ?? 0);
 				if (r.usageFinal) {
 					record.finish(status, r.errorCode, r.usage, extra);
@@ -181,6 +192,7 @@ export async function proxyRequest(
 					.finally(done);
 			};
 			const relay = { body: up.response.body, startedAt: ctx.startedAt, abortUpstream: up.abort, onEnd };
+			// raw bytes (speech) are not logged: only their request is
 			const stream = plan.relaysBytes
 				? relayBytes(relay)
 				: relayStream({
@@ -190,6 +202,7 @@ export async function proxyRequest(
 						idleTimeoutMs: deps.config.routing.stream_idle_timeout_ms,
 						onInterrupt: drain ? (interrupt) => drain.track(interrupt) : undefined,
 						finishOnAbort: finishOnAbort ? () => !drain?.draining : undefined,
+						keepBytes: bodyLog?.streamKeepBytes,
 					});
 			const headers = plan.relaysBytes
 				? { "content-type": contentType ?? "application/octet-stream", "x-request-id": ctx.ids.visible }
@@ -211,6 +224,11 @@ export async function proxyRequest(
 		}
 		const mapped = plan.mapBody(bytes);
 		record.finish(200, null, mapped.usage);
+		bodyLog?.finish(
+			200,
+			null,
+			typeof mapped.body === "string" ? { kind: "text", text: mapped.body } : { kind: "bytes", bytes: mapped.body },
+		);
 		admission?.settle(ev.total_tokens, ev.cost_usd ?? 0);
 		admission = null;
 		return withHeaders(
@@ -230,6 +248,10 @@ export async function proxyRequest(
 		if (e.cause !== undefined)
 			deps.logger.warn({ request_id: ctx.ids.visible, code: e.code, err: e.cause }, "request failed");
 		record.finish(e.status, e.code, null);
+		bodyLog?.finish(e.status, e.code, {
+			kind: "text",
+			text: JSON.stringify({ error: { code: e.code, message: e.message } }),
+		});
 		admission?.settle(0, 0);
 		if (limitHeaders) Object.assign(e, { headers: { ...limitHeaders, ...e.headers } });
 		if (!bodyRead) Object.assign(e, { headers: { ...e.headers, connection: "close" } });

@@ -12,6 +12,7 @@ import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES, ModelLanes } from "../routing/model-lanes.ts";
 import { createPoolAccountSelector } from "../routing/pool-account-selector.ts";
 import { StickySessions } from "../routing/sticky-sessions.ts";
+import type { RequestBodySink } from "../usage/request-body-event.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
 import type { UsageEvent } from "../usage/usage-event.ts";
 
@@ -20,6 +21,7 @@ export interface DepsInput {
 	logger: Logger;
 	accountTable: AccountStateTable;
 	usage: UsageSink;
+	bodies?: RequestBodySink;
 	prices: PriceLookup;
 	metrics: MetricsRegistry;
 	auth?: Authenticator;
@@ -111,6 +113,7 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 			onDisabled: input.onAccountDisabled,
 		}),
 		usage: input.usage,
+		bodies: input.bodies,
 		prices: input.prices,
 		recordListeners: [
 			requestMetricsListener(input.metrics, knownModels(config, providers)),

@@ -28,6 +28,7 @@ import { AccountStateTable } from "../routing/account-state-table.ts";
 import { FleetAccountSync } from "../routing/fleet-account-sync.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
 import { createTracing, type Tracing } from "../telemetry/tracing.ts";
+import { BodyRelay } from "../usage/body-relay.ts";
 import { PriceBook } from "../usage/cost.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { UsageRelay } from "../usage/usage-relay.ts";
@@ -41,6 +42,7 @@ const post = (msg: FromHttpWorker) => self.postMessage(msg);
 
 let server: ReturnType<ReturnType<typeof createApp>["listen"]>["server"] = null;
 let relay: UsageRelay | null = null;
+let bodyRelay: BodyRelay | null = null;
 let db: Db | null = null;
 let bus: ChangeBus | null = null;
 const drainState = new DrainState();
@@ -84,6 +86,15 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	const prices = new PriceBook(config.prices);
 	await prices.reload(db.sql).catch((e) => logger.warn({ err: e }, "could not load model_prices"));
 	relay = new UsageRelay((lines, count) => post({ type: "usage", lines, count }));
+	bodyRelay = new BodyRelay(
+		(events) => post({ type: "bodies", events }),
+		() =>
+			metrics.inc(
+				"interchange_body_log_dropped_total",
+				"Logged bodies dropped (queue full or Postgres refusing them); usage rows are never affected",
+				"",
+			),
+	);
 	const sql = db.sql;
 	const accountTable = AccountStateTable.fromBuffer(init.accountTable);
 	const healthPolicy = { maxRetryAfterMs: config.routing.max_retry_after_ms };
@@ -177,6 +188,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		logger,
 		accountTable,
 		usage: relay,
+		bodies: bodyRelay,
 		prices,
 		metrics,
 		auth: authn.auth,
@@ -211,6 +223,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 					configPrices: config.prices,
 					upstreamPolicy: { production, allowlist },
 					limiter,
+					alertWebhooks: config.alerts,
 				},
 			}),
 		],
@@ -293,6 +306,7 @@ async function drain(timeoutMs: number): Promise<void> {
 	stopSync?.();
 	await fleet?.stop().catch(() => {});
 	await tracing?.shutdown();
+	bodyRelay?.flushNow();
 	await bus?.close().catch(() => {});
 	await db?.close().catch(() => {});
 	post({ type: "drained", index, forced });

@@ -4,6 +4,7 @@ import { ACCOUNT_STATES, AccountHealth } from "../routing/account-health.ts";
 import type { AccountStateTable } from "../routing/account-state-table.ts";
 import { ModelLanes } from "../routing/model-lanes.ts";
 import type { AuditWriterStats } from "../usage/audit-protocol.ts";
+import type { BodyWriterStats } from "../usage/body-protocol.ts";
 
 /** Process-wide series the supervisor owns: the process, the audit pipeline and per-account live state. */
 export function supervisorMetrics(
@@ -126,5 +127,26 @@ export function supervisorMetrics(
 			1,
 		);
 	}
+	return reg.snapshot();
+}
+
+/** The body writer's series (present once it has started: the first logged body). */
+export function bodyWriterMetrics(stats: BodyWriterStats): MetricsSnapshot {
+	const reg = new MetricsRegistry();
+	reg.set(
+		"interchange_body_log_rows_written_total",
+		"Logged request/response bodies stored",
+		"",
+		stats.rowsWritten,
+		"counter",
+	);
+	reg.set(
+		"interchange_body_log_dropped_total",
+		"Logged bodies dropped (queue full or Postgres refusing them); usage rows are never affected",
+		"",
+		stats.rowsDropped,
+		"counter",
+	);
+	reg.set("interchange_body_log_queue_depth", "Logged bodies waiting for Postgres", "", stats.queueDepth);
 	return reg.snapshot();
 }

@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { validateUpstreamUrl } from "../admin/url-safety.ts";
+import { type Alerting, startAlerting } from "../alerts/alerting.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { createDb } from "../db/client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../db/embedded.ts";
@@ -11,13 +13,16 @@ import type { Logger } from "../logging/logger.ts";
 import { redactUrl, redactUrls } from "../logging/redact-url.ts";
 import { EventLoopLag } from "../metrics/process-metrics.ts";
 import { type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "../metrics/registry.ts";
+import { secretBoxFor } from "../providers/provider-catalog.ts";
+import { UpstreamTargetGuard } from "../providers/upstream-target-guard.ts";
 import { AccountStateTable } from "../routing/account-state-table.ts";
 import { DEFAULT_MAX_LANES } from "../routing/model-lanes.ts";
 import { AuditWriterClient } from "../usage/audit-writer-client.ts";
+import { BodyWriterClient } from "../usage/body-writer-client.ts";
 import { ESTIMATE_DEADLINE_MS } from "../usage/token-counter.ts";
 import { claimPort } from "./claim-port.ts";
 import { startInstanceCensus } from "./instance-census.ts";
-import { supervisorMetrics } from "./supervisor-metrics.ts";
+import { bodyWriterMetrics, supervisorMetrics } from "./supervisor-metrics.ts";
 import type { FromHttpWorker, ToHttpWorker } from "./worker-protocol.ts";
 
 export interface RunningGateway {
@@ -78,6 +83,28 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	});
 	await audit.start();
 
+	// The body writer's thread starts with the first logged body: most gateways never log one.
+	let bodies: Promise<BodyWriterClient | null> | null = null;
+	const bodyWriter = (): Promise<BodyWriterClient | null> => {
+		bodies ??= (async () => {
+			const client = new BodyWriterClient({
+				databaseUrl,
+				maxBodyBytes: config.logging.max_body_bytes,
+				redactPatterns: config.logging.redact_patterns,
+				retentionDays: config.logging.body_retention_days,
+				onError: (err) => logger.error({ err }, "body writer thread failed"),
+			});
+			try {
+				await client.start();
+				return client;
+			} catch (err) {
+				logger.error({ err }, "body writer did not start: request bodies are not stored");
+				return null;
+			}
+		})();
+		return bodies;
+	};
+
 	const accountTable = AccountStateTable.create();
 	const modelLaneTable = AccountStateTable.create(DEFAULT_MAX_LANES);
 	const limitTable = new LimitTable({
@@ -87,6 +114,14 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	await restoreUsage(maintenanceDb.sql, new Limiter(limitTable)).then(
 		(r) => logger.info({ subjects: r.subjects }, "quota and budget counters restored"),
 		(err) => logger.error({ err }, "could not restore quota and budget counters from request_logs"),
+	);
+	const alerting = await startAlertLoop(
+		config,
+		maintenanceDb.sql,
+		limitTable,
+		accountTable,
+		() => audit.stats(),
+		logger,
 	);
 	// several workers share the port through SO_REUSEPORT (Linux); claimPort checked it was free
 	const count = process.platform === "linux" ? Math.max(1, config.server.http_workers) : 1;
@@ -115,7 +150,9 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			for (const w of workers) w.postMessage({ type: "collect-metrics", id } satisfies ToHttpWorker);
 		});
 		collects.delete(id);
-		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats(), lag));
+		snaps.push(supervisorMetrics(accountTable, modelLaneTable, audit.stats(), lag), alerting.metrics());
+		const bodyStats = (await bodies)?.stats();
+		if (bodyStats) snaps.push(bodyWriterMetrics(bodyStats));
 		return renderPrometheus(mergeSnapshots(snaps));
 	};
 
@@ -141,6 +178,9 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			switch (msg.type) {
 				case "usage":
 					if (config.audit.enabled) audit.writeLines(msg.lines, msg.count);
+					break;
+				case "bodies":
+					void bodyWriter().then((w) => w?.write(msg.events));
 					break;
 				case "listening":
 					listening.add(msg.index);
@@ -193,6 +233,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		if (shuttingDown) return shuttingDown;
 		shuttingDown = (async () => {
 			logger.info({ reason }, "draining");
+			alerting.stop();
 			const allDrained = new Promise<void>((resolve) => {
 				onDrained = resolve;
 				if (drained.size === count) resolve();
@@ -206,6 +247,7 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 			const flushed = await audit.flush(15_000);
 			if (!flushed.ok) logger.warn({ pending: flushed.pending }, "usage rows kept in the spool for the next start");
 			await audit.stop();
+			await (await bodies)?.stop();
 			stopMaintenance();
 			await stopCensus?.();
 			await maintenanceDb.close().catch(() => {});
@@ -217,4 +259,42 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 	};
 
 	return { port, shutdown };
+}
+
+/**
+ * The alert loop, in the supervisor: one evaluator per instance, so alerts are never doubled by
+ * HTTP workers. In production a TOML webhook pointing at a private address is a startup error
+ * (the admin API's check) and every send checks the address again.
+ */
+async function startAlertLoop(
+	config: GatewayConfig,
+	sql: Parameters<typeof startAlerting>[0]["sql"],
+	limitTable: LimitTable,
+	accountTable: AccountStateTable,
+	audit: () => ReturnType<AuditWriterClient["stats"]>,
+	logger: Logger,
+): Promise<Alerting> {
+	const production = config.env !== "dev";
+	const allowlist = (process.env.GATEWAY_UPSTREAM_ALLOWLIST ?? "")
+		.split(",")
+		.map((h) => h.trim())
+		.filter(Boolean);
+	if (production) {
+		for (const [i, w] of config.alerts.entries()) {
+			await validateUpstreamUrl(w.url, { production, allowlist }).catch((e: Error) => {
+				throw new Error(`config: alerts[${i}].url: ${e.message.replaceAll("base_url", "url")}`);
+			});
+		}
+	}
+	return startAlerting({
+		policy: config.alerts_policy,
+		webhooks: config.alerts,
+		sql,
+		box: secretBoxFor(config).box,
+		limitTable,
+		accountTable,
+		audit,
+		logger,
+		guard: production ? new UpstreamTargetGuard({ allowlist }) : undefined,
+	});
 }

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from "../config/types.ts";
 import type { MetricsSnapshot } from "../metrics/registry.ts";
+import type { RequestBodyEvent } from "../usage/request-body-event.ts";
 
 /** Supervisor → HTTP worker. */
 export type ToHttpWorker =
@@ -26,6 +27,8 @@ export type FromHttpWorker =
 	| { type: "listening"; index: number; port: number }
 	/** Finished requests' usage rows as COPY lines (src/db/copy-line.ts). */
 	| { type: "usage"; lines: string; count: number }
+	/** Captured bodies of requests whose `log_bodies` keeps them (src/usage/body-writer.ts). */
+	| { type: "bodies"; events: RequestBodyEvent[] }
 	| { type: "scrape"; id: number }
 	| { type: "metrics-snapshot"; id: number; snapshot: MetricsSnapshot }
 	| { type: "drained"; index: number; forced: boolean }

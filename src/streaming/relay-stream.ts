@@ -45,6 +45,8 @@ export interface RelayOptions {
 	onInterrupt?: (interrupt: (message: string, code: string) => void) => () => void;
 	/** Called exactly once, when the stream ends for any reason. */
 	onEnd: (result: RelayResult) => void;
+	/** Bytes of upstream chunks to keep references to for the request's body log (0 or absent: none). */
+	keepBytes?: number;
 }
 
 const COLON = 0x3a;
@@ -87,7 +89,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 	let blocked: Promise<number> | null = null;
 	let stall: Deadline | null = null;
 	let letGo: (() => void) | null = null;
-	const content = new StreamContent();
+	const content = new StreamContent(opts.keepBytes);
 	/** The client left and the upstream is read to its end for its usage: nothing more is written. */
 	let detached = false;
 	let detach: () => void = () => {};

@@ -65,11 +65,31 @@ export class StreamContent {
 	private held = 0;
 	private framer: SseFramer | null = null;
 	private read = "";
+	/** Every chunk, for body logging (reassembled off this thread); null when the request's bodies are not logged. */
+	private kept: Uint8Array[] | null = null;
+	private keptBytes = 0;
+	private keptTruncated = false;
+
+	/** `keepBytes` > 0: also keep references to the first that many bytes of the stream, for its body log. */
+	constructor(private readonly keepBytes = 0) {
+		if (keepBytes > 0) this.kept = [];
+	}
 
 	push(chunk: Uint8Array): void {
+		if (this.kept) {
+			if (this.keptBytes < this.keepBytes) {
+				this.kept.push(chunk);
+				this.keptBytes += chunk.byteLength;
+			} else this.keptTruncated = true;
+		}
 		this.chunks.push(chunk);
 		this.held += chunk.byteLength;
 		if (this.held > HOLD_BYTES) this.readHeld();
+	}
+
+	/** The stream's chunks kept for its body log (null when none were kept), and whether the cap cut them. */
+	keptChunks(): { chunks: Uint8Array[]; truncated: boolean } | null {
+		return this.kept ? { chunks: this.kept, truncated: this.keptTruncated } : null;
 	}
 
 	/** The generated text of every event pushed so far (a trailing partial event included). */

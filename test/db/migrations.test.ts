@@ -21,11 +21,13 @@ describe("migrations", () => {
 			select tablename as t from pg_tables where schemaname = 'public' and tablename not like 'request_logs_%'
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
+			"alert_webhooks",
 			"api_keys",
 			"model_groups",
 			"model_prices",
 			"provider_accounts",
 			"providers",
+			"request_bodies",
 			"request_logs",
 			"tenants",
 		]);

@@ -1,5 +1,6 @@
 import { bigint, index, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { BUDGET_PERIODS } from "../../config/budget-period.ts";
+import { LOG_BODIES } from "../../config/logging-config.ts";
 
 /** Client keys. Only the SHA-256 of the key is stored; `prefix` is what admins see. */
 export const apiKeys = pgTable(
@@ -21,6 +22,8 @@ export const apiKeys = pgTable(
 		budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
 		/** What budget_usd covers: one UTC day, ISO week, calendar month, or all time. */
 		budgetPeriod: text("budget_period", { enum: BUDGET_PERIODS }).notNull().default("total"),
+		/** Which of this key's requests keep their bodies; null = the tenant's setting, else `[logging] log_bodies`. */
+		logBodies: text("log_bodies", { enum: LOG_BODIES }),
 		expiresAt: timestamp("expires_at", { withTimezone: true }),
 		revokedAt: timestamp("revoked_at", { withTimezone: true }),
 		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

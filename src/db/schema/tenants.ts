@@ -1,5 +1,6 @@
 import { bigint, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { BUDGET_PERIODS } from "../../config/budget-period.ts";
+import { LOG_BODIES } from "../../config/logging-config.ts";
 
 /** A customer; keys belong to one. Null limits mean unlimited. */
 export const tenants = pgTable("tenants", {
@@ -12,6 +13,8 @@ export const tenants = pgTable("tenants", {
 	budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
 	/** What budget_usd covers: one UTC day, ISO week, calendar month, or all time. */
 	budgetPeriod: text("budget_period", { enum: BUDGET_PERIODS }).notNull().default("total"),
+	/** Which of its keys' requests keep their bodies (a key's own setting wins); null = `[logging] log_bodies`. */
+	logBodies: text("log_bodies", { enum: LOG_BODIES }),
 	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
