@@ -1,9 +1,9 @@
-import { Type as t } from "@sinclair/typebox";
+import { type Static, Type as t } from "@sinclair/typebox";
 import type { Sql } from "postgres";
 import { maskSecret } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { adminCallerOf } from "./admin-caller.ts";
-import { param, type QuerySchema, readQuery } from "./admin-query.ts";
+import { param, type QuerySchema } from "./admin-query.ts";
 import { parseTimeParam } from "./time-param.ts";
 
 /** One admin change, as a route reports it. */
@@ -140,9 +140,8 @@ export class AdminAuditLog {
 
 	/** Newest first, keyset-paged by (at, id). */
 	async list(
-		query: Record<string, unknown>,
+		q: Partial<Static<typeof AuditQuery>>,
 	): Promise<{ object: "list"; data: AuditEntry[]; next_cursor: string | null }> {
-		const q = readQuery(AuditQuery, query);
 		const sql = this.sql;
 		const limit = q.limit === undefined || q.limit === "" ? 50 : Number(q.limit);
 		if (!Number.isInteger(limit) || limit < 1 || limit > 500)

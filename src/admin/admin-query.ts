@@ -8,13 +8,22 @@ export type QuerySchema = TObject<Record<string, TOptional<TString>>>;
 export const param = (description: string) => t.Optional(t.String({ description }));
 
 /**
- * Reads a query against its schema: a name the route does not know is refused with a 400
- * naming it, rather than ignored (a misspelt filter would otherwise widen the answer
+ * Reads a request's query against its schema: a name the route does not know is refused with
+ * a 400 naming it, rather than ignored (a misspelt filter would otherwise widen the answer
  * silently), and so is a parameter given twice.
  */
-export function readQuery<S extends QuerySchema>(schema: S, query: Record<string, unknown>): Partial<Static<S>> {
+export function readQuery<S extends QuerySchema>(schema: S, request: Request): Partial<Static<S>> {
 	const allowed = Object.keys(schema.properties);
-	const unknown = Object.keys(query).filter((k) => !allowed.includes(k));
+	const params = new URL(request.url).searchParams;
+	const out: Record<string, string> = {};
+	const unknown: string[] = [];
+	for (const [k, v] of params) {
+		if (!allowed.includes(k)) {
+			if (!unknown.includes(k)) unknown.push(k);
+		} else if (k in out) {
+			throw new GatewayError("PLATFORM_INVALID_REQUEST", `'${k}' is given more than once`, { param: k });
+		} else out[k] = v;
+	}
 	if (unknown.length > 0) {
 		throw new GatewayError(
 			"PLATFORM_INVALID_REQUEST",
@@ -22,9 +31,5 @@ export function readQuery<S extends QuerySchema>(schema: S, query: Record<string
 			{ param: unknown[0] },
 		);
 	}
-	for (const [k, v] of Object.entries(query)) {
-		if (v !== undefined && typeof v !== "string")
-			throw new GatewayError("PLATFORM_INVALID_REQUEST", `'${k}' must be given once`, { param: k });
-	}
-	return query as Partial<Static<S>>;
+	return out as Partial<Static<S>>;
 }

@@ -11,7 +11,7 @@ import type { AccountRecovery } from "../routing/account-recovery.ts";
 import type { ModelLanes } from "../routing/model-lanes.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import { accountStateRoutes } from "./account-state.ts";
-import { AdminAuditLog } from "./admin-audit.ts";
+import { AdminAuditLog, AuditQuery } from "./admin-audit.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { bindAdminCaller } from "./admin-caller.ts";
 import { readQuery } from "./admin-query.ts";
@@ -73,9 +73,9 @@ export function createAdminRoutes(deps: AdminDeps) {
 		})
 		.get("/openapi.json", () => openApi)
 		.get("/reference", () => new Response(reference, { headers: { "content-type": "text/html; charset=utf-8" } }))
-		.get("/logs", ({ query }) => queryLogs(deps.sql, readQuery(LogParams, query)))
-		.get("/usage", async ({ query, request }) => {
-			const q = readQuery(UsageParams, query);
+		.get("/logs", ({ request }) => queryLogs(deps.sql, readQuery(LogParams, request)))
+		.get("/usage", async ({ request }) => {
+			const q = readQuery(UsageParams, request);
 			if (q.format !== undefined && q.format !== "json" && q.format !== "csv")
 				throw new GatewayError("PLATFORM_INVALID_REQUEST", "format must be json or csv", { param: "format" });
 			const answer = await queryUsage(deps.sql, q);
@@ -89,7 +89,7 @@ export function createAdminRoutes(deps: AdminDeps) {
 				},
 			});
 		})
-		.get("/audit", ({ query }) => audit.list(query));
+		.get("/audit", ({ request }) => audit.list(readQuery(AuditQuery, request)));
 	const c = deps.control;
 	if (!c) return app;
 	return app

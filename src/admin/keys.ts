@@ -251,9 +251,9 @@ export function keyRoutes(service: KeyService, audit: AdminAuditLog) {
 			set.status = 201;
 			return audit.audited(request, { action: "key.create", type: "key", id: (k) => k.id }, () => service.create(body));
 		})
-		.get("/keys", async ({ query }) => ({
+		.get("/keys", async ({ request }) => ({
 			object: "list",
-			data: await service.list(readQuery(KeyListQuery, query)),
+			data: await service.list(readQuery(KeyListQuery, request)),
 		}))
 		.get("/keys/:id", ({ params }) => service.get(params.id))
 		.patch("/keys/:id", async ({ params, request }) => {
