@@ -7,6 +7,7 @@ export default defineConfig({
 	// drizzle/0001_request_logs_partitioned.sql. Change both together.
 	schema: [
 		"./src/db/schema/alert-webhooks.ts",
+		"./src/db/schema/admin-audit.ts",
 		"./src/db/schema/api-keys.ts",
 		"./src/db/schema/model-groups.ts",
 		"./src/db/schema/model-prices.ts",

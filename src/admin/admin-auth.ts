@@ -1,12 +1,13 @@
 import { timingSafeEqualStr } from "../auth/api-key-format.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import { type AdminActor, TOKEN_ACTOR } from "./admin-caller.ts";
 
 /**
  * Checks the admin token (`Authorization: Bearer …` or `X-Admin-Token`), compared in
  * constant time whatever the lengths. Client keys never open admin routes: only the one
- * configured admin token does.
+ * configured admin token does. Answers who the caller is, for the audit trail.
  */
-export function adminGuard(adminToken: string | undefined): (headers: Headers) => void {
+export function adminGuard(adminToken: string | undefined): (headers: Headers) => AdminActor {
 	return (headers) => {
 		if (!adminToken) {
 			throw new GatewayError(
@@ -20,5 +21,6 @@ export function adminGuard(adminToken: string | undefined): (headers: Headers) =
 		if (!presented || !timingSafeEqualStr(presented.trim(), adminToken)) {
 			throw new GatewayError("PLATFORM_ADMIN_UNAUTHORIZED", "A valid admin token is required");
 		}
+		return TOKEN_ACTOR;
 	};
 }

@@ -4,6 +4,7 @@ import { selectWebhooks, type WebhookRow, webhookSecretContext } from "../alerts
 import { ALERT_EVENTS, ALERT_FORMATS, type AlertWebhookConfig } from "../config/alerts-config.ts";
 import { maskSecret, type SecretBox } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
+import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody } from "./admin-body.ts";
 import { randomId } from "./keys.ts";
 import { type UpstreamUrlPolicy, validateUpstreamUrl } from "./url-safety.ts";
@@ -165,17 +166,32 @@ export class AlertService {
 }
 
 /** /admin/alerts: thin controller over AlertService. */
-export function alertRoutes(service: AlertService) {
+export function alertRoutes(service: AlertService, audit: AdminAuditLog) {
 	const createBody = adminBody(CreateAlertBody);
 	const patchBody = adminBody(PatchAlertBody);
+	const before = (id: string) => () => service.get(id).catch(() => null);
 	return new Elysia()
 		.get("/alerts", async () => ({ object: "list", data: await service.list() }))
 		.get("/alerts/:id", ({ params }) => service.get(params.id))
 		.post("/alerts", async ({ request, set }) => {
 			const body = await createBody(request);
+			const created = await audit.audited(request, { action: "alert.create", type: "alert", id: (a) => a.id }, () =>
+				service.create(body),
+			);
 			set.status = 201;
-			return service.create(body);
+			return created;
 		})
-		.patch("/alerts/:id", async ({ params, request }) => service.update(params.id, await patchBody(request)))
-		.delete("/alerts/:id", ({ params }) => service.remove(params.id));
+		.patch("/alerts/:id", async ({ params, request }) => {
+			const body = await patchBody(request);
+			return audit.audited(
+				request,
+				{ action: "alert.update", type: "alert", id: params.id, before: before(params.id) },
+				() => service.update(params.id, body),
+			);
+		})
+		.delete("/alerts/:id", ({ params, request }) =>
+			audit.audited(request, { action: "alert.delete", type: "alert", id: params.id, before: before(params.id) }, () =>
+				service.remove(params.id),
+			),
+		);
 }

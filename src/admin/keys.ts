@@ -9,7 +9,9 @@ import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
+import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
+import { param, type QuerySchema, readQuery } from "./admin-query.ts";
 
 /**
  * What budget_usd covers (UTC boundaries); default `total`. A union of literals, not
@@ -53,6 +55,11 @@ export const CreateKeyBody = t.Object(
 export const PatchKeyBody = t.Object(KeyFields, {
 	additionalProperties: false,
 });
+/** GET /admin/keys parameters. */
+export const KeyListQuery = t.Object({
+	tenant_id: param("only this tenant's keys"),
+	include_revoked: param("true to list revoked keys too"),
+}) satisfies QuerySchema;
 export type CreateKeyInput = Static<typeof CreateKeyBody>;
 export type PatchKeyInput = Static<typeof PatchKeyBody>;
 
@@ -242,20 +249,32 @@ export class KeyService {
 const hasAnyLimit = (v: KeyView) => KEY_LIMIT_FIELDS.some((f) => v[f] !== null);
 
 /** /admin/keys: thin controller over KeyService. */
-export function keyRoutes(service: KeyService) {
+export function keyRoutes(service: KeyService, audit: AdminAuditLog) {
 	const createBody = adminBody(CreateKeyBody);
 	const patchBody = adminBody(PatchKeyBody);
+	const before = (id: string) => () => service.get(id);
 	return new Elysia()
 		.post("/keys", async ({ request, set }) => {
 			const body = await createBody(request);
 			set.status = 201;
-			return service.create(body);
+			return audit.audited(request, { action: "key.create", type: "key", id: (k) => k.id }, () => service.create(body));
 		})
-		.get("/keys", async ({ query }) => ({
+		.get("/keys", async ({ request }) => ({
 			object: "list",
-			data: await service.list(query),
+			data: await service.list(readQuery(KeyListQuery, request)),
 		}))
 		.get("/keys/:id", ({ params }) => service.get(params.id))
-		.patch("/keys/:id", async ({ params, request }) => service.update(params.id, await patchBody(request)))
-		.delete("/keys/:id", ({ params }) => service.revoke(params.id));
+		.patch("/keys/:id", async ({ params, request }) => {
+			const body = await patchBody(request);
+			return audit.audited(
+				request,
+				{ action: "key.update", type: "key", id: params.id, before: before(params.id) },
+				() => service.update(params.id, body),
+			);
+		})
+		.delete("/keys/:id", ({ params, request }) =>
+			audit.audited(request, { action: "key.revoke", type: "key", id: params.id, before: before(params.id) }, () =>
+				service.revoke(params.id),
+			),
+		);
 }

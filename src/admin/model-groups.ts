@@ -12,6 +12,7 @@ import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { groupOfRow, type ModelGroupDbRow, type ProviderCatalog } from "../providers/provider-catalog.ts";
 import { resolveModel } from "../routing/resolve-model.ts";
+import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody } from "./admin-body.ts";
 
 export type ModelGroupView = ModelGroupConfig & {
@@ -157,17 +158,36 @@ function view(g: ModelGroupConfig, source: ModelGroupView["source"]): ModelGroup
 }
 
 /** /admin/model-groups: thin controller over ModelGroupService. */
-export function modelGroupRoutes(service: ModelGroupService) {
+export function modelGroupRoutes(service: ModelGroupService, audit: AdminAuditLog) {
 	const createBody = adminBody(ModelGroupBody);
 	const patchBody = adminBody(ModelGroupPatch);
+	const before = (name: string) => () => service.get(name).catch(() => null);
 	return new Elysia()
 		.get("/model-groups", async () => ({ object: "list", data: await service.list() }))
 		.post("/model-groups", async ({ request, set }) => {
 			const body = await createBody(request);
+			const created = await audit.audited(
+				request,
+				{ action: "model_group.create", type: "model_group", id: body.name },
+				() => service.create(body),
+			);
 			set.status = 201;
-			return service.create(body);
+			return created;
 		})
 		.get("/model-groups/:name", ({ params }) => service.get(params.name))
-		.patch("/model-groups/:name", async ({ params, request }) => service.update(params.name, await patchBody(request)))
-		.delete("/model-groups/:name", ({ params }) => service.remove(params.name));
+		.patch("/model-groups/:name", async ({ params, request }) => {
+			const body = await patchBody(request);
+			return audit.audited(
+				request,
+				{ action: "model_group.update", type: "model_group", id: params.name, before: before(params.name) },
+				() => service.update(params.name, body),
+			);
+		})
+		.delete("/model-groups/:name", ({ params, request }) =>
+			audit.audited(
+				request,
+				{ action: "model_group.delete", type: "model_group", id: params.name, before: before(params.name) },
+				() => service.remove(params.name),
+			),
+		);
 }

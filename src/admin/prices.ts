@@ -4,6 +4,7 @@ import { type ModelPrice, ModelPriceSchema, type PriceConfig } from "../config/m
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import type { PriceBook } from "../usage/cost.ts";
+import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody } from "./admin-body.ts";
 
 export type PriceView = PriceConfig & {
@@ -71,15 +72,25 @@ export class PriceService {
 }
 
 /** /admin/prices: thin controller over PriceService. */
-export function priceRoutes(service: PriceService) {
+export function priceRoutes(service: PriceService, audit: AdminAuditLog) {
 	const putBody = adminBody(ModelPriceSchema);
+	const before = (model: string) => async () => (await service.list()).find((p) => p.model === model) ?? null;
 	return new Elysia()
 		.get("/prices", async () => ({
 			object: "list",
 			data: await service.list(),
 		}))
-		.put("/prices/:model", async ({ params, request }) =>
-			service.put(decodeURIComponent(params.model), await putBody(request)),
-		)
-		.delete("/prices/:model", ({ params }) => service.remove(decodeURIComponent(params.model)));
+		.put("/prices/:model", async ({ params, request }) => {
+			const model = decodeURIComponent(params.model);
+			const body = await putBody(request);
+			return audit.audited(request, { action: "price.set", type: "price", id: model, before: before(model) }, () =>
+				service.put(model, body),
+			);
+		})
+		.delete("/prices/:model", ({ params, request }) => {
+			const model = decodeURIComponent(params.model);
+			return audit.audited(request, { action: "price.delete", type: "price", id: model, before: before(model) }, () =>
+				service.remove(model),
+			);
+		});
 }

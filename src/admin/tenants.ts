@@ -7,6 +7,7 @@ import { isLogBodies, type LogBodies } from "../config/logging-config.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { hasDailyLimit } from "../limits/daily-counters.ts";
+import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
 import { BudgetPeriodField, LogBodiesField, randomId } from "./keys.ts";
 
@@ -177,20 +178,36 @@ function view(r: TenantRow): TenantView {
 }
 
 /** /admin/tenants: thin controller over TenantService. */
-export function tenantRoutes(service: TenantService) {
+export function tenantRoutes(service: TenantService, audit: AdminAuditLog) {
 	const createBody = adminBody(CreateTenantBody);
 	const patchBody = adminBody(PatchTenantBody);
+	const before = (id: string) => () => service.get(id);
 	return new Elysia()
 		.post("/tenants", async ({ request, set }) => {
 			const body = await createBody(request);
 			set.status = 201;
-			return service.create(body);
+			return audit.audited(request, { action: "tenant.create", type: "tenant", id: (v) => v.id }, () =>
+				service.create(body),
+			);
 		})
 		.get("/tenants", async () => ({
 			object: "list",
 			data: await service.list(),
 		}))
 		.get("/tenants/:id", ({ params }) => service.get(params.id))
-		.patch("/tenants/:id", async ({ params, request }) => service.update(params.id, await patchBody(request)))
-		.delete("/tenants/:id", ({ params }) => service.remove(params.id));
+		.patch("/tenants/:id", async ({ params, request }) => {
+			const body = await patchBody(request);
+			return audit.audited(
+				request,
+				{ action: "tenant.update", type: "tenant", id: params.id, before: before(params.id) },
+				() => service.update(params.id, body),
+			);
+		})
+		.delete("/tenants/:id", ({ params, request }) =>
+			audit.audited(
+				request,
+				{ action: "tenant.delete", type: "tenant", id: params.id, before: before(params.id) },
+				() => service.remove(params.id),
+			),
+		);
 }

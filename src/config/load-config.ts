@@ -203,6 +203,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			"keepalive_interval_ms",
 			"body_timeout_ms",
 			"health_route",
+			"trust_proxy",
 		],
 		"server",
 	);
@@ -242,6 +243,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 	for (const [table, key, path] of [
 		[audit, "enabled", "audit.enabled"],
 		[server, "health_route", "server.health_route"],
+		[server, "trust_proxy", "server.trust_proxy"],
 	] as const) {
 		if (table[key] !== undefined && typeof table[key] !== "boolean")
 			throw new ConfigError(path, "must be true or false");
@@ -351,6 +353,7 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 			keepalive_interval_ms: int(server, "keepalive_interval_ms", "server.", 15_000, 100),
 			body_timeout_ms: int(server, "body_timeout_ms", "server.", 30_000, 10, 3_600_000),
 			health_route: envBool(env, "GATEWAY_HEALTH_ROUTE") ?? server.health_route !== false,
+			trust_proxy: envBool(env, "GATEWAY_TRUST_PROXY") ?? server.trust_proxy === true,
 		},
 		database: {
 			url: databaseUrl,

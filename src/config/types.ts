@@ -50,6 +50,8 @@ export interface GatewayConfig {
 		body_timeout_ms: number;
 		/** Serve `GET /health` (the seeds' liveness route) beside /healthz. */
 		health_route: boolean;
+		/** A proxy in front sets x-forwarded-for: the admin audit trail takes the client address from it. */
+		trust_proxy: boolean;
 	};
 	database: {
 		/** Absent = embedded Postgres (PGlite) under data_dir. */

@@ -212,6 +212,8 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 			createAdminRoutes({
 				adminToken: config.auth.admin_token,
 				sql,
+				trustProxy: config.server.trust_proxy,
+				version: init.version,
 				control: {
 					bus,
 					box,

@@ -23,6 +23,7 @@ import { ModelLanes } from "../../src/routing/model-lanes.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
 import { insertRequestLogs } from "../../src/usage/insert-request-logs.ts";
+import { MutationLog } from "../support/audit-trail.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 import { makeUsageEvent } from "../support/usage-events.ts";
 
@@ -32,6 +33,9 @@ const t = useTestDatabase();
 let app: ReturnType<typeof createApp>;
 let catalog: ProviderCatalog;
 let prices: PriceBook;
+const mutations = new MutationLog();
+/** Full client keys shown at creation: they must never reach the audit trail. */
+const clientKeys: string[] = [];
 
 beforeAll(async () => {
 	const config = buildConfig(
@@ -102,7 +106,11 @@ async function call<T = Record<string, any>>(method: string, path: string, body?
 			body: body === undefined ? undefined : JSON.stringify(body),
 		}),
 	);
-	return { status: res.status, json: (await res.json()) as T };
+	mutations.note(method, path, res);
+	const json = (await res.json()) as T;
+	const shown = (json as { key?: unknown }).key;
+	if (typeof shown === "string") clientKeys.push(shown);
+	return { status: res.status, json };
 }
 
 describe("admin API: keys and tenants", () => {
@@ -425,5 +433,16 @@ describe("restoreUsage", () => {
 		const limits = { budget_usd: 10, budget_period: "day" as const };
 		expect(limiter.check("key:kday", limits, { tokens: 0, usd: 9.5 }, now).ok).toBe(false);
 		expect(limiter.check("key:kday", limits, { tokens: 0, usd: 9 }, now).ok).toBe(true);
+	});
+});
+
+describe("admin audit trail", () => {
+	// after every other test of this file: each change they made is in /admin/audit, secrets masked
+	test("every admin change made above appears in /admin/audit once, secrets masked", async () => {
+		expect(clientKeys.length).toBeGreaterThan(0);
+		await mutations.expectAudited(
+			async (cursor) => (await call("GET", `/audit?limit=7${cursor ? `&cursor=${cursor}` : ""}`)).json as never,
+			[SECRET, "sk-second-key-000000", "sk-config-abcdefgh1234", ...clientKeys],
+		);
 	});
 });

@@ -12,6 +12,7 @@ import { AccountStateTable } from "../../src/routing/account-state-table.ts";
 import { ModelLanes } from "../../src/routing/model-lanes.ts";
 import { buildGatewayDeps } from "../../src/server/build-deps.ts";
 import { PriceBook } from "../../src/usage/cost.ts";
+import { MutationLog } from "../support/audit-trail.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 
 /** The admin API checks the token before it reads a body, caps bodies, and fails closed on bad input. */
@@ -20,6 +21,7 @@ const TOKEN = "admin-input-token-0123456789";
 const t = useTestDatabase();
 let app: ReturnType<typeof createApp>;
 let catalog: ProviderCatalog;
+const mutations = new MutationLog();
 
 beforeAll(async () => {
 	const config = buildConfig({}, { GATEWAY_ADMIN_TOKEN: TOKEN });
@@ -72,6 +74,7 @@ async function call<T = Record<string, any>>(method: string, path: string, body?
 			body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
 		}),
 	);
+	mutations.note(method, path, res);
 	return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -203,5 +206,15 @@ describe("provider headers", () => {
 		expect(patched.status).toBe(200);
 		expect(catalog.current().providers.get("hdr")?.headers["X-Other"]).toBe("other-SECRET-1");
 		await expectInvalid("PATCH", "/providers/hdr", { headers: { "bad header": "v" } }, "headers", ["header names"]);
+	});
+});
+
+describe("admin audit trail", () => {
+	// after every other test of this file: refused input left no entry, changes one each, masked
+	test("every admin change made above appears in /admin/audit once, secrets masked", async () => {
+		await mutations.expectAudited(
+			async (cursor) => (await call("GET", `/audit?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).json as never,
+			["hdr-SECRET-value-42", "other-SECRET-1", "sk-hdr-account-key"],
+		);
 	});
 });

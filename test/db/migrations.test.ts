@@ -21,6 +21,7 @@ describe("migrations", () => {
 			select tablename as t from pg_tables where schemaname = 'public' and tablename not like 'request_logs_%'
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
+			"admin_audit",
 			"alert_webhooks",
 			"api_keys",
 			"model_groups",

@@ -123,7 +123,7 @@ describe("usage rows and the admin read API", () => {
 		expect(ts).toEqual([...ts].sort((a, b) => b - a));
 
 		const usage = await admin<{ data: UsageRow[] }>(gw, "/admin/usage?group_by=model");
-		const byModel = Object.fromEntries(usage.data.map((u) => [u.group, u]));
+		const byModel = Object.fromEntries(usage.data.map((u) => [u.model, u]));
 		const sum = (pred: (i: number) => boolean) => tokens.reduce((s, t, i) => s + (pred(i) ? t : 0), 0);
 		expect(Number(byModel["gpt-4o-mini"].total_tokens)).toBe(sum((i) => i % 2 === 0));
 		expect(Number(byModel["gpt-4o"].total_tokens)).toBe(sum((i) => i % 2 === 1));

@@ -106,42 +106,38 @@ describe("queryLogs", () => {
 
 describe("queryUsage", () => {
 	test("groups by model with errors, tokens, cost and latency percentiles", async () => {
-		const rows = await queryUsage(t.db, {
-			group_by: "model",
-			since: base - 10 * HOUR,
-		});
-		const mini = rows.find((r) => r.group === "gpt-4o-mini");
+		const { data } = await queryUsage(t.db, { group_by: "model", since: base - 10 * HOUR });
+		const mini = data.find((r) => r.model === "gpt-4o-mini");
 		expect(mini).toMatchObject({
 			requests: 20,
 			errors: 2,
 			prompt_tokens: 2000,
 			completion_tokens: 200,
 			total_tokens: 2200,
+			unpriced_requests: 0,
 		});
 		expect(mini?.cost_usd).toBeCloseTo(10, 9);
-		// latencies 10..200: p50 = 105, p95 = 190.5 (linear interpolation)
-		expect(mini?.latency_p50_ms).toBeCloseTo(105, 6);
-		expect(mini?.latency_p95_ms).toBeCloseTo(190.5, 6);
+		// latencies 10..200: p50 = 105, p95 = 190.5, p99 = 198.1 (linear interpolation)
+		expect(mini?.latency_ms_p50).toBeCloseTo(105, 6);
+		expect(mini?.latency_ms_p95).toBeCloseTo(190.5, 6);
+		expect(mini?.latency_ms_p99).toBeCloseTo(198.1, 6);
+		expect(mini?.ttft_ms_p50).toBeNull();
 	});
 
 	test("groups by key, provider and hour", async () => {
 		const keys = await queryUsage(t.db, { group_by: "key" });
-		expect(keys.map((r) => [r.group, r.requests])).toEqual([
+		expect(keys.data.map((r) => [r.key_id, r.requests]).sort()).toEqual([
 			["key_even", 15],
 			["key_odd", 15],
 			["key_tie", 2],
 		]);
-		const hours = await queryUsage(t.db, {
-			group_by: "hour",
-			since: base,
-			until: base + 3 * HOUR,
-		});
-		expect(hours.map((r) => r.requests)).toEqual([10, 10, 10]);
-		expect(hours[0].group).toBe(new Date(base).toISOString().replace(".000", ""));
+		const hours = await queryUsage(t.db, { group_by: "hour", since: base, until: base + 3 * HOUR });
+		expect(hours.data.map((r) => r.requests)).toEqual([10, 10, 10]);
+		expect(hours.data[0].bucket).toBe(new Date(base).toISOString());
 		const days = await queryUsage(t.db, { group_by: "day" });
-		expect(days.reduce((n, r) => n + r.requests, 0)).toBe(32);
+		expect(days.data.reduce((n, r) => n + r.requests, 0)).toBe(32);
 		const providers = await queryUsage(t.db, { group_by: "provider" });
-		expect(providers.find((r) => r.group === "anthropic")?.requests).toBe(10);
+		expect(providers.data.find((r) => r.provider === "anthropic")?.requests).toBe(10);
 	});
 
 	test("rejects an unknown group_by", async () => {

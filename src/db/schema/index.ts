@@ -1,3 +1,4 @@
+export * from "./admin-audit.ts";
 export * from "./alert-webhooks.ts";
 export * from "./api-keys.ts";
 export * from "./model-groups.ts";
