@@ -6,6 +6,7 @@ export default defineConfig({
 	// drizzle-kit cannot express, so its DDL is the custom migration
 	// drizzle/0001_request_logs_partitioned.sql. Change both together.
 	schema: [
+		"./src/db/schema/admin-auth.ts",
 		"./src/db/schema/api-keys.ts",
 		"./src/db/schema/model-prices.ts",
 		"./src/db/schema/providers.ts",

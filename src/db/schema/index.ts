@@ -1,3 +1,4 @@
+export * from "./admin-auth.ts";
 export * from "./api-keys.ts";
 export * from "./model-prices.ts";
 export * from "./providers.ts";
