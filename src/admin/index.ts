@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import type { PriceConfig } from "../config/model-price.ts";
+import type { GatewayConfig } from "../config/types.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import type { SecretBox } from "../crypto/secret-box.ts";
 import type { Limiter } from "../limits/limiter.ts";
@@ -11,6 +12,8 @@ import type { ModelLanes } from "../routing/model-lanes.ts";
 import type { PriceBook } from "../usage/cost.ts";
 import { accountStateRoutes } from "./account-state.ts";
 import { adminGuard } from "./admin-auth.ts";
+import { AdminLoginService } from "./admin-login.ts";
+import { loginRoutes, sessionRoutes } from "./admin-login-routes.ts";
 import { KeyService, keyRoutes } from "./keys.ts";
 import { PriceService, priceRoutes } from "./prices.ts";
 import { ProviderService } from "./provider-service.ts";
@@ -37,18 +40,27 @@ export interface AdminControl {
 
 export interface AdminDeps {
 	adminToken: string | undefined;
+	/** `[admin]`: the token switch, session and challenge lifetimes, login attempts. */
+	admin: GatewayConfig["admin"];
 	sql: Sql;
 	/** Absent: only the read API (logs, usage) is mounted. */
 	control?: AdminControl;
 }
 
-/** /admin/*: every route behind the admin token; services hold the logic. */
+/**
+ * /admin/*: the login routes, then every other route behind the admin guard (the admin token or
+ * a session); services hold the logic. The guard's actor is on the context as `actor`.
+ */
 export function createAdminRoutes(deps: AdminDeps) {
-	const guard = adminGuard(deps.adminToken);
-	const app = new Elysia({ name: "admin", prefix: "/admin" })
-		.onBeforeHandle(({ request }) => {
-			guard(request.headers);
-		})
+	const bus = deps.control?.bus ?? null;
+	const login = new AdminLoginService(deps.sql, bus, deps.admin);
+	bus?.subscribe((event) => {
+		if (event.kind === "admin-sessions") login.dropCache();
+	});
+	const guard = adminGuard({ adminToken: deps.adminToken, tokenEnabled: deps.admin.token_enabled, sessions: login });
+	const guarded = new Elysia({ name: "admin", prefix: "/admin" })
+		.resolve(async ({ request }) => ({ actor: await guard(request) }))
+		.use(sessionRoutes(login))
 		.get("/logs", ({ query }) =>
 			queryLogs(deps.sql, {
 				key_id: query.key_id,
@@ -69,24 +81,27 @@ export function createAdminRoutes(deps: AdminDeps) {
 				until: query.until,
 			}),
 		}));
+	const app = new Elysia({ name: "admin-root" }).use(loginRoutes(login));
 	const c = deps.control;
-	if (!c) return app;
-	return app
-		.use(keyRoutes(new KeyService(deps.sql, c.bus, c.limiter ?? null)))
-		.use(tenantRoutes(new TenantService(deps.sql, c.bus)))
-		.use(
-			providerRoutes(
-				new ProviderService({
-					sql: deps.sql,
-					box: c.box,
-					catalog: c.catalog,
-					health: c.health,
-					lanes: c.lanes,
-					bus: c.bus,
-					policy: c.upstreamPolicy,
-				}),
-			),
-		)
-		.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }))
-		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus)));
+	if (!c) return app.use(guarded);
+	return app.use(
+		guarded
+			.use(keyRoutes(new KeyService(deps.sql, c.bus, c.limiter ?? null)))
+			.use(tenantRoutes(new TenantService(deps.sql, c.bus)))
+			.use(
+				providerRoutes(
+					new ProviderService({
+						sql: deps.sql,
+						box: c.box,
+						catalog: c.catalog,
+						health: c.health,
+						lanes: c.lanes,
+						bus: c.bus,
+						policy: c.upstreamPolicy,
+					}),
+				),
+			)
+			.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }))
+			.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus))),
+	);
 }

@@ -168,6 +168,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		plugins: [
 			createAdminRoutes({
 				adminToken: config.auth.admin_token,
+				admin: config.admin,
 				sql,
 				control: {
 					bus,
