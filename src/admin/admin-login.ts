@@ -69,7 +69,12 @@ interface SessionRow {
 	key_revoked: boolean;
 }
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+/** Times travel as epoch ms: timestamptz parsing differs between postgres.js setups (as in keys.ts). */
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Math.round(ms)).toISOString());
+const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+const KEY_COLUMNS = `id, name, public_key, fingerprint, ${epochMs("created_at")} as created_ms, ${epochMs("revoked_at")} as revoked_ms`;
+const SESSION_COLUMNS = `id, admin_key_id, fingerprint, client_ip, ${epochMs("created_at")} as created_ms,
+	${epochMs("expires_at")} as expires_ms, ${epochMs("revoked_at")} as revoked_ms`;
 const secret = (prefix: string) => `${prefix}${randomBytes(32).toString("base64url")}`;
 
 /**
@@ -118,7 +123,7 @@ export class AdminLoginService {
 
 	async listKeys(includeRevoked: boolean): Promise<AdminKeyView[]> {
 		const rows = await this.sql<KeyRow[]>`
-			select * from admin_keys where ${includeRevoked ? this.sql`true` : this.sql`revoked_at is null`}
+			select ${this.sql.unsafe(KEY_COLUMNS)} from admin_keys where ${includeRevoked ? this.sql`true` : this.sql`revoked_at is null`}
 			order by created_at, id`;
 		return rows.map(keyView);
 	}
@@ -162,7 +167,7 @@ export class AdminLoginService {
 		const id = randomId("chl");
 		await this.sql`
 			insert into admin_challenges (id, admin_key_id, fingerprint, message, client_ip, expires_at)
-			values (${id}, ${key.id}, ${fingerprint}, ${message}, ${clientIp}, ${expiresAt})`;
+			values (${id}, ${key.id}, ${fingerprint}, ${message}, ${clientIp}, ${expiresAt.toISOString()}::timestamptz)`;
 		// old challenges only matter for the rate limit's last minute
 		await this.sql`delete from admin_challenges where created_at < now() - interval '1 day'`;
 		return { challenge_id: id, nonce, expires_at: expiresAt.toISOString(), message };
@@ -207,7 +212,7 @@ export class AdminLoginService {
 		await this.sql`
 			insert into admin_login_codes (code_hash, session_id, admin_key_id, fingerprint, expires_at)
 			values (${sha256Hex(code)}, ${session},
-				(select admin_key_id from admin_sessions where id = ${session}), ${actor.fingerprint}, ${expiresAt})`;
+				(select admin_key_id from admin_sessions where id = ${session}), ${actor.fingerprint}, ${expiresAt.toISOString()}::timestamptz)`;
 		return { code, expires_at: expiresAt.toISOString() };
 	}
 
@@ -251,7 +256,7 @@ export class AdminLoginService {
 	async listSessions(includeInactive: boolean): Promise<SessionView[]> {
 		const active = this.sql`revoked_at is null and expires_at > now()`;
 		const rows = await this.sql<SessionDbRow[]>`
-			select id, admin_key_id, fingerprint, client_ip, created_at, expires_at, revoked_at from admin_sessions
+			select ${this.sql.unsafe(SESSION_COLUMNS)} from admin_sessions
 			where ${includeInactive ? this.sql`true` : active} order by created_at desc, id`;
 		return rows.map(sessionView);
 	}
@@ -259,7 +264,7 @@ export class AdminLoginService {
 	async revokeSession(id: string): Promise<SessionView> {
 		const [row] = await this.sql<SessionDbRow[]>`
 			update admin_sessions set revoked_at = coalesce(revoked_at, now()) where id = ${id}
-			returning id, admin_key_id, fingerprint, client_ip, created_at, expires_at, revoked_at`;
+			returning ${this.sql.unsafe(SESSION_COLUMNS)}`;
 		if (!row) throw new GatewayError("PLATFORM_NOT_FOUND", `No admin session with id '${id}'`, { param: "id" });
 		await this.sessionsChanged();
 		return sessionView(row);
@@ -281,7 +286,7 @@ export class AdminLoginService {
 		const expiresAt = new Date(Date.now() + this.settings.session_ttl_ms);
 		await this.sql`
 			insert into admin_sessions (id, token_hash, admin_key_id, fingerprint, client_ip, expires_at)
-			values (${id}, ${sha256Hex(token)}, ${adminKeyId}, ${fingerprint}, ${clientIp}, ${expiresAt})`;
+			values (${id}, ${sha256Hex(token)}, ${adminKeyId}, ${fingerprint}, ${clientIp}, ${expiresAt.toISOString()}::timestamptz)`;
 		return { token, session_id: id, expires_at: expiresAt.toISOString() };
 	}
 
@@ -316,7 +321,7 @@ export class AdminLoginService {
 	}
 
 	private async getKey(id: string): Promise<AdminKeyView> {
-		const [row] = await this.sql<KeyRow[]>`select * from admin_keys where id = ${id}`;
+		const [row] = await this.sql<KeyRow[]>`select ${this.sql.unsafe(KEY_COLUMNS)} from admin_keys where id = ${id}`;
 		if (!row) throw new GatewayError("PLATFORM_NOT_FOUND", `No admin key with id '${id}'`, { param: "id" });
 		return keyView(row);
 	}
@@ -327,8 +332,8 @@ interface KeyRow {
 	name: string;
 	public_key: string;
 	fingerprint: string;
-	created_at: Date;
-	revoked_at: Date | null;
+	created_ms: number;
+	revoked_ms: number | null;
 }
 
 interface SessionDbRow {
@@ -336,9 +341,9 @@ interface SessionDbRow {
 	admin_key_id: string | null;
 	fingerprint: string | null;
 	client_ip: string;
-	created_at: Date;
-	expires_at: Date;
-	revoked_at: Date | null;
+	created_ms: number;
+	expires_ms: number;
+	revoked_ms: number | null;
 }
 
 const keyView = (r: KeyRow): AdminKeyView => ({
@@ -347,8 +352,8 @@ const keyView = (r: KeyRow): AdminKeyView => ({
 	name: r.name,
 	public_key: r.public_key,
 	fingerprint: r.fingerprint,
-	created_at: r.created_at.toISOString(),
-	revoked_at: iso(r.revoked_at),
+	created_at: iso(r.created_ms) as string,
+	revoked_at: iso(r.revoked_ms),
 });
 
 const sessionView = (r: SessionDbRow): SessionView => ({
@@ -357,9 +362,9 @@ const sessionView = (r: SessionDbRow): SessionView => ({
 	admin_key_id: r.admin_key_id,
 	fingerprint: r.fingerprint,
 	client_ip: r.client_ip,
-	created_at: r.created_at.toISOString(),
-	expires_at: r.expires_at.toISOString(),
-	revoked_at: iso(r.revoked_at),
+	created_at: iso(r.created_ms) as string,
+	expires_at: iso(r.expires_ms) as string,
+	revoked_at: iso(r.revoked_ms),
 });
 
 const keyRevoked = (fingerprint: string) =>

@@ -51,7 +51,8 @@ export class AdminClient {
 		const code = err?.code ?? `HTTP ${res.status}`;
 		const detail = `${err?.message ?? res.statusText} (${code}${err?.request_id ? `, request ${err.request_id}` : ""})`;
 		const again = err?.code ? LOGIN_AGAIN[err.code] : undefined;
-		if (res.status === 401 && again) {
+		// a refused login (no token yet) is a refusal; a refused credential means logging in again
+		if (res.status === 401 && again && this.token) {
 			throw new CliError(
 				EXIT.notLoggedIn,
 				`${again}: run \`ix login ${this.url}\` (or pass --token / IX_ADMIN_TOKEN)\n  server said: ${detail}`,
