@@ -44,7 +44,7 @@ function headerCheck(opts: AdminGuardOptions): (headers: Headers) => Promise<Adm
 		if (!opts.adminToken) {
 			throw new GatewayError(
 				"PLATFORM_ADMIN_UNAUTHORIZED",
-				"The admin API needs an admin session (log in with an enrolled Ed25519 key: `ix login <url>`) or GATEWAY_ADMIN_TOKEN",
+				"The admin token is disabled (GATEWAY_ADMIN_TOKEN is not set): log in with an enrolled Ed25519 key (`ix login <url>`) for an admin session, or set GATEWAY_ADMIN_TOKEN",
 			);
 		}
 		if (!opts.tokenEnabled) {

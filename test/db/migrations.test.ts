@@ -21,6 +21,10 @@ describe("migrations", () => {
 			select tablename as t from pg_tables where schemaname = 'public' and tablename not like 'request_logs_%'
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
+			"admin_challenges",
+			"admin_keys",
+			"admin_login_codes",
+			"admin_sessions",
 			"api_keys",
 			"model_prices",
 			"provider_accounts",
