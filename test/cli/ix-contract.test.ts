@@ -192,3 +192,18 @@ describe("ix usage, audit and top speak the admin API's contract", () => {
 		expect(json.error_rate).toBe(0.05);
 	});
 });
+
+test("`bun run ix` and the `interchange` bin start the CLI; an unknown command is exit 2", async () => {
+	const root = join(import.meta.dir, "..", "..");
+	const pkg = (await Bun.file(join(root, "package.json")).json()) as { bin: Record<string, string> };
+	expect(pkg.bin.interchange).toBe("src/cli/main.ts");
+	const viaScript = Bun.spawnSync(["bun", "run", "ix", "help"], { cwd: root });
+	expect(viaScript.exitCode).toBe(0);
+	expect(viaScript.stdout.toString()).toContain("ix login <url>");
+	const viaBin = Bun.spawnSync([join(root, pkg.bin.interchange), "frobnicate"], {
+		cwd: root,
+		env: { PATH: process.env.PATH ?? "", HOME: home },
+	});
+	expect(viaBin.exitCode).toBe(2);
+	expect(viaBin.stderr.toString()).toContain("unknown command 'frobnicate'");
+});
