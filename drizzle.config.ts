@@ -8,6 +8,7 @@ export default defineConfig({
 	schema: [
 		"./src/db/schema/alert-webhooks.ts",
 		"./src/db/schema/admin-audit.ts",
+		"./src/db/schema/admin-auth.ts",
 		"./src/db/schema/api-keys.ts",
 		"./src/db/schema/model-groups.ts",
 		"./src/db/schema/model-prices.ts",

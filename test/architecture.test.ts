@@ -25,6 +25,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 	["app"],
 	["server"],
 	["index", "workers"],
+	["cli"],
 ];
 
 const ROOT = join(import.meta.dir, "..");
@@ -48,7 +49,8 @@ export interface FolderImport {
 
 /** Every import between two folders of the given source text. */
 export function folderImports(file: string, source: string): FolderImport[] {
-	const specs = new Set(transpiler.scanImports(source).map((i) => i.path));
+	// an executable entry (the CLI) starts with a shebang line, which the transpiler refuses
+	const specs = new Set(transpiler.scanImports(source.replace(/^#!.*\n/, "")).map((i) => i.path));
 	for (const m of source.matchAll(TYPE_IMPORT)) if (m[1]) specs.add(m[1]);
 	const from = folderOf(file);
 	const out: FolderImport[] = [];

@@ -1,15 +1,11 @@
-/** Who is making an admin call: the admin token, or a login session and its key's fingerprint. */
-export interface AdminActor {
+import type { AdminActor } from "./admin-login.ts";
+
+/** An admin call as the audit trail records it. */
+export interface AdminCaller {
 	/** `token`, or `session:<id>`. */
 	actor: string;
 	/** The session's public-key fingerprint; null for the admin token. */
 	fingerprint: string | null;
-}
-
-export const TOKEN_ACTOR: AdminActor = { actor: "token", fingerprint: null };
-
-/** An admin call as the audit trail records it. */
-export interface AdminCaller extends AdminActor {
 	requestId: string | null;
 	clientAddress: string | null;
 }
@@ -33,7 +29,8 @@ const callers = new WeakMap<Request, AdminCaller>();
 export function bindAdminCaller(ctx: AdminCallContext, actor: AdminActor, trustProxy: boolean): void {
 	const forwarded = trustProxy ? ctx.request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
 	callers.set(ctx.request, {
-		...actor,
+		actor: actor.kind === "session" ? `session:${actor.id}` : "token",
+		fingerprint: actor.fingerprint,
 		requestId: ctx.requestId,
 		clientAddress: forwarded || (ctx.server?.requestIP(ctx.request)?.address ?? null),
 	});

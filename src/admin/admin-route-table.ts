@@ -2,6 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { ModelGroupBody, ModelGroupPatch } from "../config/model-group.ts";
 import { ModelPriceSchema } from "../config/model-price.ts";
 import { AuditQuery } from "./admin-audit.ts";
+import { AdminKeyBody, ChallengeBody, ConsoleSessionBody, SessionBody } from "./admin-login-routes.ts";
 import type { QuerySchema } from "./admin-query.ts";
 import { CreateAlertBody, PatchAlertBody } from "./alerts.ts";
 import { CreateKeyBody, KeyListQuery, PatchKeyBody } from "./keys.ts";
@@ -201,4 +202,51 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
 		response: "the webhook (secret masked)",
 	},
 	{ method: "DELETE", path: "/alerts/:id", summary: "Delete an alert webhook", response: "{id, deleted: true}" },
+	{
+		method: "POST",
+		path: "/auth/challenge",
+		summary: "Start an Ed25519 login (no credential): a single-use challenge and the exact message to sign",
+		body: ChallengeBody,
+		response: "{challenge_id, nonce, fingerprint, expires_at, message}",
+	},
+	{
+		method: "POST",
+		path: "/auth/session",
+		summary: "Finish an Ed25519 login (no credential): the challenge's signature for a session token",
+		body: SessionBody,
+		response: "{token, session_id, fingerprint, expires_at}",
+		status: 201,
+	},
+	{
+		method: "POST",
+		path: "/auth/console-session",
+		summary: "Redeem a one-time console link (no credential) for a session token",
+		body: ConsoleSessionBody,
+		response: "{token, session_id, fingerprint, expires_at}",
+		status: 201,
+	},
+	{ method: "POST", path: "/auth/logout", summary: "End the calling session", response: "{revoked, session_id}" },
+	{
+		method: "POST",
+		path: "/auth/console-link",
+		summary: "A one-time console login link for the caller",
+		response: "{url, expires_at}",
+	},
+	{ method: "GET", path: "/sessions", summary: "Admin sessions", response: "{object: list, data: sessions}" },
+	{ method: "DELETE", path: "/sessions/:id", summary: "Revoke an admin session", response: "the session, revoked" },
+	{ method: "GET", path: "/admin-keys", summary: "Enrolled admin public keys", response: "{object: list, data: keys}" },
+	{
+		method: "POST",
+		path: "/admin-keys",
+		summary: "Enrol an admin Ed25519 public key",
+		body: AdminKeyBody,
+		response: "the key with its fingerprint",
+		status: 201,
+	},
+	{
+		method: "DELETE",
+		path: "/admin-keys/:id",
+		summary: "Revoke an admin key (and its sessions)",
+		response: "the key, revoked",
+	},
 ];

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import type { AlertWebhookConfig } from "../config/alerts-config.ts";
 import type { PriceConfig } from "../config/model-price.ts";
+import type { GatewayConfig } from "../config/types.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import type { SecretBox } from "../crypto/secret-box.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
@@ -15,6 +16,8 @@ import { accountStateRoutes } from "./account-state.ts";
 import { AdminAuditLog, AuditQuery } from "./admin-audit.ts";
 import { adminGuard } from "./admin-auth.ts";
 import { bindAdminCaller } from "./admin-caller.ts";
+import { AdminLoginService } from "./admin-login.ts";
+import { loginRoutes, sessionRoutes } from "./admin-login-routes.ts";
 import { readQuery } from "./admin-query.ts";
 import { ADMIN_ROUTES } from "./admin-route-table.ts";
 import { AlertService, alertRoutes } from "./alerts.ts";
@@ -51,6 +54,8 @@ export interface AdminControl {
 
 export interface AdminDeps {
 	adminToken: string | undefined;
+	/** `[admin]`: the token switch, session and challenge lifetimes, login attempts. */
+	admin: GatewayConfig["admin"];
 	sql: Sql;
 	/** Absent: only the read API (logs, usage, audit) is mounted. */
 	control?: AdminControl;
@@ -62,21 +67,29 @@ export interface AdminDeps {
 
 /** /admin/*: every route behind the admin token; services hold the logic. */
 export function createAdminRoutes(deps: AdminDeps) {
-	const guard = adminGuard(deps.adminToken);
+	const bus = deps.control?.bus ?? null;
+	const login = new AdminLoginService(deps.sql, bus, deps.admin);
+	bus?.subscribe((event) => {
+		if (event.kind === "admin-sessions") login.dropCache();
+	});
+	const guard = adminGuard({ adminToken: deps.adminToken, tokenEnabled: deps.admin.token_enabled, sessions: login });
 	const audit = new AdminAuditLog(deps.sql);
 	const openApi = buildOpenApiDocument(ADMIN_ROUTES, deps.version ?? "dev");
 	const reference = renderReferencePage(openApi);
-	const app = new Elysia({ name: "admin", prefix: "/admin" })
+	const guarded = new Elysia({ name: "admin", prefix: "/admin" })
 		// destructured, never passed whole: Elysia reads the body only for hooks that may use it,
 		// and an unauthenticated body must stay unread
-		.onBeforeHandle(({ request, server, set }) => {
+		.resolve(async ({ request, server, set }) => {
+			const actor = await guard(request);
 			const requestId = set.headers["x-request-id"];
 			bindAdminCaller(
 				{ request, server, requestId: typeof requestId === "string" ? requestId : null },
-				guard(request.headers),
+				actor,
 				deps.trustProxy === true,
 			);
+			return { actor };
 		})
+		.use(sessionRoutes(login, audit))
 		.get("/openapi.json", () => openApi)
 		.get("/reference", () => new Response(reference, { headers: { "content-type": "text/html; charset=utf-8" } }))
 		.get("/logs", ({ request }) => queryLogs(deps.sql, readQuery(LogParams, request)))
@@ -97,29 +110,33 @@ export function createAdminRoutes(deps: AdminDeps) {
 		})
 		.get("/audit", ({ request }) => audit.list(readQuery(AuditQuery, request)))
 		.use(logDetailRoutes(deps.sql));
+	// the login itself is open: it is how a caller with no credential yet gets a session
+	const app = new Elysia({ name: "admin-root" }).use(loginRoutes(login));
 	const c = deps.control;
-	if (!c) return app;
-	return app
-		.use(keyRoutes(new KeyService(deps.sql, c.bus, c.limiter ?? null), audit))
-		.use(tenantRoutes(new TenantService(deps.sql, c.bus), audit))
-		.use(
-			providerRoutes(
-				new ProviderService({
-					sql: deps.sql,
-					box: c.box,
-					catalog: c.catalog,
-					health: c.health,
-					lanes: c.lanes,
-					bus: c.bus,
-					policy: c.upstreamPolicy,
-				}),
-				audit,
-			),
-		)
-		.use(modelGroupRoutes(new ModelGroupService(deps.sql, c.catalog, c.bus), audit))
-		.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }, audit))
-		.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus), audit))
-		.use(alertRoutes(new AlertService(deps.sql, c.box, c.upstreamPolicy, c.alertWebhooks ?? []), audit));
+	if (!c) return app.use(guarded);
+	return app.use(
+		guarded
+			.use(keyRoutes(new KeyService(deps.sql, c.bus, c.limiter ?? null), audit))
+			.use(tenantRoutes(new TenantService(deps.sql, c.bus), audit))
+			.use(
+				providerRoutes(
+					new ProviderService({
+						sql: deps.sql,
+						box: c.box,
+						catalog: c.catalog,
+						health: c.health,
+						lanes: c.lanes,
+						bus: c.bus,
+						policy: c.upstreamPolicy,
+					}),
+					audit,
+				),
+			)
+			.use(modelGroupRoutes(new ModelGroupService(deps.sql, c.catalog, c.bus), audit))
+			.use(accountStateRoutes({ catalog: c.catalog, health: c.health, lanes: c.lanes, recovery: c.recovery }, audit))
+			.use(priceRoutes(new PriceService(deps.sql, c.prices, c.configPrices, c.bus), audit))
+			.use(alertRoutes(new AlertService(deps.sql, c.box, c.upstreamPolicy, c.alertWebhooks ?? []), audit)),
+	);
 }
 
 /** Accept: text/csv (a spreadsheet or curl asking for CSV) and not JSON first. */

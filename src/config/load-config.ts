@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { PublicKeyFormatError, parsePublicKey } from "../crypto/ed25519.ts";
 import { parseAlertsPolicy, parseAlertWebhooks } from "./alerts-config.ts";
 import { ConfigError } from "./config-error.ts";
 import { parseLoggingConfig } from "./logging-config.ts";
@@ -41,6 +42,7 @@ const TOP_KEYS = [
 	"database",
 	"redis",
 	"auth",
+	"admin",
 	"routing",
 	"limits",
 	"audit",
@@ -182,6 +184,19 @@ function envInt(env: Env, name: string): number | undefined {
 	return n;
 }
 
+/** Every admin public key must read as an Ed25519 key: a typo is a start-up error, not a silent lock-out. */
+function adminPublicKeys(keys: string[]): string[] {
+	for (const [i, k] of keys.entries()) {
+		try {
+			parsePublicKey(k);
+		} catch (e) {
+			if (e instanceof PublicKeyFormatError) throw new ConfigError(`admin.public_keys[${i}]`, e.message);
+			throw e;
+		}
+	}
+	return keys;
+}
+
 /**
  * Builds the validated configuration from a TOML document (already parsed, or absent) and the
  * environment. The env quick-start variables fill or override the file, as DESIGN.md says.
@@ -217,6 +232,15 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 		["mode", "static_keys", "admin_token", "introspection_url", "encryption_key", "static_keys_rpm"],
 		"auth",
 	);
+	const admin = expectObj(root.admin, "admin");
+	rejectUnknown(
+		admin,
+		["token_enabled", "public_keys", "session_ttl_ms", "challenge_ttl_ms", "login_attempts_per_minute"],
+		"admin",
+	);
+	if (admin.token_enabled !== undefined && typeof admin.token_enabled !== "boolean") {
+		throw new ConfigError("admin.token_enabled", "must be true or false");
+	}
 	const routing = expectObj(root.routing, "routing");
 	rejectUnknown(
 		routing,
@@ -379,6 +403,17 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 				resolveSecret(optStr(auth, "encryption_key", "auth."), "auth.encryption_key", env),
 			static_keys_rpm:
 				envInt(env, "GATEWAY_STATIC_KEYS_RPM") ?? int(auth, "static_keys_rpm", "auth.", 0, 0, 10_000_000),
+		},
+		admin: {
+			token_enabled: envBool(env, "GATEWAY_ADMIN_TOKEN_ENABLED") ?? admin.token_enabled !== false,
+			public_keys: adminPublicKeys(
+				env.GATEWAY_ADMIN_PUBLIC_KEYS !== undefined
+					? list(env.GATEWAY_ADMIN_PUBLIC_KEYS)
+					: strList(admin, "public_keys", "admin."),
+			),
+			session_ttl_ms: int(admin, "session_ttl_ms", "admin.", 12 * 3_600_000, 1_000, 30 * 86_400_000),
+			challenge_ttl_ms: int(admin, "challenge_ttl_ms", "admin.", 60_000, 1, 600_000),
+			login_attempts_per_minute: int(admin, "login_attempts_per_minute", "admin.", 10, 1, 10_000),
 		},
 		routing: {
 			strategy: strategy(optStr(routing, "strategy", "routing."), "routing.strategy") ?? "weighted",

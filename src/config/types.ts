@@ -83,6 +83,18 @@ export interface GatewayConfig {
 		/** Requests per minute shared by every static key (0 = unlimited). */
 		static_keys_rpm: number;
 	};
+	/** Operators' login to /admin/* (Ed25519 challenge-response sessions beside the admin token). */
+	admin: {
+		/** false: the admin token no longer opens /admin/* (sessions only; production with keys). */
+		token_enabled: boolean;
+		/** Enrolled at startup if absent (OpenSSH `ssh-ed25519 …` lines or raw base64 keys). */
+		public_keys: string[];
+		session_ttl_ms: number;
+		/** How long a login challenge can be redeemed. */
+		challenge_ttl_ms: number;
+		/** Login challenges per minute, per client IP and per key fingerprint. */
+		login_attempts_per_minute: number;
+	};
 	routing: {
 		strategy: RoutingStrategy;
 		max_account_switches: number;

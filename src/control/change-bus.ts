@@ -13,7 +13,9 @@ export type ChangeEvent =
 	| { kind: "tenant"; id: string; seed?: boolean }
 	| { kind: "providers" }
 	| { kind: "model-groups" }
-	| { kind: "prices" };
+	| { kind: "prices" }
+	/** An admin session or admin key was revoked: cached sessions are dropped. */
+	| { kind: "admin-sessions" };
 
 /**
  * Where an event comes from: this worker published it, another worker of this process did

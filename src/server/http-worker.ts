@@ -211,6 +211,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		plugins: [
 			createAdminRoutes({
 				adminToken: config.auth.admin_token,
+				admin: config.admin,
 				sql,
 				trustProxy: config.server.trust_proxy,
 				version: init.version,

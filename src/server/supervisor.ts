@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { AdminLoginService } from "../admin/admin-login.ts";
 import { validateUpstreamUrl } from "../admin/url-safety.ts";
 import { type Alerting, startAlerting } from "../alerts/alerting.ts";
 import type { GatewayConfig } from "../config/types.ts";
@@ -111,6 +112,10 @@ export async function startSupervisor(config: GatewayConfig, logger: Logger, ver
 		onFull: (subject) => logger.error({ subject }, "limit table full: subject served without per-key limits"),
 	});
 	// quotas and budgets survive a restart: seed them from request_logs before any worker serves
+	if (config.admin.public_keys.length > 0) {
+		const added = await new AdminLoginService(maintenanceDb.sql, null, config.admin).enrol(config.admin.public_keys);
+		logger.info({ added, given: config.admin.public_keys.length }, "admin public keys enrolled");
+	}
 	await restoreUsage(maintenanceDb.sql, new Limiter(limitTable)).then(
 		(r) => logger.info({ subjects: r.subjects }, "quota and budget counters restored"),
 		(err) => logger.error({ err }, "could not restore quota and budget counters from request_logs"),

@@ -79,6 +79,7 @@ beforeAll(async () => {
 		plugins: [
 			createAdminRoutes({
 				adminToken: TOKEN,
+				admin: config.admin,
 				sql: t.db.sql,
 				control: {
 					bus: null,

@@ -54,6 +54,7 @@ beforeAll(async () => {
 		plugins: [
 			createAdminRoutes({
 				adminToken: TOKEN,
+				admin: config.admin,
 				sql: t.db.sql,
 				control: {
 					bus: null,

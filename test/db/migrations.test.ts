@@ -22,6 +22,10 @@ describe("migrations", () => {
 			order by 1`;
 		expect(tables.map((r) => r.t)).toEqual([
 			"admin_audit",
+			"admin_challenges",
+			"admin_keys",
+			"admin_login_codes",
+			"admin_sessions",
 			"alert_webhooks",
 			"api_keys",
 			"model_groups",

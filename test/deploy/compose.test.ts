@@ -74,6 +74,8 @@ function envNamesReadBySources(): Set<string> {
 	const walk = (dir: string) => {
 		for (const f of readdirSync(dir)) {
 			const p = join(dir, f);
+			// the ix CLI is a client with its own variables (IX_URL, HOME …), not part of the gateway
+			if (p === join(ROOT, "src", "cli")) continue;
 			if (statSync(p).isDirectory()) walk(p);
 			else if (p.endsWith(".ts")) {
 				for (const m of readFileSync(p, "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(m[1] as string);

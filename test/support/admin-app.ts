@@ -58,6 +58,7 @@ export async function adminTestApp(
 		plugins: [
 			createAdminRoutes({
 				adminToken: token,
+				admin: config.admin,
 				sql,
 				trustProxy: opts.trustProxy,
 				control: {

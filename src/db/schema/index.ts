@@ -1,4 +1,5 @@
 export * from "./admin-audit.ts";
+export * from "./admin-auth.ts";
 export * from "./alert-webhooks.ts";
 export * from "./api-keys.ts";
 export * from "./model-groups.ts";
