@@ -5,6 +5,7 @@ import type { Balance } from "../limits/balance.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ProviderSet } from "../providers/provider-registry.ts";
 import type { AccountSelector } from "../routing/account-selector.ts";
+import type { AccountSlots } from "../routing/failover.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { RequestBodySink } from "../usage/request-body-event.ts";
 import type { PriceLookup, RecordListener, UsageSink } from "../usage/request-record.ts";
@@ -18,6 +19,8 @@ export interface GatewayDeps {
 	/** Current providers (swapped when admins change them). */
 	providers: () => ProviderSet;
 	selector: AccountSelector;
+	/** With Redis: accounts' max_concurrency held by the whole fleet. */
+	accountSlots?: AccountSlots;
 	usage: UsageSink;
 	/** Where logged request and response bodies go (`log_bodies`); absent = bodies are never kept. */
 	bodies?: RequestBodySink;

@@ -153,6 +153,7 @@ export async function proxyRequest(
 			// "finish" reads an abandoned request to its end for its exact usage, headers included
 			clientGone: finishOnAbort ? undefined : () => request.signal.aborted,
 			trace: trace ?? undefined,
+			accountSlots: deps.accountSlots,
 		});
 		const { plan, target } = up;
 		const model = target.model;

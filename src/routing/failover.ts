@@ -14,6 +14,15 @@ export interface TargetPlan {
 	build: (account: AccountRef) => UpstreamRequest;
 }
 
+/**
+ * An account's `max_concurrency` held by the whole fleet (with Redis): a slot per attempt on
+ * an account that has a limit, on top of this instance's own count.
+ */
+export interface AccountSlots {
+	acquire(account: AccountRef): boolean | Promise<boolean>;
+	release(account: AccountRef): void;
+}
+
 export interface FailoverRequest<P extends TargetPlan = TargetPlan> {
 	selector: AccountSelector;
 	/**
@@ -39,6 +48,8 @@ export interface FailoverRequest<P extends TargetPlan = TargetPlan> {
 	clientGone?: () => boolean;
 	/** The request's trace (absent when tracing is off): a client span per attempt. */
 	trace?: AttemptTracer;
+	/** Fleet-wide account concurrency; absent without Redis. */
+	accountSlots?: AccountSlots;
 }
 
 export interface FailoverSuccess<P extends TargetPlan = TargetPlan> {
@@ -226,12 +237,37 @@ export async function callWithFailover<P extends TargetPlan>(req: FailoverReques
 		}
 		if (!account || !plan) break;
 		tried.add(account.slot);
+		const slots = account.maxConcurrency > 0 ? req.accountSlots : undefined;
+		if (slots) {
+			const granted = slots.acquire(account);
+			if (!(granted instanceof Promise ? await granted : granted)) {
+				// at its concurrency limit across the fleet: saturated, as if here; nothing was sent
+				attempt--;
+				continue;
+			}
+		}
 		attemptsMade = attempt;
 
 		const span = req.trace?.attempt(targets[t].provider, account.name, targets[t].model);
 		const result = await attemptOnce(req, targets[t], plan, account, span);
 		span?.end("response" in result ? null : result.failure);
-		if ("response" in result) return { ...result, attempts: attempt };
+		if ("response" in result) {
+			if (!slots) return { ...result, attempts: attempt };
+			const release = result.release;
+			const held = account;
+			let released = false;
+			return {
+				...result,
+				attempts: attempt,
+				release: () => {
+					if (released) return;
+					released = true;
+					release();
+					slots.release(held);
+				},
+			};
+		}
+		slots?.release(account);
 		last = result.failure;
 		if (result.final) throw failureToError(result.failure, attempt);
 		if (performance.now() >= req.deadlineAt) break;

@@ -37,6 +37,8 @@ export interface DepsInput {
 	onAccountDisabled?: (account: AccountRef, status: number) => void;
 	/** This worker's tracer; absent = tracing off. */
 	tracing?: GatewayDeps["tracing"];
+	/** With Redis: accounts' max_concurrency held by the whole fleet. */
+	accountSlots?: GatewayDeps["accountSlots"];
 }
 
 /** Slots come from the shared table, so every worker agrees on them without talking. */
@@ -123,5 +125,6 @@ export function buildGatewayDeps(input: DepsInput): GatewayDeps {
 		admit: input.admit,
 		balance: input.balance,
 		tracing: input.tracing,
+		accountSlots: input.accountSlots,
 	};
 }

@@ -9,6 +9,7 @@ import { createApp } from "../app.ts";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
 import { ChangeBus, type ChangeEvent, type ChangeOrigin } from "../control/change-bus.ts";
 import { DrainState } from "../data-plane/drain-state.ts";
+import type { GatewayDeps } from "../data-plane/gateway-deps.ts";
 import { createDb, type Db, isEmbeddedUrl } from "../db/client.ts";
 import { createAdmission } from "../limits/admission.ts";
 import { balanceOf } from "../limits/balance.ts";
@@ -204,6 +205,7 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 		lanes,
 		onAccountDisabled: (account, status) => recovery.disabled(account, status),
 		tracing: tracing ?? undefined,
+		accountSlots: fleet ? accountSlotsOf(fleet.leases) : undefined,
 	});
 	const app = createApp({
 		...deps,
@@ -277,6 +279,14 @@ async function boot(init: Extract<ToHttpWorker, { type: "init" }>): Promise<void
 	});
 	server = app.server;
 	post({ type: "listening", index, port: server?.port ?? config.server.port });
+}
+
+/** Accounts' max_concurrency as fleet slots, keyed like the account table (`provider/account`). */
+function accountSlotsOf(leases: FleetLink["leases"]): NonNullable<GatewayDeps["accountSlots"]> {
+	return {
+		acquire: (a) => leases.acquireSlot(`account:${a.provider}/${a.name}`, a.maxConcurrency),
+		release: (a) => leases.releaseSlot(`account:${a.provider}/${a.name}`),
+	};
 }
 
 /** Readiness details: only the checks that have something to say. */

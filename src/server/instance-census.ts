@@ -23,7 +23,7 @@ export function startInstanceCensus(databaseUrl: string, logger: Logger): () => 
 	const check = async () => {
 		const [r] = await sql<{ n: number }[]>`
 			select count(*)::int as n from pg_stat_activity
-			where application_name = ${APPLICATION} and pid <> pg_backend_pid()`;
+			where application_name = ${APPLICATION} and datname = current_database() and pid <> pg_backend_pid()`;
 		const others = r?.n ?? 0;
 		if (others > 0 && !warned) {
 			warned = true;

@@ -56,6 +56,17 @@ base_url = "${mock.url}/v1"
 models = ["gpt-4o-mini"]
 api_key = "sk-fleet-good"
 
+# one slow account allowed 2 requests at once, by the whole fleet
+[[providers]]
+name = "narrow"
+type = "openai"
+base_url = "${mock.url}/v1"
+models = ["gpt-3.5-turbo"]
+  [[providers.accounts]]
+  name = "narrow"
+  api_key = "sk-fleet-slow300"
+  max_concurrency = 2
+
 # its first account's key is refused upstream: whoever meets the 401 first disables it for all
 [[providers]]
 name = "guarded"
@@ -186,6 +197,16 @@ describe.skipIf(!machine)("three instances on one Postgres and the machine's Red
 		} finally {
 			await sql.end();
 		}
+	}, 60_000);
+
+	test("an account's max_concurrency holds across the fleet", async () => {
+		const k = await newKey(fleet[0] as GatewayServer, {});
+		// 9 requests at once, 3 per instance: each instance alone would send 2 (6 at once upstream)
+		const statuses = await Promise.all(
+			Array.from({ length: 9 }, (_, i) => chat(fleet[i % 3] as GatewayServer, k.key, "gpt-3.5-turbo")),
+		);
+		expect(statuses.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+		expect(mock.peakInFlight("sk-fleet-slow300")).toBeLessThanOrEqual(2);
 	}, 60_000);
 
 	test("an account disabled by a 401 on one instance is skipped by the others within 2 s", async () => {

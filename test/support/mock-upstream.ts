@@ -88,6 +88,8 @@ export interface MockUpstream {
 	readonly requestCount: number;
 	countByKey(apiKey: string): number;
 	countByPath(path: string): number;
+	/** Most requests of this key the mock was answering at once (until each answer's headers). */
+	peakInFlight(apiKey: string): number;
 	setBehavior(b: MockBehavior | string | null): void;
 	/** Requests for `model` answer `status` (null: served again). */
 	failModel(model: string, status: number | null): void;
@@ -311,7 +313,21 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 		};
 	}
 
+	const inFlight = new Map<string, number>();
+	const peaks = new Map<string, number>();
 	async function handle(req: Request): Promise<Response> {
+		const key = apiKeyOf(req);
+		const now = (inFlight.get(key) ?? 0) + 1;
+		inFlight.set(key, now);
+		if (now > (peaks.get(key) ?? 0)) peaks.set(key, now);
+		try {
+			return await answer(req);
+		} finally {
+			inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
+		}
+	}
+
+	async function answer(req: Request): Promise<Response> {
 		const url = new URL(req.url);
 		const path = url.pathname;
 		const contentType = req.headers.get("content-type") ?? "";
@@ -427,6 +443,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
 			return requestCount;
 		},
 		countByKey: (key) => byKey.get(key) ?? 0,
+		peakInFlight: (key) => peaks.get(key) ?? 0,
 		countByPath: (path) => byPath.get(path) ?? 0,
 		setBehavior(b) {
 			globalBehavior = toBehavior(b);
