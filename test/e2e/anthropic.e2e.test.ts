@@ -9,7 +9,7 @@ import { type GatewayServer, startGatewayServer } from "../support/gateway-serve
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
 
-/** Issue 6 end to end: OpenAI clients on Claude, Anthropic clients on any provider. */
+/** Anthropic end to end: OpenAI clients on Claude, Anthropic clients on any provider. */
 
 const KEY = "sk-anthropic-e2e";
 const ADMIN = "admin-token-anthropic-0123456789";

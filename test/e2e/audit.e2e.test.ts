@@ -6,7 +6,7 @@ import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.t
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 import { waitFor } from "../support/wait-for.ts";
 
-/** Issue 3 end to end: one usage row per request, through outages and restarts. */
+/** Usage end to end: one usage row per request, through outages and restarts. */
 
 const KEY = "sk-audit-client";
 const ADMIN = "admin-token-audit-0123456789";

@@ -7,7 +7,7 @@ import { type GatewayServer, startGatewayServer } from "../support/gateway-serve
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 
 /**
- * Issue 2 end to end: the real server (2 HTTP workers) against the mock upstream, driven by
+ * The core end to end: the real server (2 HTTP workers) against the mock upstream, driven by
  * the official openai client. A second, hand-written upstream serves fixed bytes in odd
  * chunks for the byte-for-byte pass-through check.
  */

@@ -7,7 +7,7 @@ import { type GatewayServer, startGatewayServer } from "../support/gateway-serve
 import { type MockUpstream, startMockUpstream } from "../support/mock-upstream.ts";
 import { waitFor } from "../support/wait-for.ts";
 
-/** Issue 5 end to end: failover across accounts, all-fail bounds, graceful drain. */
+/** Routing end to end: failover across accounts, all-fail bounds, graceful drain. */
 
 const KEY = "sk-routing-client";
 const ADMIN = "admin-token-routing-0123456789";
