@@ -90,9 +90,12 @@ export function subjectFields<S extends Subject>(subject: S): readonly SubjectFi
 	return names.filter((f) => subject === "key" || SUBJECT_SETTINGS[f].tenant) as SubjectField<S>[];
 }
 
+/** Every limit a key carries, in enforcement order. */
+export const LIMIT_FIELDS = names.filter((f) => SUBJECT_SETTINGS[f].kind !== "log_bodies") as readonly LimitField[];
+
 /** Every numeric limit a key carries, in enforcement order. */
-export const KEY_LIMIT_FIELDS = names.filter(
-	(f) => SUBJECT_SETTINGS[f].kind !== "period" && SUBJECT_SETTINGS[f].kind !== "log_bodies",
+export const KEY_LIMIT_FIELDS = LIMIT_FIELDS.filter(
+	(f) => SUBJECT_SETTINGS[f].kind !== "period",
 ) as readonly NumericLimitField[];
 
 /** The budget period of a stored or introspected value: a day, week or month, else undefined (all time). */

@@ -1,7 +1,14 @@
 import type { KeyView } from "../../admin/keys.ts";
 import type { AccountView, ProviderView } from "../../admin/provider-service.ts";
+import {
+	LIMIT_FIELDS,
+	type SettingKind,
+	SUBJECT_SETTINGS,
+	type Subject,
+	subjectFields,
+} from "../../config/limit-fields.ts";
 import { usageError } from "../cli-error.ts";
-import type { Ctx, Flags } from "../context.ts";
+import { type Ctx, type Flags, limitFlag } from "../context.ts";
 import { type Column, details, table } from "../render.ts";
 
 type FlagName = keyof Flags;
@@ -9,23 +16,29 @@ type Kind = "int" | "number" | "string" | "list";
 /** flag → [body field, how to read it]. `none` sets a limit back to null (no limit). */
 type FieldMap = Partial<Record<FlagName, [string, Kind]>>;
 
-const LIMITS: FieldMap = {
-	rpm: ["rpm", "int"],
-	tpm: ["tpm", "int"],
-	"quota-daily-requests": ["quota_daily_requests", "int"],
-	"quota-daily-tokens": ["quota_daily_tokens", "int"],
-	"budget-usd": ["budget_usd", "number"],
-	"budget-period": ["budget_period", "string"],
+const READ_AS: Record<SettingKind, Kind> = {
+	int32: "int",
+	int53: "int",
+	usd: "number",
+	period: "string",
+	log_bodies: "string",
 };
+/** The limit flags of a key or tenant, from the settings table. */
+const limitFlags = (subject: Subject): FieldMap =>
+	Object.fromEntries(
+		LIMIT_FIELDS.filter((f) => subjectFields(subject).includes(f)).map((f) => [
+			limitFlag(f),
+			[f, READ_AS[SUBJECT_SETTINGS[f].kind]],
+		]),
+	);
 const KEY_FIELDS: FieldMap = {
-	...LIMITS,
+	...limitFlags("key"),
 	name: ["name", "string"],
 	tenant: ["tenant_id", "string"],
-	"max-concurrency": ["max_concurrency", "int"],
 	models: ["models", "list"],
 	"expires-at": ["expires_at", "string"],
 };
-const TENANT_FIELDS: FieldMap = { ...LIMITS, name: ["name", "string"] };
+const TENANT_FIELDS: FieldMap = { ...limitFlags("tenant"), name: ["name", "string"] };
 const PROVIDER_FIELDS: FieldMap = {
 	type: ["type", "string"],
 	"base-url": ["base_url", "string"],
