@@ -1,5 +1,7 @@
 import type { KeyView } from "../../admin/keys.ts";
+import type { PriceView } from "../../admin/prices.ts";
 import type { AccountView, ProviderView } from "../../admin/provider-service.ts";
+import type { TenantView } from "../../admin/tenants.ts";
 import {
 	LIMIT_FIELDS,
 	type SettingKind,
@@ -149,16 +151,6 @@ export async function keys(ctx: Ctx): Promise<void> {
 
 const withoutKey = ({ key: _, ...rest }: KeyView & { key: string }) => rest;
 
-interface TenantView {
-	id: string;
-	name: string;
-	rpm: number | null;
-	tpm: number | null;
-	budget_usd: number | null;
-	budget_period: string;
-	keys: number;
-}
-
 export async function tenants(ctx: Ctx): Promise<void> {
 	const client = ctx.client();
 	const sub = ctx.args[0] ?? "list";
@@ -169,7 +161,7 @@ export async function tenants(ctx: Ctx): Promise<void> {
 				table(list.data, [
 					["id", (t) => t.id],
 					["name", (t) => t.name],
-					["keys", (t) => t.keys],
+					["keys", (t) => t.active_keys],
 					["rpm", (t) => t.rpm],
 					["tpm", (t) => t.tpm],
 					["budget_usd", (t) => (t.budget_usd === null ? null : `${t.budget_usd}/${t.budget_period}`)],
@@ -296,15 +288,6 @@ export async function accounts(ctx: Ctx): Promise<void> {
 		default:
 			throw usageError(`unknown accounts command '${sub}' (list, add, update, enable, disable, delete)`);
 	}
-}
-
-interface PriceView {
-	model: string;
-	input: number;
-	output: number;
-	cached_input: number | null;
-	cache_write: number | null;
-	source: string;
 }
 
 export async function prices(ctx: Ctx): Promise<void> {
