@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type as t } from "@sinclair/typebox";
+import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { readJsonBody } from "../data-plane/read-json-body.ts";
@@ -6,25 +6,6 @@ import { GatewayError } from "../errors/gateway-error.ts";
 
 /** Admin objects are small: a cap this low keeps an oversized post from costing memory. */
 export const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
-
-/** Postgres `int` (int4): the largest value the limit columns hold. */
-export const PG_INT_MAX = 2_147_483_647;
-
-const limit = (max: number, what: string) =>
-	t.Optional(
-		t.Union([t.Integer({ minimum: 0, maximum: max }), t.Null()], { description: `${what}, or null for no limit` }),
-	);
-/** A limit stored in a Postgres `int` column (rpm, tpm, concurrency, daily requests). */
-export const Limit = limit(PG_INT_MAX, `an integer from 0 to ${PG_INT_MAX}`);
-/** Daily tokens: a `bigint` column, bounded by what a JS number holds exactly. */
-export const TokenLimit = limit(Number.MAX_SAFE_INTEGER, `an integer from 0 to ${Number.MAX_SAFE_INTEGER}`);
-/** USD; the live counter holds micro-USD in 64 bits, far above this. */
-export const BUDGET_MAX_USD = 1_000_000_000;
-export const BudgetLimit = t.Optional(
-	t.Union([t.Number({ minimum: 0, maximum: BUDGET_MAX_USD }), t.Null()], {
-		description: `a number from 0 to ${BUDGET_MAX_USD}, or null for no limit`,
-	}),
-);
 
 /**
  * A reader for one admin body schema: JSON within ADMIN_MAX_BODY_BYTES (413 above), then the

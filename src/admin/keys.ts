@@ -1,26 +1,27 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
 import { generateApiKey } from "../auth/api-key-format.ts";
-import { type DbNum, type KeyRowBase, numOrNull } from "../auth/key-store.ts";
-import { KEY_LIMIT_FIELDS, periodOf } from "../auth/principal.ts";
-import { BUDGET_PERIODS, type BudgetPeriod } from "../config/budget-period.ts";
-import { isLogBodies, LOG_BODIES, type LogBodies } from "../config/logging-config.ts";
+import type { KeyRowBase } from "../auth/key-store.ts";
+import { KEY_LIMIT_FIELDS, periodOf, type SettingsView } from "../config/limit-fields.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
+import type { apiKeys } from "../db/schema/api-keys.ts";
+import {
+	type DbNum,
+	selectSettings,
+	settingNames,
+	settingSqlTypes,
+	settingsOf,
+	settingValues,
+} from "../db/setting-columns.ts";
+import type { SqlRow } from "../db/sql-row.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { DailyCounters, hasDailyLimit } from "../limits/daily-counters.ts";
 import type { Limiter } from "../limits/limiter.ts";
 import type { AdminAuditLog } from "./admin-audit.ts";
-import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
+import { adminBody } from "./admin-body.ts";
 import { param, type QuerySchema, readQuery } from "./admin-query.ts";
+import { settingProperties } from "./setting-schemas.ts";
 
-/**
- * What budget_usd covers (UTC boundaries); default `total`. A union of literals, not
- * t.UnionEnum: that one carries a default (its first value), which would fill in every
- * create and PATCH that leaves the field out.
- */
-export const BudgetPeriodField = t.Optional(t.Union(BUDGET_PERIODS.map((p) => t.Literal(p))));
-/** Which requests keep their bodies (none, errors, all); null = inherit (the tenant's, else `[logging] log_bodies`). */
-export const LogBodiesField = t.Optional(t.Union([...LOG_BODIES.map((m) => t.Literal(m)), t.Null()]));
 const KeyFields = {
 	name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
 	/** An allowlist; null (or absent) = every model. An empty list would allow nothing, so it is refused. */
@@ -29,14 +30,7 @@ const KeyFields = {
 			description: "a list of 1 to 1000 model names, or null for every model",
 		}),
 	),
-	rpm: Limit,
-	tpm: Limit,
-	max_concurrency: Limit,
-	quota_daily_requests: Limit,
-	quota_daily_tokens: TokenLimit,
-	budget_usd: BudgetLimit,
-	budget_period: BudgetPeriodField,
-	log_bodies: LogBodiesField,
+	...settingProperties("key"),
 	/** ISO 8601; null = never. */
 	expires_at: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
 };
@@ -63,36 +57,28 @@ export const KeyListQuery = t.Object({
 export type CreateKeyInput = Static<typeof CreateKeyBody>;
 export type PatchKeyInput = Static<typeof PatchKeyBody>;
 
-export interface KeyView {
+/** `log_bodies` null = inherited from the tenant, else `[logging] log_bodies`. */
+export type KeyView = {
 	id: string;
 	object: "api_key";
 	tenant_id: string;
 	name: string | null;
 	prefix: string;
 	models: string[] | null;
-	rpm: number | null;
-	tpm: number | null;
-	max_concurrency: number | null;
-	quota_daily_requests: number | null;
-	quota_daily_tokens: number | null;
-	budget_usd: number | null;
-	budget_period: BudgetPeriod;
-	/** Null = inherited from the tenant, else `[logging] log_bodies`. */
-	log_bodies: LogBodies | null;
-	expires_at: string | null;
-	revoked_at: string | null;
-	created_at: string;
-	updated_at: string;
-	/** Live counters from the shared limit table (this instance); only on keys with a limit. */
-	usage?: { requests_today: number; tokens_today: number; spent_usd: number; spent_usd_this_period: number };
-}
+} & SettingsView<"key"> & {
+		expires_at: string | null;
+		revoked_at: string | null;
+		created_at: string;
+		updated_at: string;
+		/** Live counters from the shared limit table (this instance); only on keys with a limit. */
+		usage?: { requests_today: number; tokens_today: number; spent_usd: number; spent_usd_this_period: number };
+	};
 
-interface KeyRow extends KeyRowBase {
-	name: string | null;
-	prefix: string;
-	created_ms: DbNum;
-	updated_ms: DbNum;
-}
+type KeyRow = KeyRowBase &
+	Pick<SqlRow<typeof apiKeys>, "name" | "prefix"> & {
+		created_ms: DbNum;
+		updated_ms: DbNum;
+	};
 
 const iso = (v: DbNum): string | null => (v === null ? null : new Date(Math.round(Number(v))).toISOString());
 
@@ -100,16 +86,9 @@ const iso = (v: DbNum): string | null => (v === null ? null : new Date(Math.roun
 const COLUMNS = {
 	name: "text",
 	models: "text[]",
-	rpm: "int",
-	tpm: "int",
-	max_concurrency: "int",
-	quota_daily_requests: "int",
-	quota_daily_tokens: "bigint",
-	budget_usd: "numeric",
-	budget_period: "text",
-	log_bodies: "text",
+	...settingSqlTypes("key"),
 	expires_at: "timestamptz",
-} as const;
+};
 
 const notFound = (id: string) =>
 	new GatewayError("PLATFORM_NOT_FOUND", `No API key with id '${id}'`, {
@@ -143,12 +122,9 @@ export class KeyService {
 		// Tenants are a grouping: naming one creates it (limits can be set later).
 		await sql`insert into tenants (id, name) values (${input.tenant_id}, ${input.tenant_id}) on conflict (id) do nothing`;
 		await sql`
-			insert into api_keys (id, tenant_id, name, prefix, key_hash, models, rpm, tpm, max_concurrency,
-				quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, log_bodies, expires_at)
+			insert into api_keys (id, tenant_id, name, prefix, key_hash, models, ${settingNames(sql, "key")}, expires_at)
 			values (${id}, ${input.tenant_id}, ${input.name ?? null}, ${generated.prefix}, ${generated.hash},
-				${input.models ? sql.array(input.models) : null}::text[], ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
-				${input.max_concurrency ?? null}::int, ${input.quota_daily_requests ?? null}::int,
-				${input.quota_daily_tokens ?? null}::bigint, ${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${input.log_bodies ?? null}, ${expires}::timestamptz)`;
+				${input.models ? sql.array(input.models) : null}::text[], ${settingValues(sql, "key", input)}, ${expires}::timestamptz)`;
 		await this.bus?.publish({ kind: "key-created" });
 		return { ...(await this.get(id)), key: generated.key };
 	}
@@ -199,8 +175,7 @@ export class KeyService {
 
 	private select() {
 		return this.sql`
-			select id, tenant_id, name, prefix, models, rpm, tpm, max_concurrency, quota_daily_requests,
-				quota_daily_tokens, budget_usd::float8 as budget_usd, budget_period, log_bodies,
+			select id, tenant_id, name, prefix, models, ${selectSettings(this.sql, "key")},
 				(extract(epoch from expires_at) * 1000)::float8 as expires_ms,
 				(extract(epoch from revoked_at) * 1000)::float8 as revoked_ms,
 				(extract(epoch from created_at) * 1000)::float8 as created_ms,
@@ -216,14 +191,7 @@ export class KeyService {
 			name: r.name,
 			prefix: r.prefix,
 			models: r.models,
-			rpm: numOrNull(r.rpm),
-			tpm: numOrNull(r.tpm),
-			max_concurrency: numOrNull(r.max_concurrency),
-			quota_daily_requests: numOrNull(r.quota_daily_requests),
-			quota_daily_tokens: numOrNull(r.quota_daily_tokens),
-			budget_usd: numOrNull(r.budget_usd),
-			budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
-			log_bodies: isLogBodies(r.log_bodies) ? r.log_bodies : null,
+			...settingsOf(r, "key"),
 			expires_at: iso(r.expires_ms),
 			revoked_at: iso(r.revoked_ms),
 			created_at: iso(r.created_ms) as string,

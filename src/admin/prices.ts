@@ -3,7 +3,7 @@ import type { Sql } from "postgres";
 import { type ModelPrice, ModelPriceSchema, type PriceConfig } from "../config/model-price.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import type { PriceBook } from "../usage/cost.ts";
+import { type PriceBook, selectPrices } from "../usage/cost.ts";
 import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody } from "./admin-body.ts";
 
@@ -64,10 +64,7 @@ export class PriceService {
 	}
 
 	private rows(): Promise<PriceConfig[]> {
-		return this.sql<PriceConfig[]>`
-			select model, input_per_mtok as input, output_per_mtok as output,
-				cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
-			from model_prices order by model`;
+		return this.sql<PriceConfig[]>`${selectPrices(this.sql)} order by model`;
 	}
 }
 

@@ -1,6 +1,6 @@
 import { type Static, t } from "elysia";
 import { ROUTING_STRATEGIES } from "../config/types.ts";
-import { PG_INT_MAX } from "./admin-body.ts";
+import { settingSchema } from "./setting-schemas.ts";
 
 /** Request bodies of /admin/providers and /admin/providers/:name/accounts. */
 const Name = t.String({
@@ -30,11 +30,8 @@ const AccountFields = {
 	api_key: t.String({ minLength: 1, maxLength: 4096 }),
 	base_url: t.Optional(t.Union([t.String({ minLength: 1 }), t.Null()])),
 	weight: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000 })),
-	max_concurrency: t.Optional(
-		t.Union([t.Integer({ minimum: 0, maximum: PG_INT_MAX }), t.Null()], {
-			description: `an integer from 0 to ${PG_INT_MAX}, or null for no limit`,
-		}),
-	),
+	/** An account's own cap, stored like a key's. */
+	max_concurrency: settingSchema.int32,
 	models: t.Optional(AccountModels),
 	enabled: t.Optional(t.Boolean()),
 };

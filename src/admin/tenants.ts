@@ -1,25 +1,26 @@
 import { Elysia, type Static, t } from "elysia";
 import type { Sql } from "postgres";
-import { type DbNum, numOrNull } from "../auth/key-store.ts";
-import { periodOf } from "../auth/principal.ts";
-import type { BudgetPeriod } from "../config/budget-period.ts";
-import { isLogBodies, type LogBodies } from "../config/logging-config.ts";
+import type { SettingsView } from "../config/limit-fields.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
+import type { tenants } from "../db/schema/tenants.ts";
+import {
+	type DbNum,
+	type SettingsRow,
+	selectSettings,
+	settingNames,
+	settingSqlTypes,
+	settingsOf,
+	settingValues,
+} from "../db/setting-columns.ts";
+import type { SqlRow } from "../db/sql-row.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
 import { hasDailyLimit } from "../limits/daily-counters.ts";
 import type { AdminAuditLog } from "./admin-audit.ts";
-import { adminBody, BudgetLimit, Limit, TokenLimit } from "./admin-body.ts";
-import { BudgetPeriodField, LogBodiesField, randomId } from "./keys.ts";
+import { adminBody } from "./admin-body.ts";
+import { randomId } from "./keys.ts";
+import { settingProperties } from "./setting-schemas.ts";
 
-const TenantFields = {
-	rpm: Limit,
-	tpm: Limit,
-	quota_daily_requests: Limit,
-	quota_daily_tokens: TokenLimit,
-	budget_usd: BudgetLimit,
-	budget_period: BudgetPeriodField,
-	log_bodies: LogBodiesField,
-};
+const TenantFields = settingProperties("tenant");
 export const CreateTenantBody = t.Object(
 	{
 		id: t.Optional(t.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:-]+$" })),
@@ -38,47 +39,20 @@ export const PatchTenantBody = t.Object(
 export type CreateTenantInput = Static<typeof CreateTenantBody>;
 export type PatchTenantInput = Static<typeof PatchTenantBody>;
 
-interface TenantRow {
-	id: string;
-	name: string;
-	rpm: DbNum;
-	tpm: DbNum;
-	quota_daily_requests: DbNum;
-	quota_daily_tokens: DbNum;
-	budget_usd: DbNum;
-	budget_period: string;
-	log_bodies: string | null;
-	created_ms: DbNum;
-	keys: DbNum;
-}
+type TenantRow = Pick<SqlRow<typeof tenants>, "id" | "name"> &
+	SettingsRow<"tenant"> & {
+		created_ms: DbNum;
+		keys: DbNum;
+	};
 
-export interface TenantView {
-	id: string;
-	object: "tenant";
-	name: string;
-	rpm: number | null;
-	tpm: number | null;
-	quota_daily_requests: number | null;
-	quota_daily_tokens: number | null;
-	budget_usd: number | null;
-	budget_period: BudgetPeriod;
-	/** Null = `[logging] log_bodies`; a key's own setting wins over it. */
-	log_bodies: LogBodies | null;
-	/** Keys not revoked. */
-	active_keys: number;
-	created_at: string;
-}
+/** `log_bodies` null = `[logging] log_bodies`; a key's own setting wins over it. */
+export type TenantView = { id: string; object: "tenant"; name: string } & SettingsView<"tenant"> & {
+		/** Keys not revoked. */
+		active_keys: number;
+		created_at: string;
+	};
 
-const COLUMNS = {
-	name: "text",
-	rpm: "int",
-	tpm: "int",
-	quota_daily_requests: "int",
-	quota_daily_tokens: "bigint",
-	budget_usd: "numeric",
-	budget_period: "text",
-	log_bodies: "text",
-} as const;
+const COLUMNS = { name: "text", ...settingSqlTypes("tenant") };
 
 const notFound = (id: string) =>
 	new GatewayError("PLATFORM_NOT_FOUND", `No tenant with id '${id}'`, {
@@ -95,10 +69,8 @@ export class TenantService {
 	async create(input: CreateTenantInput): Promise<TenantView> {
 		const id = input.id ?? randomId("ten");
 		const r = await this.sql`
-			insert into tenants (id, name, rpm, tpm, quota_daily_requests, quota_daily_tokens, budget_usd, budget_period, log_bodies)
-			values (${id}, ${input.name}, ${input.rpm ?? null}::int, ${input.tpm ?? null}::int,
-				${input.quota_daily_requests ?? null}::int, ${input.quota_daily_tokens ?? null}::bigint,
-				${input.budget_usd ?? null}::numeric, ${input.budget_period ?? "total"}, ${input.log_bodies ?? null})
+			insert into tenants (id, name, ${settingNames(this.sql, "tenant")})
+			values (${id}, ${input.name}, ${settingValues(this.sql, "tenant", input)})
 			on conflict (id) do nothing returning id`;
 		if (r.length === 0) {
 			throw new GatewayError("PLATFORM_CONFLICT", `A tenant with id '${id}' already exists`, { param: "id" });
@@ -152,8 +124,7 @@ export class TenantService {
 
 	private select() {
 		return this.sql`
-			select t.id, t.name, t.rpm, t.tpm, t.quota_daily_requests, t.quota_daily_tokens,
-				t.budget_usd::float8 as budget_usd, t.budget_period, t.log_bodies,
+			select t.id, t.name, ${selectSettings(this.sql, "tenant", "t")},
 				(extract(epoch from t.created_at) * 1000)::float8 as created_ms,
 				(select count(*) from api_keys k where k.tenant_id = t.id and k.revoked_at is null)::int as keys
 			from tenants t`;
@@ -165,13 +136,7 @@ function view(r: TenantRow): TenantView {
 		id: r.id,
 		object: "tenant",
 		name: r.name,
-		rpm: numOrNull(r.rpm),
-		tpm: numOrNull(r.tpm),
-		quota_daily_requests: numOrNull(r.quota_daily_requests),
-		quota_daily_tokens: numOrNull(r.quota_daily_tokens),
-		budget_usd: numOrNull(r.budget_usd),
-		budget_period: (periodOf(r.budget_period) ?? "total") as BudgetPeriod,
-		log_bodies: isLogBodies(r.log_bodies) ? r.log_bodies : null,
+		...settingsOf(r, "tenant"),
 		active_keys: Number(r.keys ?? 0),
 		created_at: new Date(Math.round(Number(r.created_ms))).toISOString(),
 	};

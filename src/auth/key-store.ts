@@ -1,6 +1,11 @@
 import type { Sql } from "postgres";
-import { isLogBodies, type LogBodies } from "../config/logging-config.ts";
-import { KEY_LIMIT_FIELDS, type KeyLimits, type Principal, periodOf } from "./principal.ts";
+import type { BudgetPeriod } from "../config/budget-period.ts";
+import { KEY_LIMIT_FIELDS, type KeyLimits, type NumericLimitField, periodOf } from "../config/limit-fields.ts";
+import type { LogBodies } from "../config/logging-config.ts";
+import type { apiKeys } from "../db/schema/api-keys.ts";
+import { type DbNum, type SettingsRow, selectSettings, settingsOf } from "../db/setting-columns.ts";
+import type { SqlRow } from "../db/sql-row.ts";
+import type { Principal } from "./principal.ts";
 
 /** A client key as the auth path needs it: identity, allowlist, limits and its tenant's limits. */
 export interface KeyRecord {
@@ -31,41 +36,19 @@ export interface KeyStore {
 	findByHash(hash: string): Promise<KeyRecord | null>;
 }
 
-/** A numeric column as postgres.js returns it (bigint and numeric come back as strings). */
-export type DbNum = number | string | null;
+export type { DbNum } from "../db/setting-columns.ts";
 
 /** A numeric column as a number; null stays null. */
 export const numOrNull = (v: DbNum): number | null => (v === null ? null : Number(v));
 
 /** The api_keys columns both the auth lookup and the admin API select (times as epoch ms). */
-export interface KeyRowBase {
-	id: string;
-	tenant_id: string;
-	models: string[] | null;
-	rpm: DbNum;
-	tpm: DbNum;
-	max_concurrency: DbNum;
-	quota_daily_requests: DbNum;
-	quota_daily_tokens: DbNum;
-	budget_usd: DbNum;
-	budget_period: string;
-	log_bodies: string | null;
-	expires_ms: DbNum;
-	revoked_ms: DbNum;
-}
+export type KeyRowBase = Pick<SqlRow<typeof apiKeys>, "id" | "tenant_id" | "models"> &
+	SettingsRow<"key"> & {
+		expires_ms: DbNum;
+		revoked_ms: DbNum;
+	};
 
-interface KeyRow extends KeyRowBase {
-	tenant_found: boolean | null;
-	t_rpm: DbNum;
-	t_tpm: DbNum;
-	t_quota_daily_requests: DbNum;
-	t_quota_daily_tokens: DbNum;
-	t_budget_usd: DbNum;
-	t_budget_period: string | null;
-	t_log_bodies: string | null;
-}
-
-const n = (v: DbNum): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+type KeyRow = KeyRowBase & SettingsRow<"tenant", "t_"> & { tenant_found: boolean | null };
 
 /**
  * Drops absent fields so `{}` means "no limits" and tests can compare shapes; a budget period
@@ -81,32 +64,31 @@ export function compactLimits(l: KeyLimits): KeyLimits {
 	return out;
 }
 
+/** The limits among a subject's settings as the admin API shows them (null = unset, `total` = no period). */
+export function limitsOf(
+	v: Partial<Record<NumericLimitField, number | null>> & { budget_period: BudgetPeriod },
+): KeyLimits {
+	const out: KeyLimits = {};
+	for (const f of KEY_LIMIT_FIELDS) {
+		const n = v[f];
+		if (n !== null && n !== undefined) out[f] = n;
+	}
+	return compactLimits({ ...out, budget_period: periodOf(v.budget_period) });
+}
+
 export function recordFromRow(r: KeyRow): KeyRecord {
-	const tenant = compactLimits({
-		rpm: n(r.t_rpm),
-		tpm: n(r.t_tpm),
-		quota_daily_requests: n(r.t_quota_daily_requests),
-		quota_daily_tokens: n(r.t_quota_daily_tokens),
-		budget_usd: n(r.t_budget_usd),
-		budget_period: periodOf(r.t_budget_period),
-	});
-	const logBodies = isLogBodies(r.log_bodies) ? r.log_bodies : isLogBodies(r.t_log_bodies) ? r.t_log_bodies : undefined;
+	const key = settingsOf(r, "key");
+	const tenant = settingsOf(r, "tenant", "t_");
+	const tenantLimits = limitsOf(tenant);
+	const logBodies = key.log_bodies ?? tenant.log_bodies ?? undefined;
 	return {
 		id: r.id,
 		tenantId: r.tenant_id,
 		models: r.models && r.models.length > 0 ? r.models : null,
-		limits: compactLimits({
-			rpm: n(r.rpm),
-			tpm: n(r.tpm),
-			max_concurrency: n(r.max_concurrency),
-			quota_daily_requests: n(r.quota_daily_requests),
-			quota_daily_tokens: n(r.quota_daily_tokens),
-			budget_usd: n(r.budget_usd),
-			budget_period: periodOf(r.budget_period),
-		}),
-		tenantLimits: Object.keys(tenant).length > 0 ? tenant : null,
-		expiresAt: n(r.expires_ms) ?? null,
-		revokedAt: n(r.revoked_ms) ?? null,
+		limits: limitsOf(key),
+		tenantLimits: Object.keys(tenantLimits).length > 0 ? tenantLimits : null,
+		expiresAt: numOrNull(r.expires_ms),
+		revokedAt: numOrNull(r.revoked_ms),
 		...(logBodies ? { logBodies } : {}),
 	};
 }
@@ -116,14 +98,10 @@ export function createDbKeyStore(sql: Sql): KeyStore {
 	return {
 		async findByHash(hash) {
 			const rows = await sql<KeyRow[]>`
-				select k.id, k.tenant_id, k.models, k.rpm, k.tpm, k.max_concurrency,
-					k.quota_daily_requests, k.quota_daily_tokens, k.budget_usd::float8 as budget_usd, k.budget_period, k.log_bodies,
+				select k.id, k.tenant_id, k.models, ${selectSettings(sql, "key", "k")},
 					(extract(epoch from k.expires_at) * 1000)::float8 as expires_ms,
 					(extract(epoch from k.revoked_at) * 1000)::float8 as revoked_ms,
-					t.id is not null as tenant_found,
-					t.rpm as t_rpm, t.tpm as t_tpm, t.quota_daily_requests as t_quota_daily_requests,
-					t.quota_daily_tokens as t_quota_daily_tokens, t.budget_usd::float8 as t_budget_usd, t.budget_period as t_budget_period,
-					t.log_bodies as t_log_bodies
+					t.id is not null as tenant_found, ${selectSettings(sql, "tenant", "t", "t_")}
 				from api_keys k left join tenants t on t.id = k.tenant_id
 				where k.key_hash = ${hash}
 				limit 1`;

@@ -1,10 +1,22 @@
 import { parseArgs } from "node:util";
+import { LIMIT_FIELDS, type LimitField } from "../config/limit-fields.ts";
 import { AdminClient } from "./admin-client.ts";
 import { CliError, EXIT, usageError } from "./cli-error.ts";
 import { defaultKeyPath, sessionPath } from "./paths.ts";
 import { readSession } from "./session-file.ts";
 
 type Env = Record<string, string | undefined>;
+
+type Kebab<S extends string> = S extends `${infer A}_${infer B}` ? `${A}-${Kebab<B>}` : S;
+/** A limit's flag: `quota_daily_tokens` → `--quota-daily-tokens`. */
+export const limitFlag = <F extends LimitField>(field: F): Kebab<F> => field.replaceAll("_", "-") as Kebab<F>;
+
+/** One string flag per limit of the settings table. */
+function limitOptions() {
+	return Object.fromEntries(LIMIT_FIELDS.map((f) => [limitFlag(f), { type: "string" }])) as {
+		[F in LimitField as Kebab<F>]: { type: "string" };
+	};
+}
 
 /** Every flag of every command, in one table: an unknown flag is a usage error (exit 2). */
 const OPTIONS = {
@@ -17,13 +29,7 @@ const OPTIONS = {
 	all: { type: "boolean" },
 	name: { type: "string" },
 	tenant: { type: "string" },
-	rpm: { type: "string" },
-	tpm: { type: "string" },
-	"max-concurrency": { type: "string" },
-	"quota-daily-requests": { type: "string" },
-	"quota-daily-tokens": { type: "string" },
-	"budget-usd": { type: "string" },
-	"budget-period": { type: "string" },
+	...limitOptions(),
 	models: { type: "string" },
 	"expires-at": { type: "string" },
 	type: { type: "string" },

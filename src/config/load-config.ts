@@ -11,6 +11,7 @@ import {
 	type ModelGroupStrategy,
 	modelGroupProblem,
 } from "./model-group.ts";
+import { type ModelPrice, ModelPriceSchema } from "./model-price.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "./presets.ts";
 import { withSeedEnvAliases } from "./seed-env-aliases.ts";
 import { parseTelemetry } from "./telemetry-config.ts";
@@ -28,6 +29,10 @@ import {
 	strList,
 	tableList,
 } from "./validate.ts";
+
+/** The price fields of `[[prices]]`: the one price shape's (config/model-price.ts). */
+const PRICE_FIELDS = Object.keys(ModelPriceSchema.properties) as (keyof ModelPrice)[];
+const PRICE_REQUIRED = new Set<string>(ModelPriceSchema.required);
 
 type Env = Record<string, string | undefined>;
 
@@ -331,14 +336,11 @@ export function buildConfig(raw: unknown, givenEnv: Env): GatewayConfig {
 	}
 	const prices = tableList(root, "prices", "").map((p, i) => {
 		const path = `prices[${i}].`;
-		rejectUnknown(p, ["model", "input", "output", "cached_input", "cache_write"], `prices[${i}]`);
-		return {
-			model: str(p, "model", path),
-			input: num(p, "input", path),
-			output: num(p, "output", path),
-			cached_input: p.cached_input === undefined ? null : num(p, "cached_input", path),
-			cache_write: p.cache_write === undefined ? null : num(p, "cache_write", path),
-		};
+		rejectUnknown(p, ["model", ...PRICE_FIELDS], `prices[${i}]`);
+		const price = Object.fromEntries(
+			PRICE_FIELDS.map((f) => [f, p[f] === undefined && !PRICE_REQUIRED.has(f) ? null : num(p, f, path)]),
+		) as ModelPrice;
+		return { model: str(p, "model", path), ...price };
 	});
 
 	const staticKeys = [...strList(auth, "static_keys", "auth."), ...list(env.GATEWAY_API_KEYS)];

@@ -1,4 +1,4 @@
-import type { KeyLimits } from "../auth/principal.ts";
+import type { NullableLimits } from "../config/limit-fields.ts";
 import { DAY_MS, periodResetAt, periodStartDay, utcDay } from "./budget-periods.ts";
 import { type LimitTable, SlotField } from "./limit-table.ts";
 
@@ -34,13 +34,11 @@ const dayOf = (n: number): number => Math.floor(n / COUNT_SCALE);
 
 export type DailyFailure = "daily_requests" | "daily_tokens" | "budget";
 
-/** Limits as stored on a key or tenant; null / undefined = unlimited. */
-export interface DailyLimits {
-	quota_daily_requests?: number | null;
-	quota_daily_tokens?: number | null;
-	budget_usd?: number | null;
-	budget_period?: KeyLimits["budget_period"];
-}
+/** The limits these counters enforce; null / undefined = unlimited. */
+export type DailyLimits = Pick<
+	NullableLimits,
+	"quota_daily_requests" | "quota_daily_tokens" | "budget_usd" | "budget_period"
+>;
 
 /**
  * True when `l` sets a daily quota, a budget or a budget period: limits whose counters need

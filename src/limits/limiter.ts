@@ -1,11 +1,6 @@
+import type { NullableLimits } from "../config/limit-fields.ts";
 import { type AcquireOptions, ConcurrencyCounters } from "./concurrency.ts";
-import {
-	DailyCounters,
-	type DailyFailure,
-	type DailyLimits,
-	type DailyReservation,
-	type DailySnapshot,
-} from "./daily-counters.ts";
+import { DailyCounters, type DailyFailure, type DailyReservation, type DailySnapshot } from "./daily-counters.ts";
 import type { LimitTable } from "./limit-table.ts";
 import { type HeaderRecord, type RateLimitState, rateLimitHeaders } from "./rate-limit-headers.ts";
 import { TokenBucket } from "./token-bucket.ts";
@@ -24,11 +19,8 @@ const MINUTE_MS = 60_000;
 /** Retry hint for a concurrency refusal: places free up as requests finish, not on a clock. */
 const CONCURRENCY_RETRY_MS = 1000;
 
-export interface SubjectLimits extends DailyLimits {
-	rpm?: number | null;
-	tpm?: number | null;
-	max_concurrency?: number | null;
-}
+/** A key's or tenant's limits; null / undefined = unlimited. */
+export type SubjectLimits = NullableLimits;
 
 export interface CostEstimate {
 	tokens: number;

@@ -3,6 +3,12 @@ import type { ModelPrice, PriceConfig } from "../config/model-price.ts";
 import catalogFile from "./price-catalog.json" with { type: "json" };
 import type { TokenUsage } from "./token-usage.ts";
 
+/** model_prices rows in the one price shape; callers may append an `order by`. */
+export const selectPrices = (sql: Sql) =>
+	sql<PriceConfig[]>`select model, input_per_mtok as input, output_per_mtok as output,
+		cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
+	  from model_prices`;
+
 /** A shipped catalog entry (src/usage/price-catalog.json, written by `bun run prices:update`). */
 type CatalogEntry = ModelPrice & { provider: string; max_output_tokens: number | null };
 
@@ -27,9 +33,7 @@ export class PriceBook {
 
 	/** Replaces the database overrides with the current model_prices rows. */
 	async reload(sql: Sql): Promise<void> {
-		const rows = await sql<PriceConfig[]>`select model, input_per_mtok as input, output_per_mtok as output,
-			cached_input_per_mtok as cached_input, cache_write_per_mtok as cache_write
-		  from model_prices`;
+		const rows = await selectPrices(sql);
 		const next = new Map<string, ModelPrice>();
 		for (const { model, ...price } of rows) next.set(model, price);
 		this.fromDb = next;

@@ -180,6 +180,12 @@ describe("ix: keys and usage on a session", () => {
 		);
 	});
 
+	test("tenants list counts each tenant's active keys", async () => {
+		const list = await ix("tenants", "list");
+		expect(list.code).toBe(0);
+		expect(list.stdout).toMatch(/^acme\s+acme\s+1\s/m);
+	});
+
 	test("usage --by key matches request_logs (requests, tokens, cost)", async () => {
 		const logs = (
 			await adminApi<{ data: { total_tokens: number; cost_usd: number | null; status: number }[] }>(

@@ -1,7 +1,16 @@
 import type { KeyView } from "../../admin/keys.ts";
+import type { PriceView } from "../../admin/prices.ts";
 import type { AccountView, ProviderView } from "../../admin/provider-service.ts";
+import type { TenantView } from "../../admin/tenants.ts";
+import {
+	LIMIT_FIELDS,
+	type SettingKind,
+	SUBJECT_SETTINGS,
+	type Subject,
+	subjectFields,
+} from "../../config/limit-fields.ts";
 import { usageError } from "../cli-error.ts";
-import type { Ctx, Flags } from "../context.ts";
+import { type Ctx, type Flags, limitFlag } from "../context.ts";
 import { type Column, details, table } from "../render.ts";
 
 type FlagName = keyof Flags;
@@ -9,23 +18,29 @@ type Kind = "int" | "number" | "string" | "list";
 /** flag → [body field, how to read it]. `none` sets a limit back to null (no limit). */
 type FieldMap = Partial<Record<FlagName, [string, Kind]>>;
 
-const LIMITS: FieldMap = {
-	rpm: ["rpm", "int"],
-	tpm: ["tpm", "int"],
-	"quota-daily-requests": ["quota_daily_requests", "int"],
-	"quota-daily-tokens": ["quota_daily_tokens", "int"],
-	"budget-usd": ["budget_usd", "number"],
-	"budget-period": ["budget_period", "string"],
+const READ_AS: Record<SettingKind, Kind> = {
+	int32: "int",
+	int53: "int",
+	usd: "number",
+	period: "string",
+	log_bodies: "string",
 };
+/** The limit flags of a key or tenant, from the settings table. */
+const limitFlags = (subject: Subject): FieldMap =>
+	Object.fromEntries(
+		LIMIT_FIELDS.filter((f) => subjectFields(subject).includes(f)).map((f) => [
+			limitFlag(f),
+			[f, READ_AS[SUBJECT_SETTINGS[f].kind]],
+		]),
+	);
 const KEY_FIELDS: FieldMap = {
-	...LIMITS,
+	...limitFlags("key"),
 	name: ["name", "string"],
 	tenant: ["tenant_id", "string"],
-	"max-concurrency": ["max_concurrency", "int"],
 	models: ["models", "list"],
 	"expires-at": ["expires_at", "string"],
 };
-const TENANT_FIELDS: FieldMap = { ...LIMITS, name: ["name", "string"] };
+const TENANT_FIELDS: FieldMap = { ...limitFlags("tenant"), name: ["name", "string"] };
 const PROVIDER_FIELDS: FieldMap = {
 	type: ["type", "string"],
 	"base-url": ["base_url", "string"],
@@ -136,16 +151,6 @@ export async function keys(ctx: Ctx): Promise<void> {
 
 const withoutKey = ({ key: _, ...rest }: KeyView & { key: string }) => rest;
 
-interface TenantView {
-	id: string;
-	name: string;
-	rpm: number | null;
-	tpm: number | null;
-	budget_usd: number | null;
-	budget_period: string;
-	keys: number;
-}
-
 export async function tenants(ctx: Ctx): Promise<void> {
 	const client = ctx.client();
 	const sub = ctx.args[0] ?? "list";
@@ -156,7 +161,7 @@ export async function tenants(ctx: Ctx): Promise<void> {
 				table(list.data, [
 					["id", (t) => t.id],
 					["name", (t) => t.name],
-					["keys", (t) => t.keys],
+					["keys", (t) => t.active_keys],
 					["rpm", (t) => t.rpm],
 					["tpm", (t) => t.tpm],
 					["budget_usd", (t) => (t.budget_usd === null ? null : `${t.budget_usd}/${t.budget_period}`)],
@@ -283,15 +288,6 @@ export async function accounts(ctx: Ctx): Promise<void> {
 		default:
 			throw usageError(`unknown accounts command '${sub}' (list, add, update, enable, disable, delete)`);
 	}
-}
-
-interface PriceView {
-	model: string;
-	input: number;
-	output: number;
-	cached_input: number | null;
-	cache_write: number | null;
-	source: string;
 }
 
 export async function prices(ctx: Ctx): Promise<void> {

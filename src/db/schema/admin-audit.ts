@@ -34,5 +34,3 @@ export const adminAudit = pgTable(
 		index("admin_audit_actor_at_idx").on(t.actor, t.at.desc()),
 	],
 );
-
-export type AdminAuditRow = typeof adminAudit.$inferSelect;

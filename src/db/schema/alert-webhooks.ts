@@ -13,5 +13,3 @@ export const alertWebhooks = pgTable("alert_webhooks", {
 	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
-
-export type AlertWebhookRow = typeof alertWebhooks.$inferSelect;

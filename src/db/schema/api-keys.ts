@@ -1,6 +1,5 @@
-import { bigint, index, integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import { BUDGET_PERIODS } from "../../config/budget-period.ts";
-import { LOG_BODIES } from "../../config/logging-config.ts";
+import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { settingColumns } from "./subject-settings.ts";
 
 /** Client keys. Only the SHA-256 of the key is stored; `prefix` is what admins see. */
 export const apiKeys = pgTable(
@@ -14,16 +13,8 @@ export const apiKeys = pgTable(
 		keyHash: text("key_hash").notNull().unique(),
 		/** Allowlist; null = every model. */
 		models: text("models").array(),
-		rpm: integer("rpm"),
-		tpm: integer("tpm"),
-		maxConcurrency: integer("max_concurrency"),
-		quotaDailyRequests: integer("quota_daily_requests"),
-		quotaDailyTokens: bigint("quota_daily_tokens", { mode: "number" }),
-		budgetUsd: numeric("budget_usd", { precision: 18, scale: 6 }),
-		/** What budget_usd covers: one UTC day, ISO week, calendar month, or all time. */
-		budgetPeriod: text("budget_period", { enum: BUDGET_PERIODS }).notNull().default("total"),
-		/** Which of this key's requests keep their bodies; null = the tenant's setting, else `[logging] log_bodies`. */
-		logBodies: text("log_bodies", { enum: LOG_BODIES }),
+		/** Limits (null = unlimited) and log_bodies: see config/limit-fields.ts. */
+		...settingColumns("key"),
 		expiresAt: timestamp("expires_at", { withTimezone: true }),
 		revokedAt: timestamp("revoked_at", { withTimezone: true }),
 		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -31,5 +22,3 @@ export const apiKeys = pgTable(
 	},
 	(t) => [index("api_keys_tenant_idx").on(t.tenantId)],
 );
-
-export type ApiKeyRow = typeof apiKeys.$inferSelect;

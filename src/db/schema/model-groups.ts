@@ -12,5 +12,3 @@ export const modelGroups = pgTable("model_groups", {
 	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
-
-export type ModelGroupRow = typeof modelGroups.$inferSelect;

@@ -11,5 +11,3 @@ export const modelPrices = pgTable("model_prices", {
 	cacheWritePerMtok: doublePrecision("cache_write_per_mtok"),
 	updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
-
-export type ModelPriceRow = typeof modelPrices.$inferSelect;

@@ -37,5 +37,4 @@ export const providerAccounts = pgTable(
 	(t) => [unique("provider_accounts_provider_name_uq").on(t.provider, t.name)],
 );
 
-export type ProviderRow = typeof providers.$inferSelect;
 export type ProviderAccountRow = typeof providerAccounts.$inferSelect;

@@ -22,5 +22,3 @@ export const requestBodies = pgTable(
 	},
 	(t) => [index("request_bodies_ts_idx").on(t.ts)],
 );
-
-export type RequestBodyRow = typeof requestBodies.$inferSelect;

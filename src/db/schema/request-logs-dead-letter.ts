@@ -15,5 +15,3 @@ export const requestLogsDeadLetter = pgTable("request_logs_dead_letter", {
 	reason: text("reason").notNull(),
 	line: text("line").notNull(),
 });
-
-export type RequestLogDeadLetterRow = typeof requestLogsDeadLetter.$inferSelect;

@@ -70,5 +70,3 @@ export const requestLogs = pgTable(
 		index("request_logs_status_idx").on(t.status).where(sql`status >= 400`),
 	],
 );
-
-export type RequestLogRow = typeof requestLogs.$inferSelect;
