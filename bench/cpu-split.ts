@@ -77,7 +77,9 @@ async function main(): Promise<void> {
 	const pg1 = cpuMicrosOfProcesses("postgres");
 	const self1 = process.cpuUsage(self0);
 	const n = r.requests;
-	console.log(`${scenario.name} / ${target}${otlpSink ? " (traced)" : ""}: ${r.rps.toFixed(0)} req/s, ${n} requests; CPU µs per request:`);
+	console.log(
+		`${scenario.name} / ${target}${otlpSink ? " (traced)" : ""}: ${r.rps.toFixed(0)} req/s, ${n} requests; CPU µs per request:`,
+	);
 	let total = 0;
 	for (const [name, v] of t1) {
 		const d = (v - (t0.get(name) ?? 0)) / n;

@@ -12,8 +12,8 @@
 import { AlwaysOnSampler } from "@opentelemetry/sdk-trace";
 import type { RequestTrace } from "../src/telemetry/request-trace.ts";
 import { otlpTraceExport } from "../src/telemetry/trace-export.ts";
-import { TraceExportThread } from "../src/telemetry/trace-export-thread.ts";
 import type { TraceExportInit } from "../src/telemetry/trace-export-protocol.ts";
+import { TraceExportThread } from "../src/telemetry/trace-export-thread.ts";
 import { type TraceSink, Tracing } from "../src/telemetry/tracing.ts";
 import type { UsageEvent } from "../src/usage/usage-event.ts";
 import { processCpuMicros, statCpuMicros } from "./process-cpu.ts";
@@ -108,7 +108,10 @@ const exportedSpans = async (sinkUrl: string) => (await (await fetch(sinkUrl)).j
  */
 async function run(v: Variant, sink: TraceSink, stream: boolean, sinkUrl: string, sinkPid: number): Promise<void> {
 	const spans0 = await exportedSpans(sinkUrl);
-	const tracing = new Tracing(null, new AlwaysOnSampler(), false, false, { send: (t) => sink.send(t), close: async () => {} });
+	const tracing = new Tracing(null, new AlwaysOnSampler(), false, false, {
+		send: (t) => sink.send(t),
+		close: async () => {},
+	});
 	const self = `/proc/${process.pid}/task/${process.pid}/stat`;
 	const main0 = statCpuMicros(self);
 	const all0 = processCpuMicros(process.pid);

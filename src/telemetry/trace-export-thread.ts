@@ -1,6 +1,6 @@
-import type { TraceSink } from "./tracing.ts";
 import type { FromTraceExporter, ToTraceExporter, TraceExportInit } from "./trace-export-protocol.ts";
 import type { TraceRecord } from "./trace-record.ts";
+import type { TraceSink } from "./tracing.ts";
 
 /** Batches posted and not yet taken by the exporter's thread; past it, batches are dropped. */
 const MAX_IN_FLIGHT = 64;

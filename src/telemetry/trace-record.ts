@@ -1,11 +1,12 @@
-import { type AttributeValue, type HrTime, type SpanContext, type SpanKind, type SpanStatus, TraceFlags } from "@opentelemetry/api";
 import {
-	addHrTimes,
-	hrTimeDuration,
-	type InstrumentationScope,
-	millisToHrTime,
-	TraceState,
-} from "@opentelemetry/core";
+	type AttributeValue,
+	type HrTime,
+	type SpanContext,
+	type SpanKind,
+	type SpanStatus,
+	TraceFlags,
+} from "@opentelemetry/api";
+import { addHrTimes, hrTimeDuration, type InstrumentationScope, millisToHrTime, TraceState } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import { type IdGenerator, RandomIdGenerator, type ReadableSpan, type TimedEvent } from "@opentelemetry/sdk-trace";
 

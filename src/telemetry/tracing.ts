@@ -131,5 +131,11 @@ export function createTracing(cfg: TelemetryConfig, service: { version: string; 
 		timeOrigin: performance.timeOrigin,
 	});
 	const everyRoot = cfg.sample_ratio >= 1;
-	return new Tracing(everyRoot ? null : sampler, sampler, cfg.propagate_to_upstream, !everyRoot || cfg.propagate_to_upstream, sink);
+	return new Tracing(
+		everyRoot ? null : sampler,
+		sampler,
+		cfg.propagate_to_upstream,
+		!everyRoot || cfg.propagate_to_upstream,
+		sink,
+	);
 }
