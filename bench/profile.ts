@@ -2,6 +2,7 @@
  * `bun bench/profile.ts [plain|stream] [full|full-static]`: runs the gateway under Bun's CPU profiler
  * (markdown profile in PROFILE_DIR, default ./bench/results/profile) for a fixed load,
  * to see where a request's CPU goes. One HTTP worker unless GATEWAY_HTTP_WORKERS is set.
+ * `BENCH_TRACING=on` traces every request (100% sampling) to an OTLP/HTTP sink in this process.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,17 @@ async function main(): Promise<void> {
 	const dir = process.env.PROFILE_DIR ?? join(import.meta.dir, "results", "profile");
 	mkdirSync(dir, { recursive: true });
 	const mock = await startMockUpstream({ fast: true });
+	const otlpSink =
+		process.env.BENCH_TRACING === "on"
+			? Bun.serve({
+					port: 0,
+					hostname: "127.0.0.1",
+					fetch: async (req) => {
+						await req.arrayBuffer();
+						return Response.json({});
+					},
+				})
+			: null;
 	// full: every feature on with the DB-backed key; full-static: the same gateway, static key
 	const full = process.argv[3] === "full" || process.argv[3] === "full-static";
 	const database = await freshDatabaseUrl();
@@ -45,6 +57,9 @@ async function main(): Promise<void> {
 			GATEWAY_HTTP_WORKERS: process.env.GATEWAY_HTTP_WORKERS ?? "1",
 			GATEWAY_DATA_DIR: "/tmp/interchange-profile",
 			...(database ? { DATABASE_URL: database } : {}),
+			...(otlpSink
+				? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpSink.port}`, OTEL_TRACES_SAMPLER: "always_on" }
+				: {}),
 		},
 		port,
 		readyPath: "/readyz",
@@ -64,6 +79,7 @@ async function main(): Promise<void> {
 	console.log(`${scenario.name}: ${r.rps.toFixed(0)} req/s`);
 	await gw.stop();
 	await mock.stop();
+	otlpSink?.stop(true);
 	if (database) await dropDatabase(database);
 	console.log(`profile written under ${dir}`);
 }

@@ -1,15 +1,16 @@
 import {
-	type Attributes,
-	type Context,
 	defaultTextMapSetter,
 	ROOT_CONTEXT,
-	type Span,
 	SpanKind,
+	type SpanStatus,
 	SpanStatusCode,
+	TraceFlags,
+	type TraceState,
 	trace,
 } from "@opentelemetry/api";
 import type { UsageEvent } from "../usage/usage-event.ts";
 import { GEN_AI, genAiOperationName, genAiProviderName } from "./gen-ai-attributes.ts";
+import { SpanRecorder } from "./trace-record.ts";
 import type { Tracing } from "./tracing.ts";
 
 export interface RequestTraceInit {
@@ -61,117 +62,126 @@ const REQUEST_NUMBERS: [string, string][] = [
 	["top_p", GEN_AI.topP],
 ];
 
+type Attr = string | number | boolean;
+const NONE: readonly Attr[] = [];
+
+/** The path of a request URL (Bun's request.url is absolute: scheme://host/path?query). */
+function pathOf(url: string): string {
+	const start = url.indexOf("/", url.indexOf("//") + 2);
+	if (start < 0) return "/";
+	const query = url.indexOf("?", start);
+	return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
+/** The trace a request continues (its caller's) or starts; ids left "" are drawn by the exporter. */
+export interface TraceIds {
+	traceId: string;
+	parentSpanId: string;
+	traceState: TraceState | undefined;
+}
+
 /**
  * The spans of one data-plane request: a server span (child of the caller's `traceparent`)
  * with children for authentication, admission, each upstream attempt, the relayed stream and
  * the usage handoff. Made only when tracing is on; the request path holds it as `trace | null`.
+ *
+ * Spans are written as flat records (trace-record.ts), not as the SDK's Span objects: those
+ * cost more than the rest of a proxied request's tracing together (attribute checks, hrtime
+ * conversions, one object per span, its processor's work on the request thread). The
+ * exporter's thread turns the records into the SDK's ReadableSpans for the official exporter,
+ * so what a collector receives is the same.
  */
 export class RequestTrace implements AttemptTracer {
-	private readonly server: Span;
-	/** The server span as parent of the children. */
-	private readonly context: Context;
-	private readonly common: Attributes = {};
+	private readonly spans: SpanRecorder;
+	/** The server span's attributes as key/value pairs; a later pair wins, as with setAttribute. */
+	private readonly attrs: Attr[];
+	/** GenAI attributes shared by the server and stream spans, once the model is resolved. */
+	private common: readonly Attr[] = NONE;
 
 	constructor(
 		private readonly tracing: Tracing,
-		parent: Context,
-		request: Request,
+		readonly ids: TraceIds,
+		/** False: recorded for propagation only, never exported (the sampler said no). */
+		private readonly sampled: boolean,
+		url: string,
 		private readonly init: RequestTraceInit,
 	) {
-		this.server = tracing.tracer.startSpan(
-			`POST ${init.endpoint}`,
-			{
-				kind: SpanKind.SERVER,
-				startTime: init.startedAt,
-				attributes: {
-					"http.request.method": "POST",
-					"http.route": init.endpoint,
-					"url.path": new URL(request.url).pathname,
-					"user_agent.original": request.headers.get("user-agent") ?? undefined,
-					"interchange.request_id": init.requestId,
-					[GEN_AI.operation]: genAiOperationName(init.operation),
-				},
-			},
-			parent,
-		);
-		this.context = trace.setSpan(parent, this.server);
+		this.spans = new SpanRecorder(ids.traceId, ids.parentSpanId, ids.traceState?.serialize() ?? "");
+		this.attrs = [
+			"http.request.method",
+			"POST",
+			"http.route",
+			init.endpoint,
+			"url.path",
+			pathOf(url),
+			"interchange.request_id",
+			init.requestId,
+			GEN_AI.operation,
+			genAiOperationName(init.operation),
+		];
 	}
 
 	/** A finished step of the request, from `startedAt` (performance.now()) to now. */
 	phase(name: string, startedAt: number): void {
-		this.tracing.tracer.startSpan(name, { startTime: startedAt }, this.context).end();
+		this.spans.span(name, SpanKind.INTERNAL, startedAt, performance.now(), "", null, NONE);
 	}
 
 	/** The model was resolved to a provider: the GenAI request attributes. */
 	routed(provider: TracedProvider, model: string, body: Record<string, unknown>): void {
 		const system = genAiProviderName(provider.type);
-		Object.assign(this.common, {
-			[GEN_AI.providerName]: system,
-			[GEN_AI.system]: system,
-			[GEN_AI.requestModel]: model,
-			"interchange.provider": provider.name,
-		});
-		this.server.setAttributes(this.common);
+		this.common = [
+			GEN_AI.providerName,
+			system,
+			GEN_AI.system,
+			system,
+			GEN_AI.requestModel,
+			model,
+			"interchange.provider",
+			provider.name,
+		];
+		const a = this.attrs;
+		for (const x of this.common) a.push(x);
 		for (const [field, attr] of REQUEST_NUMBERS) {
 			const v = body[field];
-			if (typeof v === "number") this.server.setAttribute(attr, v);
+			if (typeof v === "number") a.push(attr, v);
 		}
-		if (typeof body.model === "string" && body.model !== model)
-			this.server.setAttribute("interchange.requested_model", body.model);
+		if (typeof body.model === "string" && body.model !== model) a.push("interchange.requested_model", body.model);
 	}
 
 	attempt(provider: TracedProvider, account: string, model: string): AttemptSpan {
-		const system = genAiProviderName(provider.type);
-		const span = this.tracing.tracer.startSpan(
-			`${genAiOperationName(this.init.operation)} ${model}`,
-			{
-				kind: SpanKind.CLIENT,
-				attributes: {
-					[GEN_AI.operation]: genAiOperationName(this.init.operation),
-					[GEN_AI.providerName]: system,
-					[GEN_AI.system]: system,
-					[GEN_AI.requestModel]: model,
-					"interchange.provider": provider.name,
-					"interchange.account": account,
-				},
-			},
-			this.context,
-		);
-		const tracing = this.tracing;
-		return {
-			inject(headers) {
-				if (tracing.propagate)
-					tracing.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
-			},
-			answered(status) {
-				span.setAttribute("http.response.status_code", status);
-			},
-			end(failure) {
-				if (failure) {
-					span.setAttribute("error.type", failure.code);
-					span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-				}
-				span.end();
-			},
-		};
+		return new Attempt(this, this.spans, provider, account, model, genAiOperationName(this.init.operation));
+	}
+
+	/** Adds `traceparent` naming the span `spanId` to upstream headers. */
+	inject(spanId: string, headers: Record<string, string>): void {
+		const { traceId, traceState } = this.ids;
+		const context = { traceId, spanId, traceFlags: this.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
+		this.tracing.propagator.inject(trace.setSpanContext(ROOT_CONTEXT, context), headers, defaultTextMapSetter);
+	}
+
+	/** The span id an attempt names upstream; "" (drawn by the exporter) when nothing is propagated. */
+	attemptSpanId(): string {
+		return this.tracing.propagate ? this.tracing.spanId() : "";
 	}
 
 	/** Opens the span of the relayed stream (now); the returned function ends it. */
 	stream(): (outcome: StreamOutcome) => void {
-		const span = this.tracing.tracer.startSpan("stream", { attributes: this.common }, this.context);
-		const startedAt = this.init.startedAt;
+		const startedAt = performance.now();
 		return (o) => {
+			const now = performance.now();
+			const attrs: Attr[] = [...this.common, "interchange.stream.completed", o.completed];
+			const events: (string | number)[] = [];
+			let status: SpanStatus | null = null;
 			if (o.ttftMs !== null) {
-				span.addEvent("first token", startedAt + o.ttftMs);
-				span.setAttribute("interchange.time_to_first_token_ms", Math.round(o.ttftMs));
+				events.push("first token", this.init.startedAt + o.ttftMs);
+				attrs.push("interchange.time_to_first_token_ms", Math.round(o.ttftMs));
 			}
-			span.setAttribute("interchange.stream.completed", o.completed);
-			if (o.cancelled) span.addEvent("client left");
+			if (o.cancelled) events.push("client left", now);
 			else if (o.errorCode !== null) {
-				span.setAttribute("error.type", o.errorCode);
-				span.setStatus({ code: SpanStatusCode.ERROR, message: o.errorCode });
+				attrs.push("error.type", o.errorCode);
+				status = { code: SpanStatusCode.ERROR, message: o.errorCode };
 			}
-			span.end();
+			this.spans.span("stream", SpanKind.INTERNAL, startedAt, now, "", status, attrs, events);
 		};
 	}
 
@@ -180,21 +190,83 @@ export class RequestTrace implements AttemptTracer {
 	 * span, the request's outcome and token counts (the row's own), and the end of the trace.
 	 */
 	readonly written = (ev: UsageEvent, handoffStartedAt: number): void => {
-		this.tracing.tracer.startSpan("usage write", { startTime: handoffStartedAt }, this.context).end();
-		const s = this.server;
-		s.setAttribute("http.response.status_code", ev.status);
-		s.setAttribute("interchange.attempts", ev.attempts);
-		if (ev.key_id !== null) s.setAttribute("interchange.key_id", ev.key_id);
-		if (ev.account !== null) s.setAttribute("interchange.account", ev.account);
-		s.setAttribute(GEN_AI.inputTokens, ev.prompt_tokens);
-		s.setAttribute(GEN_AI.outputTokens, ev.completion_tokens);
-		s.setAttribute("interchange.usage_source", ev.usage_source);
-		if (ev.cost_usd !== null) s.setAttribute("interchange.cost_usd", ev.cost_usd);
+		const now = performance.now();
+		this.spans.span("usage write", SpanKind.INTERNAL, handoffStartedAt, now, "", null, NONE);
+		const a = this.attrs;
+		a.push(
+			"http.response.status_code",
+			ev.status,
+			"interchange.attempts",
+			ev.attempts,
+			GEN_AI.inputTokens,
+			ev.prompt_tokens,
+			GEN_AI.outputTokens,
+			ev.completion_tokens,
+			"interchange.usage_source",
+			ev.usage_source,
+		);
+		if (ev.user_agent !== null) a.push("user_agent.original", ev.user_agent);
+		if (ev.key_id !== null) a.push("interchange.key_id", ev.key_id);
+		if (ev.account !== null) a.push("interchange.account", ev.account);
+		if (ev.cost_usd !== null) a.push("interchange.cost_usd", ev.cost_usd);
+		let status: SpanStatus | null = null;
 		if (ev.error_code !== null) {
-			s.setAttribute("error.type", ev.error_code);
+			a.push("error.type", ev.error_code);
 			// a client's own mistake (4xx) or departure is not the gateway's error (HTTP conventions)
-			if (ev.status >= 500 || ev.status === 200) s.setStatus({ code: SpanStatusCode.ERROR, message: ev.error_code });
+			if (ev.status >= 500 || ev.status === 200) status = { code: SpanStatusCode.ERROR, message: ev.error_code };
 		}
-		s.end();
+		this.spans.span(`POST ${this.init.endpoint}`, SpanKind.SERVER, this.init.startedAt, now, "", status, a);
+		if (this.sampled) this.tracing.finished(this.spans.record);
 	};
+}
+
+/** One upstream attempt's client span, recorded when the failover loop ends it. */
+class Attempt implements AttemptSpan {
+	private readonly startedAt = performance.now();
+	private readonly spanId: string;
+	private readonly attrs: Attr[];
+
+	constructor(
+		private readonly trace: RequestTrace,
+		private readonly spans: SpanRecorder,
+		provider: TracedProvider,
+		account: string,
+		private readonly model: string,
+		private readonly operation: string,
+	) {
+		const system = genAiProviderName(provider.type);
+		this.spanId = trace.attemptSpanId();
+		this.attrs = [
+			GEN_AI.operation,
+			operation,
+			GEN_AI.providerName,
+			system,
+			GEN_AI.system,
+			system,
+			GEN_AI.requestModel,
+			model,
+			"interchange.provider",
+			provider.name,
+			"interchange.account",
+			account,
+		];
+	}
+
+	inject(headers: Record<string, string>): void {
+		if (this.spanId) this.trace.inject(this.spanId, headers);
+	}
+
+	answered(status: number): void {
+		this.attrs.push("http.response.status_code", status);
+	}
+
+	end(failure: { code: string; message: string } | null): void {
+		let status: SpanStatus | null = null;
+		if (failure) {
+			this.attrs.push("error.type", failure.code);
+			status = { code: SpanStatusCode.ERROR, message: failure.message };
+		}
+		const name = `${this.operation} ${this.model}`;
+		this.spans.span(name, SpanKind.CLIENT, this.startedAt, performance.now(), this.spanId, status, this.attrs);
+	}
 }
