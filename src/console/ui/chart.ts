@@ -4,6 +4,8 @@ import { type Column, h, table } from "./dom.ts";
 export interface Series {
 	label: string;
 	values: (number | null)[];
+	/** Draw every point: series with gaps (latencies of empty buckets) may have lone values. */
+	points?: boolean;
 }
 
 /** Distinguishable on white, each at least 3:1 against it. */
@@ -64,7 +66,7 @@ export function chart(opts: ChartOptions): HTMLElement {
 						stroke: COLORS[i % COLORS.length],
 						fill: opts.bars ? `${COLORS[i % COLORS.length]}cc` : undefined,
 						width: 2,
-						points: { show: xs.length < 40 },
+						points: { show: s.points || xs.length < 40, size: 5 },
 						paths: opts.bars ? uPlot.paths.bars?.({ size: [0.7, 48] }) : undefined,
 						value: (_u: uPlot, v: number | null) => opts.format(v),
 					})),
@@ -76,7 +78,7 @@ export function chart(opts: ChartOptions): HTMLElement {
 								values: (_u: uPlot, splits: number[]) => splits.map((i) => truncate(labels[i] ?? "")),
 								rotate: 0,
 							},
-					{ values: (_u: uPlot, splits: number[]) => splits.map((v) => opts.format(v)), size: 70 },
+					{ values: (_u: uPlot, splits: number[]) => splits.map((v) => opts.format(v)), size: 84 },
 				],
 			},
 			[xs, ...opts.series.map((s) => s.values)] as uPlot.AlignedData,

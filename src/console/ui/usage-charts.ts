@@ -19,7 +19,11 @@ export async function usageCharts(api: Api, range: Range, filters: Query): Promi
 	const x = starts.map((s) => s / 1000);
 	const seconds = BUCKET_MS[range.bucket] / 1000;
 	const counts = (f: (r: (typeof rows)[number]) => number | null) => alignToBuckets(starts, rows, f, 0);
-	const gaps = (f: (r: (typeof rows)[number]) => number | null) => alignToBuckets(starts, rows, f, null);
+	const gaps = (label: string, f: (r: (typeof rows)[number]) => number | null) => ({
+		label,
+		values: alignToBuckets(starts, rows, f, null),
+		points: true,
+	});
 	const card = (label: string, value: string) =>
 		h(
 			"div",
@@ -69,10 +73,10 @@ export async function usageCharts(api: Api, range: Range, filters: Query): Promi
 				title: "Latency and time to first token",
 				x,
 				series: [
-					{ label: "latency p50", values: gaps((r) => r.latency_ms_p50) },
-					{ label: "latency p99", values: gaps((r) => r.latency_ms_p99) },
-					{ label: "TTFT p50", values: gaps((r) => r.ttft_ms_p50) },
-					{ label: "TTFT p99", values: gaps((r) => r.ttft_ms_p99) },
+					gaps("latency p50", (r) => r.latency_ms_p50),
+					gaps("latency p99", (r) => r.latency_ms_p99),
+					gaps("TTFT p50", (r) => r.ttft_ms_p50),
+					gaps("TTFT p99", (r) => r.ttft_ms_p99),
 				],
 				format: fmtMs,
 			}),
