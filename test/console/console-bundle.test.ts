@@ -32,6 +32,12 @@ const assetsOf = (html: string) =>
 	[...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string).filter((u) => !u.startsWith("data:"));
 
 describe("console delivery", () => {
+	test("its routes are GETs under /console only: no data-plane path gains or shares a handler", () => {
+		const routes = consoleRoutes(() => {});
+		expect(Object.keys(routes)).toEqual([CONSOLE_PATH, `${CONSOLE_PATH}/assets/*`]);
+		for (const methods of Object.values(routes)) expect(Object.keys(methods)).toEqual(["GET"]);
+	});
+
 	test("the page loads only its own bundled assets, under 500 KB gzipped in all", async () => {
 		const page = await fetch(`${first.url}console`);
 		expect(page.status).toBe(200);

@@ -24,6 +24,8 @@ export interface UsageRow {
 
 export interface UsageAnswer {
 	group_by: string[];
+	since: string | null;
+	until: string | null;
 	columns: string[];
 	truncated: boolean;
 	data: UsageRow[];

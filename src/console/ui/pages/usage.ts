@@ -1,9 +1,9 @@
 import { type Query, queryString } from "../api.ts";
 import { chart, type Series } from "../chart.ts";
-import { fmtInt, fmtMs, fmtUsd, h, table, title } from "../dom.ts";
+import { fmtInt, fmtMs, fmtTime, fmtUsd, h, table, title } from "../dom.ts";
 import { apiForm, type FieldSpec } from "../forms.ts";
 import type { Page } from "../page.ts";
-import { dimensionValue, type UsageAnswer, type UsageRow } from "../usage-data.ts";
+import { BUCKET_MS, type Bucket, dimensionValue, type UsageAnswer, type UsageRow } from "../usage-data.ts";
 
 const DIMENSIONS = [
 	["", "(none)"],
@@ -56,9 +56,12 @@ const FIELDS: FieldSpec[] = [
 ];
 const SERIES_MAX = 8;
 const BARS_MAX = 20;
+/** A week of minutes: the API's own bound for minute buckets. */
+const BUCKETS_MAX = 10_080;
 
 /** The chart for up to two dimensions: lines over time (one per value of the other dimension), else bars. */
-function usageChart(dims: string[], rows: UsageRow[], metric: Metric, label: string): HTMLElement {
+function usageChart(dims: string[], answer: UsageAnswer, metric: Metric, label: string): HTMLElement {
+	const rows = answer.data;
 	const value = (r: UsageRow) => (r[metric] as number | null) ?? (isLatency(metric) ? null : 0);
 	const format = formatOf(metric);
 	const time = dims.find((d) => TIME.has(d));
@@ -74,7 +77,7 @@ function usageChart(dims: string[], rows: UsageRow[], metric: Metric, label: str
 		});
 	}
 	const other = dims.find((d) => d !== time);
-	const buckets = [...new Set(rows.map((r) => r.bucket ?? ""))].sort();
+	const buckets = bucketRange(answer, time as Bucket);
 	const totals = new Map<string, number>();
 	for (const r of rows) {
 		const k = other ? dimensionValue(r, other) : label;
@@ -88,7 +91,11 @@ function usageChart(dims: string[], rows: UsageRow[], metric: Metric, label: str
 		const byBucket = new Map(
 			rows.filter((r) => (other ? dimensionValue(r, other) : label) === name).map((r) => [r.bucket, value(r)]),
 		);
-		return { label: name, values: buckets.map((b) => byBucket.get(b) ?? (isLatency(metric) ? null : 0)) };
+		return {
+			label: name,
+			values: buckets.map((b) => byBucket.get(b) ?? (isLatency(metric) ? null : 0)),
+			points: buckets.length <= 200,
+		};
 	});
 	return chart({
 		title: `${label} by ${time}${other ? ` and ${other}` : ""}`,
@@ -98,8 +105,20 @@ function usageChart(dims: string[], rows: UsageRow[], metric: Metric, label: str
 	});
 }
 
+/** Every bucket of the queried window (empty ones too), so the time axis spans what was asked. */
+function bucketRange(answer: UsageAnswer, bucket: Bucket): string[] {
+	const size = BUCKET_MS[bucket];
+	const seen = answer.data.map((r) => Date.parse(r.bucket ?? "")).filter((t) => !Number.isNaN(t));
+	const from = answer.since ? Date.parse(answer.since) : Math.min(...seen);
+	const to = answer.until ? Date.parse(answer.until) - 1 : Date.now();
+	const first = Math.floor(from / size) * size;
+	const count = Math.min(Math.floor(to / size) - first / size + 1, BUCKETS_MAX);
+	return Array.from({ length: Math.max(count, 1) }, (_, i) => new Date(first + i * size).toISOString());
+}
+
 function cell(col: string, v: unknown): string {
 	if (v === null || v === undefined) return "—";
+	if (col === "bucket") return fmtTime(v as string);
 	if (col === "cost_usd") return fmtUsd(v as number);
 	if (col.includes("_ms_")) return fmtMs(v as number);
 	if (typeof v === "number") return fmtInt(v);
@@ -129,9 +148,7 @@ export const usagePage: Page = async ({ api }) => {
 				download,
 				answer.truncated ? h("span", { class: "notice error" }, "Truncated at 10,000 rows: narrow the filters.") : null,
 			),
-			answer.data.length
-				? usageChart(dims, answer.data, chosen, label)
-				: h("p", { class: "muted" }, "No requests match."),
+			answer.data.length ? usageChart(dims, answer, chosen, label) : h("p", { class: "muted" }, "No requests match."),
 			table(
 				`${fmtInt(answer.data.length)} rows`,
 				answer.columns.map((c) => ({
