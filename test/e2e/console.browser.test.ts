@@ -215,6 +215,23 @@ describe("the web console in Chromium", () => {
 		expect(await stat(page, "Spend")).toBe(spendText);
 		await shot(page, "key-detail");
 
+		// edit a limit: the form holds the key's values, an emptied field lifts that limit
+		const edit = "form[aria-label='Edit the key']";
+		expect(await page.$eval(`${edit} [name='rpm']`, (e) => (e as unknown as { value: string }).value)).toBe("600");
+		await page.$eval(`${edit} [name='rpm']`, (e) => {
+			(e as unknown as { value: string }).value = "";
+		});
+		await page.click(`${edit} [name='tpm']`, { count: 3 });
+		await page.type(`${edit} [name='tpm']`, "5000");
+		await page.click(`${edit} button[type=submit]`);
+		await waitFor(async () => (await admin<{ tpm: number }>("GET", `/keys/${keyId}`)).tpm === 5000, {
+			what: "the edited tpm",
+		});
+		expect(await admin("GET", `/keys/${keyId}`)).toMatchObject({ rpm: null, tpm: 5000, max_concurrency: 4 });
+		// the page shows the change once it has rendered again
+		await waitForText(page, "dl.facts", "5,000 tpm");
+		await page.waitForFunction(() => !document.querySelector("[aria-busy='true']"), { timeout: 10_000 });
+
 		// revoke it: the gateway refuses it, the audit log shows it
 		await page.click("main button.danger");
 		await waitForText(page, ".badge", "revoked");

@@ -21,7 +21,11 @@ type Values = Record<string, unknown>;
 function initial(spec: FieldSpec, v: unknown): string {
 	if (v === null || v === undefined) return "";
 	if (spec.kind === "list" && Array.isArray(v)) return v.join(", ");
-	if (spec.kind === "datetime" && typeof v === "string") return v.slice(0, 16);
+	if (spec.kind === "datetime" && typeof v === "string") {
+		// datetime-local shows local time: shift the UTC instant by the zone's offset
+		const d = new Date(v);
+		return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+	}
 	return String(v);
 }
 

@@ -155,7 +155,7 @@ api.onUnauthorized = (message) => {
 	loginScreen(message);
 };
 window.addEventListener("hashchange", () => {
-	if (location.hash.startsWith("#code=")) void redeemLink(location.hash.slice(6));
+	if (location.hash.startsWith("#code=")) void redeemLink(decodeURIComponent(location.hash.slice(6)));
 	else if (api.token) void route();
 });
 

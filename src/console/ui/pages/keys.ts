@@ -103,7 +103,7 @@ export const keysPage: Page = async ({ api }) => {
 					{ label: "Created", cell: (k) => fmtTime(k.created_at) },
 				],
 				data,
-				"No keys yet.",
+				showAll.checked ? "No keys yet." : "No active keys.",
 			),
 		);
 	};
