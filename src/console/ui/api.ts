@@ -18,11 +18,6 @@ export class ApiError extends Error {
 	}
 }
 
-export interface ListAnswer<T> {
-	data: T[];
-	next_cursor?: string | null;
-}
-
 export type Query = Record<string, string | number | null | undefined>;
 
 export function queryString(q: Query): string {

@@ -75,7 +75,7 @@ export function fields(specs: readonly FieldSpec[], values: Values = {}): HTMLEl
 }
 
 /** The JSON body for the API from the form's inputs. */
-export function readFields(form: HTMLFormElement, specs: readonly FieldSpec[], mode: "create" | "edit"): Values {
+function readFields(form: HTMLFormElement, specs: readonly FieldSpec[], mode: "create" | "edit"): Values {
 	const data = new FormData(form);
 	const out: Values = {};
 	for (const s of specs) {
@@ -150,14 +150,14 @@ export function errorNotice(err: unknown): HTMLElement {
 	return h("div", { class: "notice error", role: "alert" }, text);
 }
 
-export const BUDGET_PERIODS = [
+const BUDGET_PERIODS = [
 	["", "total (default)"],
 	["day", "day"],
 	["week", "week"],
 	["month", "month"],
 	["total", "total"],
 ] as const;
-export const LOG_BODIES = [
+const LOG_BODIES = [
 	["", "inherit"],
 	["none", "none"],
 	["errors", "errors"],
