@@ -1,5 +1,6 @@
 import { cors } from "@elysiajs/cors";
 import { type AnyElysia, Elysia } from "elysia";
+import { consoleRoutes } from "./console/console-routes.ts";
 import type { GatewayDeps } from "./data-plane/gateway-deps.ts";
 import { createDataPlane, nativeDataPlaneRoutes } from "./data-plane/index.ts";
 import { errorResponse } from "./errors/error-response.ts";
@@ -68,15 +69,19 @@ export function createApp(deps: AppDeps) {
 		.use(createDataPlane(deps));
 	for (const p of deps.plugins ?? []) app = app.use(p);
 	// Bun's router serves the data plane directly; Elysia keeps every other route, and the
-	// data-plane requests of browsers (Origin: CORS) — see nativeDataPlaneRoutes
+	// data-plane requests of browsers (Origin: CORS) — see nativeDataPlaneRoutes. The console's
+	// static files are Bun routes too, out of both paths.
 	const served = app;
 	app.config.serve = {
 		...app.config.serve,
-		routes: nativeDataPlaneRoutes(
-			deps,
-			(request) => served.handle(request),
-			(path, err, requestId) => errorResponseFor(deps.logger, path, err, requestId),
-		),
+		routes: {
+			...nativeDataPlaneRoutes(
+				deps,
+				(request) => served.handle(request),
+				(path, err, requestId) => errorResponseFor(deps.logger, path, err, requestId),
+			),
+			...consoleRoutes((err) => deps.logger.error({ err }, "the console could not be built")),
+		},
 	};
 	return app;
 }

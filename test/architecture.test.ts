@@ -21,7 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 	["limits"],
 	["plugins", "alerts"],
 	["data-plane"],
-	["ops", "admin"],
+	["ops", "admin", "console"],
 	["app"],
 	["server"],
 	["index", "workers"],

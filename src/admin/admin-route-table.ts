@@ -6,6 +6,7 @@ import { AdminKeyBody, ChallengeBody, ConsoleSessionBody, SessionBody } from "./
 import type { QuerySchema } from "./admin-query.ts";
 import { CreateAlertBody, PatchAlertBody } from "./alerts.ts";
 import { CreateKeyBody, KeyListQuery, PatchKeyBody } from "./keys.ts";
+import { PriceListQuery } from "./prices.ts";
 import { CreateAccountBody, CreateProviderBody, PatchAccountBody, PatchProviderBody } from "./provider-schemas.ts";
 import { CreateTenantBody, PatchTenantBody } from "./tenants.ts";
 import { LogParams, UsageParams } from "./usage-queries.ts";
@@ -145,7 +146,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
 		summary: "Re-enable an account an upstream 401/403 disabled, and clear its cooldowns",
 		response: "{provider, name, was_disabled, status, models}",
 	},
-	{ method: "GET", path: "/prices", summary: "Model prices", response: "{object: list, data: prices}" },
+	{
+		method: "GET",
+		path: "/prices",
+		summary: "Model prices",
+		query: PriceListQuery,
+		response: "{object: list, data: prices}, each with its source (database, config, or catalog)",
+	},
 	{
 		method: "PUT",
 		path: "/prices/:model",

@@ -1,17 +1,24 @@
+import { Type } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import { type ModelPrice, ModelPriceSchema, type PriceConfig } from "../config/model-price.ts";
 import type { ChangeBus } from "../control/change-bus.ts";
 import { GatewayError } from "../errors/gateway-error.ts";
-import { type PriceBook, selectPrices } from "../usage/cost.ts";
+import { catalogPrices, type PriceBook, selectPrices } from "../usage/cost.ts";
 import type { AdminAuditLog } from "./admin-audit.ts";
 import { adminBody } from "./admin-body.ts";
+import { param, type QuerySchema, readQuery } from "./admin-query.ts";
 
 export type PriceView = PriceConfig & {
 	object: "model_price";
 	/** A database row overrides the config file's price for the same model (both override the catalog). */
-	source: "config" | "database";
+	source: "catalog" | "config" | "database";
 };
+
+/** GET /admin/prices parameters. */
+export const PriceListQuery = Type.Object({
+	include_catalog: param("true to list the shipped catalog's prices too (source: catalog), under the others"),
+}) satisfies QuerySchema;
 
 /** Model prices: config-file prices, overridden by model_prices rows that the admin API writes. */
 export class PriceService {
@@ -22,9 +29,11 @@ export class PriceService {
 		private readonly bus: ChangeBus | null,
 	) {}
 
-	async list(): Promise<PriceView[]> {
+	async list(includeCatalog = false): Promise<PriceView[]> {
 		const rows = await this.rows();
 		const out = new Map<string, PriceView>();
+		if (includeCatalog)
+			for (const p of catalogPrices()) out.set(p.model, { ...p, object: "model_price", source: "catalog" });
 		for (const p of this.fromConfig) {
 			out.set(p.model, { ...p, object: "model_price", source: "config" });
 		}
@@ -73,9 +82,9 @@ export function priceRoutes(service: PriceService, audit: AdminAuditLog) {
 	const putBody = adminBody(ModelPriceSchema);
 	const before = (model: string) => async () => (await service.list()).find((p) => p.model === model) ?? null;
 	return new Elysia()
-		.get("/prices", async () => ({
+		.get("/prices", async ({ request }) => ({
 			object: "list",
-			data: await service.list(),
+			data: await service.list(readQuery(PriceListQuery, request).include_catalog === "true"),
 		}))
 		.put("/prices/:model", async ({ params, request }) => {
 			const model = decodeURIComponent(params.model);

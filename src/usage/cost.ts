@@ -16,6 +16,17 @@ const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
 	Object.entries((catalogFile as { models: Record<string, CatalogEntry> }).models),
 );
 
+/** The shipped catalog's prices, by model (what applies when neither the config nor the database names one). */
+export function catalogPrices(): PriceConfig[] {
+	return [...CATALOG].map(([model, e]) => ({
+		model,
+		input: e.input,
+		output: e.output,
+		cached_input: e.cached_input ?? null,
+		cache_write: e.cache_write ?? null,
+	}));
+}
+
 const PER_TOKEN = 1 / 1_000_000;
 
 /**

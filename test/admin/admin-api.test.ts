@@ -287,6 +287,17 @@ describe("admin API: providers, accounts, prices", () => {
 		);
 		expect((await call("PUT", "/prices/x", { input: -1, output: 1 })).status).toBe(400);
 	});
+
+	test("prices: include_catalog=true adds the shipped catalog under the overrides", async () => {
+		const plain = await call("GET", "/prices");
+		expect(plain.json.data.some((p: { source: string }) => p.source === "catalog")).toBe(false);
+		const all = await call("GET", "/prices?include_catalog=true");
+		const byModel = new Map(all.json.data.map((p: { model: string }) => [p.model, p]));
+		// the override of the test above wins over the catalog's price for the same model
+		expect(byModel.get("gpt-4o-mini")).toMatchObject({ source: "database", input: 0.15 });
+		expect(byModel.get("gpt-4o")).toMatchObject({ source: "catalog", object: "model_price" });
+		expect(all.json.data.length).toBeGreaterThan(100);
+	});
 });
 
 describe("upstream URL validation (SSRF)", () => {
