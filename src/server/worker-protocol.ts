@@ -25,7 +25,7 @@ export type ToHttpWorker =
 /** HTTP worker → supervisor. */
 export type FromHttpWorker =
 	| { type: "listening"; index: number; port: number }
-	/** Finished requests' usage rows as COPY lines (src/db/copy-line.ts). */
+	/** Finished requests' usage rows as COPY lines (src/usage/copy-line.ts). */
 	| { type: "usage"; lines: string; count: number }
 	/** Captured bodies of requests whose `log_bodies` keeps them (src/usage/body-writer.ts). */
 	| { type: "bodies"; events: RequestBodyEvent[] }

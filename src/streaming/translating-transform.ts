@@ -2,7 +2,7 @@ import { type SseEvent, SseParser } from "../sse/sse-parser.ts";
 import type { TokenUsage } from "../usage/token-usage.ts";
 import type { StreamTransform } from "./stream-transform.ts";
 
-/** A stream translator from src/translate: parsed upstream events in, client bytes out. */
+/** A stream translator of a protocol folder (src/protocols/*): parsed upstream events in, client bytes out. */
 export interface EventTranslator {
 	push(ev: SseEvent): Uint8Array[];
 	finish(): Uint8Array[];

@@ -2,7 +2,7 @@ export type UsageSource = "upstream" | "estimated";
 
 /**
  * One flat record per client request. Built by the HTTP worker when the request ends
- * (success, error or broken stream), written as one COPY line (src/db/copy-line.ts) and
+ * (success, error or broken stream), written as one COPY line (src/usage/copy-line.ts) and
  * posted towards the audit writer; never awaited. Flat and primitive-only: one line, one row.
  */
 export interface UsageEvent {

@@ -3,7 +3,7 @@ import { boolean, integer, jsonb, pgTable, text, timestamp, unique } from "drizz
 /** Providers managed through the admin API (config-file providers are not stored here). */
 export const providers = pgTable("providers", {
 	name: text("name").primaryKey(),
-	/** Preset name (src/providers/presets.ts). */
+	/** Preset name (src/config/presets.ts). */
 	type: text("type").notNull(),
 	baseUrl: text("base_url").notNull(),
 	models: text("models").array().notNull().default([]),
