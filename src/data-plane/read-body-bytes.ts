@@ -1,5 +1,6 @@
 import { GatewayError } from "../errors/gateway-error.ts";
 import { deadlines } from "../routing/deadline-sweeper.ts";
+import { readCapped } from "../routing/read-upstream-body.ts";
 
 export function payloadTooLarge(max: number): GatewayError {
 	return new GatewayError("PLATFORM_PAYLOAD_TOO_LARGE", `The request body exceeds the limit of ${max} bytes`);
@@ -21,7 +22,7 @@ export async function readBodyBytes(
 	let bytes: Uint8Array<ArrayBuffer>;
 	try {
 		const reading =
-			declared >= 0 ? request.arrayBuffer().then((b) => new Uint8Array(b)) : readCapped(request, maxBytes);
+			declared >= 0 ? request.arrayBuffer().then((b) => new Uint8Array(b)) : readCappedBody(request, maxBytes);
 		bytes = await (deadlineAt === undefined ? reading : within(reading, deadlineAt));
 	} catch (e) {
 		if (e instanceof GatewayError) throw e;
@@ -31,28 +32,11 @@ export async function readBodyBytes(
 	return bytes;
 }
 
-export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-	if (!request.body) return new Uint8Array(0);
-	const reader = request.body.getReader();
-	const parts: Uint8Array[] = [];
-	let total = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		total += value.byteLength;
-		if (total > maxBytes) {
-			reader.cancel().catch(() => {});
-			throw payloadTooLarge(maxBytes);
-		}
-		parts.push(value);
-	}
-	const out = new Uint8Array(total);
-	let at = 0;
-	for (const p of parts) {
-		out.set(p, at);
-		at += p.byteLength;
-	}
-	return out;
+/** The request body's bytes, counted as they arrive: 413 past `maxBytes`. */
+export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+	const bytes = await readCapped(request.body, maxBytes);
+	if (bytes === null) throw payloadTooLarge(maxBytes);
+	return bytes;
 }
 
 /**

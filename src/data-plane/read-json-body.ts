@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors/gateway-error.ts";
-import { payloadTooLarge, readCapped, within } from "./read-body-bytes.ts";
+import { payloadTooLarge, readCappedBody, within } from "./read-body-bytes.ts";
 
 const utf8 = new TextDecoder();
 
@@ -21,7 +21,7 @@ export async function readJsonBody(request: Request, maxBytes: number, deadlineA
 	try {
 		// a declared length within the limit is read at once; an undeclared (chunked) body is
 		// counted as it arrives and cut off at the limit, so it cannot fill memory
-		const reading = declared >= 0 ? request.text() : readCapped(request, maxBytes).then((b) => utf8.decode(b));
+		const reading = declared >= 0 ? request.text() : readCappedBody(request, maxBytes).then((b) => utf8.decode(b));
 		raw = await (deadlineAt === undefined ? reading : within(reading, deadlineAt));
 	} catch (e) {
 		if (e instanceof GatewayError) throw e;

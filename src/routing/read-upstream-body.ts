@@ -12,8 +12,20 @@ export async function readUpstreamBody(res: Response, maxBytes: number): Promise
 		return null;
 	}
 	if (declared >= 0 && !res.headers.has("content-encoding")) return new Uint8Array(await res.arrayBuffer());
-	if (!res.body) return new Uint8Array(0);
-	const reader = res.body.getReader();
+	return readCapped(res.body, maxBytes);
+}
+
+/**
+ * A body's bytes counted as they arrive, or null past `maxBytes` (the rest is cancelled, never
+ * buffered): for bodies whose length is not declared (chunked), upstream answers and client
+ * requests alike.
+ */
+export async function readCapped(
+	body: ReadableStream<Uint8Array> | null,
+	maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+	if (!body) return new Uint8Array(0);
+	const reader = body.getReader();
 	const parts: Uint8Array[] = [];
 	let total = 0;
 	for (;;) {
