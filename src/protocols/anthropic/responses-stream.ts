@@ -1,5 +1,4 @@
-import { formatSse, type SseEvent } from "../../sse/sse-parser.ts";
-import type { TokenUsage } from "../../usage/token-usage.ts";
+import { formatSse } from "../../sse/sse-parser.ts";
 import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
 import {
 	functionCallItem,
@@ -9,8 +8,7 @@ import {
 	responseObject,
 	responseStatus,
 } from "./responses-response.ts";
-import type { StreamError } from "./stream-to-openai.ts";
-import { AnthropicStreamUsage } from "./stream-usage.ts";
+import { AnthropicEventTranslator, type StreamError } from "./stream-events.ts";
 
 /** One Anthropic content block, as the output item it became. */
 interface OutputBlock {
@@ -32,79 +30,20 @@ interface OutputBlock {
  * output_item.added, function_call_arguments.delta…/.done, output_item.done; then
  * response.completed (or response.incomplete when the token limit cut it) with usage.
  */
-export class AnthropicToResponsesStream {
+export class AnthropicToResponsesStream extends AnthropicEventTranslator {
 	private readonly echo: ResponsesEcho;
 	private readonly createdAt: number;
 	private id = `resp_${crypto.randomUUID().replaceAll("-", "")}`;
 	private seq = 0;
 	private started = false;
-	private stopped = false;
-	private failure: StreamError | null = null;
 	private stopReason: string | undefined;
 	private readonly blocks = new Map<number, OutputBlock>();
 	private readonly done: unknown[] = [];
-	private readonly counter = new AnthropicStreamUsage();
 
 	constructor(echo: ResponsesEcho, createdAt = Math.floor(Date.now() / 1000)) {
+		super();
 		this.echo = echo;
 		this.createdAt = createdAt;
-	}
-
-	/** The upstream's closing usage arrived (not only message_start's provisional count). */
-	get usageFinal(): boolean {
-		return this.counter.final;
-	}
-
-	get usage(): TokenUsage {
-		return this.counter.usage;
-	}
-
-	/** message_stop was seen and response.completed sent. */
-	get completed(): boolean {
-		return this.stopped;
-	}
-
-	get error(): StreamError | null {
-		return this.failure;
-	}
-
-	push(ev: SseEvent): Uint8Array[] {
-		if (this.failure || this.stopped) return [];
-		let data: unknown;
-		try {
-			data = JSON.parse(ev.data);
-		} catch {
-			return []; // pings and keep-alives without JSON
-		}
-		if (!isObject(data)) return [];
-		switch (ev.event ?? asString(data.type)) {
-			case "message_start":
-				return this.onStart(data);
-			case "content_block_start":
-				return this.onBlockStart(data);
-			case "content_block_delta":
-				return this.onBlockDelta(data);
-			case "content_block_stop":
-				return this.onBlockStop(data);
-			case "message_delta": {
-				this.counter.read(data.usage, false);
-				const delta = isObject(data.delta) ? data.delta : {};
-				this.stopReason = asString(delta.stop_reason) ?? this.stopReason;
-				return [];
-			}
-			case "message_stop":
-				return this.onStop();
-			case "error": {
-				const err = isObject(data.error) ? data.error : {};
-				this.failure = {
-					type: asString(err.type) ?? "api_error",
-					message: asString(err.message) ?? "upstream stream error",
-				};
-				return [this.errorEvent(this.failure.message, this.failure.type)];
-			}
-			default:
-				return []; // ping and event types added later
-		}
 	}
 
 	/** The terminal event goes out on message_stop; nothing is left for the end of the body. */
@@ -117,15 +56,22 @@ export class AnthropicToResponsesStream {
 		return this.event("error", { code, message, param: null });
 	}
 
-	private onStart(data: JsonObject): Uint8Array[] {
-		const msg = isObject(data.message) ? data.message : {};
-		const id = asString(msg.id);
+	protected onStart(message: JsonObject): Uint8Array[] {
+		const id = asString(message.id);
 		if (id && !this.started) this.id = `resp_${id.replace(/^msg_/, "")}`;
-		this.counter.read(msg.usage, true);
 		return this.ensureStarted();
 	}
 
-	private onBlockStart(data: JsonObject): Uint8Array[] {
+	protected onMessageDelta(delta: JsonObject): Uint8Array[] {
+		this.stopReason = asString(delta.stop_reason) ?? this.stopReason;
+		return [];
+	}
+
+	protected onError({ message, type }: StreamError): Uint8Array[] {
+		return [this.errorEvent(message, type)];
+	}
+
+	protected onBlockStart(data: JsonObject): Uint8Array[] {
 		const block = isObject(data.content_block) ? data.content_block : {};
 		const out = this.ensureStarted();
 		const index = asNumber(data.index) ?? -1;
@@ -176,7 +122,7 @@ export class AnthropicToResponsesStream {
 		return out;
 	}
 
-	private onBlockDelta(data: JsonObject): Uint8Array[] {
+	protected onBlockDelta(data: JsonObject): Uint8Array[] {
 		const b = this.blocks.get(asNumber(data.index) ?? -1);
 		const delta = isObject(data.delta) ? data.delta : {};
 		if (!b) return [];
@@ -193,7 +139,7 @@ export class AnthropicToResponsesStream {
 		];
 	}
 
-	private onBlockStop(data: JsonObject): Uint8Array[] {
+	protected onBlockStop(data: JsonObject): Uint8Array[] {
 		const index = asNumber(data.index) ?? -1;
 		const b = this.blocks.get(index);
 		if (!b) return [];
@@ -233,8 +179,7 @@ export class AnthropicToResponsesStream {
 		return out;
 	}
 
-	private onStop(): Uint8Array[] {
-		this.stopped = true;
+	protected onStop(): Uint8Array[] {
 		const out = this.ensureStarted();
 		const status = responseStatus(this.stopReason);
 		const response = responseObject(this.echo, this.id, this.createdAt, status, this.done, this.usage);

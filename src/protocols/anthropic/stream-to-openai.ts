@@ -1,10 +1,11 @@
-import { formatSse, type SseEvent } from "../../sse/sse-parser.ts";
-import type { TokenUsage } from "../../usage/token-usage.ts";
+import { formatSse } from "../../sse/sse-parser.ts";
 import { asNumber, asString, isObject, type JsonObject } from "../json-value.ts";
 import { toOpenAIUsage } from "../openai/usage-object.ts";
 import { finishReason } from "./response-to-openai.ts";
 import type { OpenAIFinishReason } from "./stop-reason.ts";
-import { AnthropicStreamUsage } from "./stream-usage.ts";
+import { AnthropicEventTranslator, type StreamError } from "./stream-events.ts";
+
+export type { StreamError } from "./stream-events.ts";
 
 export interface AnthropicToOpenAIStreamOptions {
 	/** The model name the client asked for; echoed in every chunk. */
@@ -15,11 +16,6 @@ export interface AnthropicToOpenAIStreamOptions {
 	created?: number;
 	/** The forced tool whose input is a structured answer, sent as message content. */
 	answerTool?: string;
-}
-
-export interface StreamError {
-	type: string;
-	message: string;
 }
 
 const DONE = new TextEncoder().encode("data: [DONE]\n\n");
@@ -36,74 +32,23 @@ interface ToolBlock {
  * Turns an Anthropic Messages event stream into OpenAI chat.completion.chunk SSE bytes.
  * Feed it parsed events in order; call finish() once the upstream body has ended.
  */
-export class AnthropicToOpenAIStream {
+export class AnthropicToOpenAIStream extends AnthropicEventTranslator {
 	private readonly model: string;
 	private readonly includeUsage: boolean;
 	private readonly created: number;
 	private readonly answerTool: string | undefined;
 	private id = `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
 	private started = false;
-	private stopped = false;
-	private failure: StreamError | null = null;
 	private readonly tools = new Map<number, ToolBlock>();
 	private toolCount = 0;
 	private answered = false;
-	private readonly counter = new AnthropicStreamUsage();
 
 	constructor(options: AnthropicToOpenAIStreamOptions) {
+		super();
 		this.model = options.model;
 		this.includeUsage = options.includeUsage;
 		this.created = options.created ?? Math.floor(Date.now() / 1000);
 		this.answerTool = options.answerTool;
-	}
-
-	/** The upstream's closing usage arrived (not only message_start's provisional count). */
-	get usageFinal(): boolean {
-		return this.counter.final;
-	}
-
-	get usage(): TokenUsage {
-		return this.counter.usage;
-	}
-
-	/** message_stop was seen: the upstream finished normally. */
-	get completed(): boolean {
-		return this.stopped;
-	}
-
-	get error(): StreamError | null {
-		return this.failure;
-	}
-
-	push(ev: SseEvent): Uint8Array[] {
-		if (this.failure || this.stopped) return [];
-		let data: unknown;
-		try {
-			data = JSON.parse(ev.data);
-		} catch {
-			return []; // pings and keep-alives without JSON
-		}
-		if (!isObject(data)) return [];
-		const type = ev.event ?? asString(data.type);
-		switch (type) {
-			case "message_start":
-				return this.onStart(data);
-			case "content_block_start":
-				return this.onBlockStart(data);
-			case "content_block_delta":
-				return this.onBlockDelta(data);
-			case "content_block_stop":
-				return this.onBlockStop(data);
-			case "message_delta":
-				return this.onMessageDelta(data);
-			case "message_stop":
-				this.stopped = true;
-				return [];
-			case "error":
-				return this.onError(data);
-			default:
-				return []; // ping and event types added later
-		}
 	}
 
 	/** Call after the upstream body ended. Emits nothing unless message_stop was seen. */
@@ -123,15 +68,13 @@ export class AnthropicToOpenAIStream {
 		return out;
 	}
 
-	private onStart(data: JsonObject): Uint8Array[] {
-		const msg = isObject(data.message) ? data.message : {};
-		const id = asString(msg.id);
+	protected onStart(message: JsonObject): Uint8Array[] {
+		const id = asString(message.id);
 		if (id && !this.started) this.id = `chatcmpl-${id}`;
-		this.counter.read(msg.usage, true);
 		return this.ensureStarted();
 	}
 
-	private onBlockStart(data: JsonObject): Uint8Array[] {
+	protected onBlockStart(data: JsonObject): Uint8Array[] {
 		const block = isObject(data.content_block) ? data.content_block : {};
 		const out = this.ensureStarted();
 		if (block.type === "text" && asString(block.text)) {
@@ -167,7 +110,7 @@ export class AnthropicToOpenAIStream {
 		return out;
 	}
 
-	private onBlockDelta(data: JsonObject): Uint8Array[] {
+	protected onBlockDelta(data: JsonObject): Uint8Array[] {
 		const delta = isObject(data.delta) ? data.delta : {};
 		const out = this.ensureStarted();
 		switch (delta.type) {
@@ -199,7 +142,7 @@ export class AnthropicToOpenAIStream {
 		return out;
 	}
 
-	private onBlockStop(data: JsonObject): Uint8Array[] {
+	protected onBlockStop(data: JsonObject): Uint8Array[] {
 		const tool = this.tools.get(asNumber(data.index) ?? -1);
 		if (!tool || tool.sentArguments || !tool.startInput) return [];
 		tool.sentArguments = true;
@@ -212,20 +155,18 @@ export class AnthropicToOpenAIStream {
 		];
 	}
 
-	private onMessageDelta(data: JsonObject): Uint8Array[] {
-		this.counter.read(data.usage, false);
-		const delta = isObject(data.delta) ? data.delta : {};
+	protected onMessageDelta(delta: JsonObject): Uint8Array[] {
 		const reason = finishReason(asString(delta.stop_reason), this.answered && this.toolCount === 0);
 		const out = this.ensureStarted();
 		out.push(this.chunk({}, reason));
 		return out;
 	}
 
-	private onError(data: JsonObject): Uint8Array[] {
-		const err = isObject(data.error) ? data.error : {};
-		const type = asString(err.type) ?? "api_error";
-		const message = asString(err.message) ?? "upstream stream error";
-		this.failure = { type, message };
+	protected onStop(): Uint8Array[] {
+		return [];
+	}
+
+	protected onError({ message, type }: StreamError): Uint8Array[] {
 		return [this.encode({ error: { message, type, code: type } })];
 	}
 
