@@ -1,17 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createAdminRoutes } from "../../src/admin/index.ts";
-import { createApp } from "../../src/app.ts";
-import { buildConfig } from "../../src/config/load-config.ts";
-import { SecretBox } from "../../src/crypto/secret-box.ts";
-import { createLogger } from "../../src/logging/logger.ts";
-import { MetricsRegistry } from "../../src/metrics/registry.ts";
-import { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
-import { AccountHealth } from "../../src/routing/account-health.ts";
-import { AccountRecovery } from "../../src/routing/account-recovery.ts";
-import { AccountStateTable } from "../../src/routing/account-state-table.ts";
-import { ModelLanes } from "../../src/routing/model-lanes.ts";
-import { buildGatewayDeps } from "../../src/server/build-deps.ts";
-import { PriceBook } from "../../src/usage/cost.ts";
+import type { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
+import { type AdminTestApp, adminTestApp } from "../support/admin-app.ts";
 import { MutationLog } from "../support/audit-trail.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 
@@ -19,51 +8,12 @@ import { useTestDatabase } from "../support/test-database.ts";
 
 const TOKEN = "admin-input-token-0123456789";
 const t = useTestDatabase();
-let app: ReturnType<typeof createApp>;
+let app: AdminTestApp["app"];
 let catalog: ProviderCatalog;
 const mutations = new MutationLog();
 
 beforeAll(async () => {
-	const config = buildConfig({}, { GATEWAY_ADMIN_TOKEN: TOKEN });
-	const accountTable = AccountStateTable.create();
-	const box = new SecretBox(new Uint8Array(32).fill(9));
-	catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql: t.db.sql, box });
-	const prices = new PriceBook();
-	const health = new AccountHealth(accountTable);
-	const lanes = new ModelLanes(AccountStateTable.create(64), accountTable);
-	const deps = buildGatewayDeps({
-		config,
-		logger: createLogger("silent"),
-		accountTable,
-		usage: { write() {} },
-		prices,
-		metrics: new MetricsRegistry(),
-		providers: () => catalog.current(),
-		health,
-		lanes,
-	});
-	app = createApp({
-		...deps,
-		ops: { version: "t", readiness: () => ({ ready: true, checks: {} }), metrics: () => "" },
-		plugins: [
-			createAdminRoutes({
-				adminToken: TOKEN,
-				admin: config.admin,
-				sql: t.db.sql,
-				control: {
-					bus: null,
-					box,
-					catalog,
-					health,
-					lanes,
-					recovery: new AccountRecovery({ health, lanes }),
-					prices,
-					configPrices: [],
-					upstreamPolicy: { production: false, allowlist: [] },
-				},
-			}),
-		],
-	});
+	({ app, catalog } = await adminTestApp(t.db.sql, TOKEN));
 }, 30_000);
 
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are read as loose JSON in tests

@@ -1,75 +1,24 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createAdminRoutes } from "../../src/admin/index.ts";
-import { createApp } from "../../src/app.ts";
-import { buildConfig } from "../../src/config/load-config.ts";
-import { SecretBox } from "../../src/crypto/secret-box.ts";
-import { createLogger } from "../../src/logging/logger.ts";
-import { MetricsRegistry } from "../../src/metrics/registry.ts";
-import { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
-import { AccountHealth } from "../../src/routing/account-health.ts";
-import { AccountRecovery } from "../../src/routing/account-recovery.ts";
-import { AccountStateTable } from "../../src/routing/account-state-table.ts";
-import { ModelLanes } from "../../src/routing/model-lanes.ts";
+import type { ProviderCatalog } from "../../src/providers/provider-catalog.ts";
 import { resolveModel } from "../../src/routing/resolve-model.ts";
-import { buildGatewayDeps } from "../../src/server/build-deps.ts";
-import { PriceBook } from "../../src/usage/cost.ts";
+import { type AdminTestApp, adminTestApp } from "../support/admin-app.ts";
 import { useTestDatabase } from "../support/test-database.ts";
 
 const TOKEN = "admin-test-token-0123456789";
 const t = useTestDatabase();
-let app: ReturnType<typeof createApp>;
+let app: AdminTestApp["app"];
 let catalog: ProviderCatalog;
 
 beforeAll(async () => {
-	const config = buildConfig(
-		{
+	({ app, catalog } = await adminTestApp(t.db.sql, TOKEN, {
+		file: {
 			providers: [
 				{ name: "oa", type: "openai", base_url: "http://127.0.0.1:9/v1", models: ["gpt-4o"], api_key: "sk-a" },
 				{ name: "cl", type: "anthropic", base_url: "http://127.0.0.1:9/v1", models: ["claude-x"], api_key: "sk-c" },
 			],
 			model_groups: [{ name: "cfg-group", targets: ["oa/gpt-4o"] }],
 		},
-		{ GATEWAY_ADMIN_TOKEN: TOKEN },
-	);
-	const accountTable = AccountStateTable.create();
-	const box = new SecretBox(new Uint8Array(32).fill(7));
-	catalog = new ProviderCatalog({ config, slotOf: (p, a) => accountTable.slotFor(p, a), sql: t.db.sql, box });
-	const health = new AccountHealth(accountTable);
-	const lanes = new ModelLanes(AccountStateTable.create(64), accountTable);
-	const prices = new PriceBook();
-	const deps = buildGatewayDeps({
-		config,
-		logger: createLogger("silent"),
-		accountTable,
-		usage: { write() {} },
-		prices,
-		metrics: new MetricsRegistry(),
-		providers: () => catalog.current(),
-		health,
-		lanes,
-	});
-	app = createApp({
-		...deps,
-		ops: { version: "t", readiness: () => ({ ready: true, checks: {} }), metrics: () => "" },
-		plugins: [
-			createAdminRoutes({
-				adminToken: TOKEN,
-				admin: config.admin,
-				sql: t.db.sql,
-				control: {
-					bus: null,
-					box,
-					catalog,
-					health,
-					lanes,
-					recovery: new AccountRecovery({ health, lanes }),
-					prices,
-					configPrices: [],
-					upstreamPolicy: { production: false, allowlist: [] },
-				},
-			}),
-		],
-	});
+	}));
 }, 30_000);
 
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are read as loose JSON in tests
