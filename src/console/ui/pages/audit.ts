@@ -1,7 +1,7 @@
-import type { Query } from "../api.ts";
-import { fmtTime, h, json, table, title } from "../dom.ts";
-import { apiForm, type FieldSpec } from "../forms.ts";
+import { fmtTime, h, json } from "../dom.ts";
+import type { FieldSpec } from "../forms.ts";
 import type { Page } from "../page.ts";
+import { pagedList } from "../paged-list.ts";
 
 interface AuditEntry {
 	id: string;
@@ -37,62 +37,24 @@ function change(e: AuditEntry): HTMLElement {
 	);
 }
 
-export const auditPage: Page = async ({ api }) => {
-	const entries: AuditEntry[] = [];
-	const list = h("div");
-	const more = h("button", { type: "button", hidden: true }, "Load older");
-	let query: Query = {};
-	let cursor: string | null = null;
-	const load = async (append: boolean) => {
-		const page = await api.get<{ data: AuditEntry[]; next_cursor: string | null }>("/audit", {
-			...query,
-			limit: 50,
-			cursor: append ? cursor : null,
-		});
-		if (!append) entries.length = 0;
-		entries.push(...page.data);
-		cursor = page.next_cursor;
-		more.hidden = cursor === null;
-		list.replaceChildren(
-			table(
-				"Admin actions, newest first",
-				[
-					{ label: "Time (UTC)", cell: (e) => fmtTime(e.at) },
-					{
-						label: "Actor",
-						cell: (e) => [e.actor, e.actor_fingerprint ? h("div", { class: "muted mono" }, e.actor_fingerprint) : null],
-					},
-					{ label: "Action", cell: (e) => h("code", null, e.action) },
-					{ label: "Target", cell: (e) => `${e.target.type}${e.target.id ? `:${e.target.id}` : ""}` },
-					{ label: "From", cell: (e) => e.client_address ?? "—" },
-					{ label: "Change", cell: change },
-				],
-				entries,
-				"No admin actions match.",
-			),
-		);
-	};
-	more.addEventListener("click", () => void load(true));
-	await load(false);
-	return h(
-		"div",
-		null,
-		title("Audit log"),
-		h(
-			"div",
-			{ class: "panel" },
-			apiForm({
-				label: "Filter the audit log",
-				specs: FILTERS,
-				mode: "create",
-				submit: "Apply filters",
-				onSubmit: async (body) => {
-					query = body as Query;
-					await load(false);
-				},
-			}),
-		),
-		list,
-		more,
-	);
-};
+export const auditPage: Page = ({ api }) =>
+	pagedList<AuditEntry>({
+		api,
+		path: "/audit",
+		heading: "Audit log",
+		filterLabel: "Filter the audit log",
+		filters: FILTERS,
+		caption: "Admin actions, newest first",
+		columns: [
+			{ label: "Time (UTC)", cell: (e) => fmtTime(e.at) },
+			{
+				label: "Actor",
+				cell: (e) => [e.actor, e.actor_fingerprint ? h("div", { class: "muted mono" }, e.actor_fingerprint) : null],
+			},
+			{ label: "Action", cell: (e) => h("code", null, e.action) },
+			{ label: "Target", cell: (e) => `${e.target.type}${e.target.id ? `:${e.target.id}` : ""}` },
+			{ label: "From", cell: (e) => e.client_address ?? "—" },
+			{ label: "Change", cell: change },
+		],
+		empty: "No admin actions match.",
+	});

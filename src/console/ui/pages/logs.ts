@@ -1,7 +1,7 @@
-import type { Query } from "../api.ts";
-import { facts, fmtInt, fmtMs, fmtTime, fmtUsd, h, json, table, title } from "../dom.ts";
-import { apiForm, type FieldSpec } from "../forms.ts";
+import { facts, fmtInt, fmtMs, fmtTime, fmtUsd, h, json, title } from "../dom.ts";
+import type { FieldSpec } from "../forms.ts";
 import type { Page } from "../page.ts";
+import { pagedList } from "../paged-list.ts";
 
 interface LogRow {
 	ts: string;
@@ -33,68 +33,30 @@ const FILTERS: FieldSpec[] = [
 	{ name: "until", label: "Until", kind: "text", help: SINCE_HELP },
 ];
 
-export const logsPage: Page = async ({ api }) => {
-	const rows: LogRow[] = [];
-	const list = h("div");
-	const more = h("button", { type: "button", hidden: true }, "Load older");
-	let query: Query = {};
-	let cursor: string | null = null;
-	const load = async (append: boolean) => {
-		const page = await api.get<{ data: LogRow[]; next_cursor: string | null }>("/logs", {
-			...query,
-			limit: 50,
-			cursor: append ? cursor : null,
-		});
-		if (!append) rows.length = 0;
-		rows.push(...page.data);
-		cursor = page.next_cursor;
-		more.hidden = cursor === null;
-		list.replaceChildren(
-			table(
-				"Requests, newest first",
-				[
-					{ label: "Time (UTC)", cell: (r) => fmtTime(r.ts) },
-					{
-						label: "Request",
-						cell: (r) => h("a", { href: `#/logs/${encodeURIComponent(r.request_id)}` }, r.request_id),
-					},
-					{ label: "Key", cell: (r) => r.key_id ?? "—" },
-					{ label: "Model", cell: (r) => r.model ?? r.requested_model ?? "—" },
-					{ label: "Upstream", cell: (r) => (r.provider ? `${r.provider}/${r.account}` : "—") },
-					{ label: "Status", num: true, cell: (r) => String(r.status) },
-					{ label: "Latency", num: true, cell: (r) => fmtMs(r.latency_ms) },
-					{ label: "Tokens", num: true, cell: (r) => fmtInt(r.total_tokens) },
-					{ label: "Cost", num: true, cell: (r) => fmtUsd(r.cost_usd) },
-				],
-				rows,
-				"No requests match.",
-			),
-		);
-	};
-	more.addEventListener("click", () => void load(true));
-	await load(false);
-	return h(
-		"div",
-		null,
-		title("Request logs"),
-		h(
-			"div",
-			{ class: "panel" },
-			apiForm({
-				label: "Filter requests",
-				specs: FILTERS,
-				mode: "create",
-				submit: "Apply filters",
-				onSubmit: async (body) => {
-					query = body as Query;
-					await load(false);
-				},
-			}),
-		),
-		list,
-		more,
-	);
-};
+export const logsPage: Page = ({ api }) =>
+	pagedList<LogRow>({
+		api,
+		path: "/logs",
+		heading: "Request logs",
+		filterLabel: "Filter requests",
+		filters: FILTERS,
+		caption: "Requests, newest first",
+		columns: [
+			{ label: "Time (UTC)", cell: (r) => fmtTime(r.ts) },
+			{
+				label: "Request",
+				cell: (r) => h("a", { href: `#/logs/${encodeURIComponent(r.request_id)}` }, r.request_id),
+			},
+			{ label: "Key", cell: (r) => r.key_id ?? "—" },
+			{ label: "Model", cell: (r) => r.model ?? r.requested_model ?? "—" },
+			{ label: "Upstream", cell: (r) => (r.provider ? `${r.provider}/${r.account}` : "—") },
+			{ label: "Status", num: true, cell: (r) => String(r.status) },
+			{ label: "Latency", num: true, cell: (r) => fmtMs(r.latency_ms) },
+			{ label: "Tokens", num: true, cell: (r) => fmtInt(r.total_tokens) },
+			{ label: "Cost", num: true, cell: (r) => fmtUsd(r.cost_usd) },
+		],
+		empty: "No requests match.",
+	});
 
 /** One request: its row, and its bodies when body logging kept them. */
 export const logPage: Page = async ({ api, params }) => {
